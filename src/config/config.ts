@@ -1,0 +1,174 @@
+import { IngressEgressError } from '../errors';
+import { crossFieldIssues, envSchema, parseSubaccountTokens, SECRET_ENV_VARS, type Env } from './schema';
+
+export interface TopicNames {
+  inbound: string;
+  status: string;
+  consent: string;
+  egress: string;
+  outcomes: string;
+  egressDlq: string;
+}
+
+export interface AppConfig {
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  http: { port: number; host: string; bodyLimitBytes: number };
+  adminToken: string | undefined;
+  shutdownTimeoutMs: number;
+  twilio: {
+    enabled: boolean;
+    accountSid: string | undefined;
+    authToken: string | undefined;
+    /** Account SID → auth token, including the main account: webhooks from subaccounts are signed with their own token. */
+    authTokens: Readonly<Record<string, string>>;
+    apiKeySid: string | undefined;
+    apiKeySecret: string | undefined;
+    conversationsServiceSid: string | undefined;
+    conversationsEnabled: boolean;
+    phoneNumber: string | undefined;
+    messagingServiceSid: string | undefined;
+    statusCallbackUrl: string | undefined;
+    webhookBaseUrl: string | undefined;
+    webhookValidation: boolean;
+    apiBaseUrl: string;
+    timeoutMs: number;
+    rateLimit: { perSec: number; burst: number; perNumberRate: number; perNumberBurst: number };
+    circuit: { failureThreshold: number; resetTimeoutMs: number };
+    maxSegments: number;
+  };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    ssl: boolean;
+    sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+    topics: TopicNames;
+  };
+  schemaRegistry: { url: string } | undefined;
+}
+
+export class ConfigError extends IngressEgressError {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super('IE_CONFIG_INVALID', `Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`, {
+      details: { variables: problems.map((p) => p.variable) },
+    });
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Parses the environment once. A bad or missing value throws one ConfigError
+ * naming every bad variable; messages never contain a value, so no secret leaks.
+ */
+export function loadConfig(source: Record<string, string | undefined>): AppConfig {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = source[key];
+    if (v !== undefined) picked[key] = v;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    const problems: { variable: string; message: string }[] = [];
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment');
+      if (seen.has(variable)) continue;
+      seen.add(variable);
+      problems.push({ variable, message: sanitize(issue.message) });
+    }
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const cross = crossFieldIssues(env);
+  if (cross.length > 0) throw new ConfigError(cross);
+  return deepFreeze(toAppConfig(env));
+}
+
+// zod's own messages may quote the received input; keep only our phrasing.
+function sanitize(message: string): string {
+  return message.includes('received') ? message.replace(/,?\s*received.*$/, '') : message;
+}
+
+function toAppConfig(env: Env): AppConfig {
+  const authTokens: Record<string, string> = {
+    ...(env.TWILIO_SUBACCOUNT_AUTH_TOKENS ? (parseSubaccountTokens(env.TWILIO_SUBACCOUNT_AUTH_TOKENS) ?? {}) : {}),
+  };
+  if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) authTokens[env.TWILIO_ACCOUNT_SID] = env.TWILIO_AUTH_TOKEN;
+  return {
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { port: env.HTTP_PORT, host: env.HTTP_HOST, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
+    adminToken: env.ADMIN_TOKEN,
+    shutdownTimeoutMs: Math.round(env.SHUTDOWN_TIMEOUT_SECS * 1000),
+    twilio: {
+      enabled: env.TWILIO_ENABLED,
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      authToken: env.TWILIO_AUTH_TOKEN,
+      authTokens,
+      apiKeySid: env.TWILIO_API_KEY_SID,
+      apiKeySecret: env.TWILIO_API_KEY_SECRET,
+      conversationsServiceSid: env.TWILIO_CONVERSATIONS_SERVICE_SID,
+      conversationsEnabled: env.TWILIO_CONVERSATIONS_ENABLED,
+      phoneNumber: env.TWILIO_PHONE_NUMBER,
+      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
+      statusCallbackUrl: env.TWILIO_STATUS_CALLBACK_URL,
+      webhookBaseUrl: env.TWILIO_WEBHOOK_BASE_URL?.replace(/\/+$/, ''),
+      webhookValidation: env.TWILIO_WEBHOOK_VALIDATION,
+      apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
+      timeoutMs: Math.round(env.TWILIO_TIMEOUT_SECS * 1000),
+      rateLimit: {
+        perSec: env.TWILIO_RATE_LIMIT_PER_SEC,
+        burst: env.TWILIO_RATE_LIMIT_BURST,
+        perNumberRate: env.TWILIO_PER_NUMBER_RATE,
+        perNumberBurst: env.TWILIO_PER_NUMBER_BURST,
+      },
+      circuit: {
+        failureThreshold: env.TWILIO_CIRCUIT_FAILURE_THRESHOLD,
+        resetTimeoutMs: Math.round(env.TWILIO_CIRCUIT_RESET_TIMEOUT_SECS * 1000),
+      },
+      maxSegments: env.TWILIO_MAX_SEGMENTS,
+    },
+    kafka: {
+      brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+      clientId: env.KAFKA_CLIENT_ID,
+      groupId: env.KAFKA_GROUP_ID,
+      ssl: env.KAFKA_SSL,
+      sasl:
+        env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
+          ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD }
+          : undefined,
+      topics: {
+        inbound: env.KAFKA_TOPIC_INBOUND,
+        status: env.KAFKA_TOPIC_STATUS,
+        consent: env.KAFKA_TOPIC_CONSENT,
+        egress: env.KAFKA_TOPIC_EGRESS,
+        outcomes: env.KAFKA_TOPIC_OUTCOMES,
+        egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
+      },
+    },
+    schemaRegistry: env.SCHEMA_REGISTRY_URL ? { url: env.SCHEMA_REGISTRY_URL } : undefined,
+  };
+}
+
+/** The effective configuration with every secret masked, for `config check` and start-up logs. */
+export function maskedEnv(source: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const parsed = envSchema.safeParse(
+    Object.fromEntries(Object.keys(envSchema.shape).flatMap((k) => (source[k] === undefined ? [] : [[k, source[k]]]))),
+  );
+  const values: Record<string, unknown> = parsed.success ? parsed.data : source;
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = values[key];
+    if (v === undefined) continue;
+    out[key] = (SECRET_ENV_VARS as readonly string[]).includes(key) ? '********' : String(v);
+  }
+  return out;
+}

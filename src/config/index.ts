@@ -1,0 +1,2 @@
+export { loadConfig, maskedEnv, ConfigError, type AppConfig, type TopicNames } from './config';
+export { ENV_VARS, SECRET_ENV_VARS, envSchema } from './schema';

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/**
+ * The whole environment, one zod schema. Names are part of the public contract
+ * (DESIGN.md); defaults follow the seed specification.
+ */
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be >= ${min}` })
+    .max(max, { message: `must be <= ${max}` })
+    .default(def);
+
+const num = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .min(min, { message: `must be >= ${min}` })
+    .max(max, { message: `must be <= ${max}` })
+    .default(def);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const sid = (prefix: string) =>
+  optionalString.refine((v) => v === undefined || new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(v), {
+    message: `must be a ${prefix} SID (${prefix} followed by 32 hex characters)`,
+  });
+
+const url = optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
+  message: 'must be an http(s) URL',
+});
+
+const topic = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((v) => /^[a-zA-Z0-9._-]{1,249}$/.test(v), { message: 'must be a valid Kafka topic name' });
+
+/** Variables whose values are secrets: never logged, echoed or exported as metrics. */
+export const SECRET_ENV_VARS = [
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_API_KEY_SECRET',
+  'TWILIO_SUBACCOUNT_AUTH_TOKENS',
+  'KAFKA_SASL_PASSWORD',
+  'ADMIN_TOKEN',
+] as const;
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be a pino level' })
+    .default('info'),
+  HTTP_PORT: int(4000, 0, 65535),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_BODY_LIMIT_BYTES: int(65536, 1024, 10 * 1024 * 1024),
+  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
+  SHUTDOWN_TIMEOUT_SECS: num(25, 1, 600),
+
+  TWILIO_ENABLED: bool(true),
+  TWILIO_ACCOUNT_SID: sid('AC'),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_SUBACCOUNT_AUTH_TOKENS: optionalString,
+  TWILIO_API_KEY_SID: sid('SK'),
+  TWILIO_API_KEY_SECRET: optionalString,
+  TWILIO_CONVERSATIONS_SERVICE_SID: sid('IS'),
+  TWILIO_CONVERSATIONS_ENABLED: bool(false),
+  TWILIO_PHONE_NUMBER: optionalString.refine((v) => v === undefined || /^\+[1-9]\d{6,14}$/.test(v), {
+    message: 'must be an E.164 number such as +15551234567',
+  }),
+  TWILIO_MESSAGING_SERVICE_SID: sid('MG'),
+  TWILIO_STATUS_CALLBACK_URL: url,
+  TWILIO_WEBHOOK_BASE_URL: url,
+  TWILIO_WEBHOOK_VALIDATION: bool(true),
+  TWILIO_API_BASE_URL: z
+    .string()
+    .default('https://api.twilio.com')
+    .refine((v) => /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }),
+  TWILIO_TIMEOUT_SECS: num(30, 0.1, 600),
+  TWILIO_RATE_LIMIT_PER_SEC: num(10, 0.01, 100000),
+  TWILIO_RATE_LIMIT_BURST: int(30, 1, 1000000),
+  TWILIO_PER_NUMBER_RATE: num(1, 0.001, 100000),
+  TWILIO_PER_NUMBER_BURST: int(3, 1, 1000000),
+  TWILIO_CIRCUIT_FAILURE_THRESHOLD: int(5, 1, 10000),
+  TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: num(30, 0.1, 3600),
+  TWILIO_MAX_SEGMENTS: int(10, 1, 100),
+
+  KAFKA_BROKERS: z
+    .string({ message: 'is required (comma-separated host:port list)' })
+    .min(1, { message: 'is required (comma-separated host:port list)' })
+    .refine((v) => v.split(',').every((b) => /^[^\s:]+:\d{1,5}$/.test(b.trim())), {
+      message: 'must be a comma-separated list of host:port',
+    }),
+  KAFKA_CLIENT_ID: z.string().min(1).default('ingress-egress'),
+  KAFKA_GROUP_ID: z.string().min(1).default('ingress-egress'),
+  KAFKA_SSL: bool(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: optionalString,
+  KAFKA_SASL_PASSWORD: optionalString,
+  KAFKA_TOPIC_INBOUND: topic('sms.inbound'),
+  KAFKA_TOPIC_STATUS: topic('sms.status'),
+  KAFKA_TOPIC_CONSENT: topic('sms.consent'),
+  KAFKA_TOPIC_EGRESS: topic('sms.egress'),
+  KAFKA_TOPIC_OUTCOMES: topic('sms.outcomes'),
+  KAFKA_TOPIC_EGRESS_DLQ: topic('sms.egress.dlq'),
+  SCHEMA_REGISTRY_URL: url,
+});
+
+export type Env = z.output<typeof envSchema>;
+
+/** Every environment variable the service reads (used by the architecture check and `config check`). */
+export const ENV_VARS = Object.keys(envSchema.shape) as (keyof Env)[];
+
+/** Cross-field rules: what must be present together. Issues name the variable. */
+export function crossFieldIssues(env: Env): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = [];
+  const need = (variable: keyof Env, why: string) => {
+    if (env[variable] === undefined) issues.push({ variable, message: `is required ${why}` });
+  };
+  if (env.TWILIO_ENABLED) {
+    need('TWILIO_ACCOUNT_SID', 'when TWILIO_ENABLED=true');
+    need('TWILIO_AUTH_TOKEN', 'when TWILIO_ENABLED=true');
+    if (env.TWILIO_WEBHOOK_VALIDATION) need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
+  }
+  if (env.TWILIO_CONVERSATIONS_ENABLED) {
+    need('TWILIO_API_KEY_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');
+    need('TWILIO_API_KEY_SECRET', 'when TWILIO_CONVERSATIONS_ENABLED=true');
+    need('TWILIO_CONVERSATIONS_SERVICE_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');
+  }
+  if (env.NODE_ENV === 'production' && !env.TWILIO_WEBHOOK_VALIDATION) {
+    issues.push({ variable: 'TWILIO_WEBHOOK_VALIDATION', message: 'cannot be false when NODE_ENV=production' });
+  }
+  if (env.KAFKA_SASL_MECHANISM !== undefined) {
+    need('KAFKA_SASL_USERNAME', 'when KAFKA_SASL_MECHANISM is set');
+    need('KAFKA_SASL_PASSWORD', 'when KAFKA_SASL_MECHANISM is set');
+  }
+  if (env.TWILIO_SUBACCOUNT_AUTH_TOKENS !== undefined) {
+    const parsed = parseSubaccountTokens(env.TWILIO_SUBACCOUNT_AUTH_TOKENS);
+    if (parsed === undefined) {
+      issues.push({
+        variable: 'TWILIO_SUBACCOUNT_AUTH_TOKENS',
+        message: 'must be a comma-separated list of ACxxxxxxxx:token pairs',
+      });
+    }
+  }
+  return issues;
+}
+
+/** `AC…:token,AC…:token` → map, or undefined when malformed. */
+export function parseSubaccountTokens(raw: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const i = pair.indexOf(':');
+    if (i < 0) return undefined;
+    const sidPart = pair.slice(0, i).trim();
+    const token = pair.slice(i + 1).trim();
+    if (!/^AC[0-9a-fA-F]{32}$/.test(sidPart) || token === '') return undefined;
+    out[sidPart] = token;
+  }
+  return out;
+}

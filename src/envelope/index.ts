@@ -1,0 +1,5 @@
+export * from './schema';
+export { parseEnvelope, EnvelopeValidationError } from './validate';
+export { SmsEnvelopeBuilder, type Clock, type TwilioParams, type ConversationMessageInput } from './sms-envelope-builder';
+export { deterministicEventId, randomEventId } from './event-id';
+export { STATUS_RANK, isTerminalStatus } from './status';

@@ -1,0 +1,47 @@
+import type { TopicNames } from '../config';
+import type { EventType, InternalEventV2 } from '../envelope';
+
+/** Which topic each event type goes to (DESIGN.md). */
+export const TOPIC_OF_TYPE: Readonly<Record<EventType, keyof TopicNames>> = {
+  'sms.inbound.received': 'inbound',
+  'sms.status.updated': 'status',
+  'sms.consent.changed': 'consent',
+  'sms.outbound.requested': 'egress',
+  'sms.outbound.cancel_requested': 'egress',
+  'sms.outbound.accepted': 'outcomes',
+  'sms.outbound.rejected': 'outcomes',
+  'sms.outbound.failed': 'outcomes',
+  'sms.outbound.canceled': 'outcomes',
+  'sms.outbound.summary': 'outcomes',
+};
+
+export function topicFor(event: InternalEventV2, topics: TopicNames): string {
+  return topics[TOPIC_OF_TYPE[event.type]];
+}
+
+/** Key of the consent topic (compacted): one record per sender scope and number, the latest wins. */
+export function consentKey(event: Extract<InternalEventV2, { type: 'sms.consent.changed' }>): string {
+  const s = event.data.scope;
+  const scope = s.kind === 'sender' ? `sender:${s.sender}` : s.kind === 'messaging_service' ? `ms:${s.messagingServiceSid}` : 'account';
+  return `${event.tenant.accountSid}|${scope}|${event.data.phoneNumber}`;
+}
+
+/**
+ * The partition key: the customer's number so one customer's events stay in
+ * order; the MessageSid for status callbacks; the consent scope + number on the
+ * compacted consent topic.
+ */
+export function keyFor(event: InternalEventV2): string {
+  switch (event.type) {
+    case 'sms.inbound.received':
+      return event.data.conversationSid ?? event.data.from;
+    case 'sms.status.updated':
+      return event.data.messageSid;
+    case 'sms.consent.changed':
+      return consentKey(event);
+    case 'sms.outbound.requested':
+      return event.data.conversationSid ?? event.data.to ?? event.subject;
+    default:
+      return event.subject;
+  }
+}
