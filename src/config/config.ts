@@ -50,9 +50,13 @@ export interface AppConfig {
 
 export class ConfigError extends IngressEgressError {
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super('IE_CONFIG_INVALID', `Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`, {
-      details: { variables: problems.map((p) => p.variable) },
-    });
+    super(
+      'IE_CONFIG_INVALID',
+      `Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`,
+      {
+        details: { variables: problems.map((p) => p.variable) },
+      },
+    );
   }
 }
 
@@ -143,7 +147,11 @@ function toAppConfig(env: Env): AppConfig {
       ssl: env.KAFKA_SSL,
       sasl:
         env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
-          ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD }
+          ? {
+              mechanism: env.KAFKA_SASL_MECHANISM,
+              username: env.KAFKA_SASL_USERNAME,
+              password: env.KAFKA_SASL_PASSWORD,
+            }
           : undefined,
       topics: {
         inbound: env.KAFKA_TOPIC_INBOUND,

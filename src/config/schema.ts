@@ -56,14 +56,18 @@ export const SECRET_ENV_VARS = [
 ] as const;
 
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { message: 'must be development, production or test' })
+    .default('development'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be a pino level' })
     .default('info'),
   HTTP_PORT: int(4000, 0, 65535),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_BODY_LIMIT_BYTES: int(65536, 1024, 10 * 1024 * 1024),
-  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
+  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
   SHUTDOWN_TIMEOUT_SECS: num(25, 1, 600),
 
   TWILIO_ENABLED: bool(true),
@@ -129,7 +133,8 @@ export function crossFieldIssues(env: Env): { variable: string; message: string 
   if (env.TWILIO_ENABLED) {
     need('TWILIO_ACCOUNT_SID', 'when TWILIO_ENABLED=true');
     need('TWILIO_AUTH_TOKEN', 'when TWILIO_ENABLED=true');
-    if (env.TWILIO_WEBHOOK_VALIDATION) need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
+    if (env.TWILIO_WEBHOOK_VALIDATION)
+      need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
   }
   if (env.TWILIO_CONVERSATIONS_ENABLED) {
     need('TWILIO_API_KEY_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');

@@ -1,5 +1,10 @@
 export * from './schema';
 export { parseEnvelope, EnvelopeValidationError } from './validate';
-export { SmsEnvelopeBuilder, type Clock, type TwilioParams, type ConversationMessageInput } from './sms-envelope-builder';
+export {
+  SmsEnvelopeBuilder,
+  type Clock,
+  type TwilioParams,
+  type ConversationMessageInput,
+} from './sms-envelope-builder';
 export { deterministicEventId, randomEventId } from './event-id';
 export { STATUS_RANK, isTerminalStatus } from './status';

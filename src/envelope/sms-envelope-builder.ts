@@ -151,12 +151,14 @@ export class SmsEnvelopeBuilder {
   }
 
   /** An outcome of an egress request: correlation and causation link back to the request. */
-  outcome<T extends 'sms.outbound.accepted' | 'sms.outbound.rejected' | 'sms.outbound.failed' | 'sms.outbound.canceled' | 'sms.outbound.summary'>(
-    request: InternalEventV2,
-    type: T,
-    data: DataOf<T>,
-    discriminator = '',
-  ): EventOf<T> {
+  outcome<
+    T extends
+      | 'sms.outbound.accepted'
+      | 'sms.outbound.rejected'
+      | 'sms.outbound.failed'
+      | 'sms.outbound.canceled'
+      | 'sms.outbound.summary',
+  >(request: InternalEventV2, type: T, data: DataOf<T>, discriminator = ''): EventOf<T> {
     return this.build(type, {
       id: deterministicEventId(type, request.id, discriminator),
       accountSid: request.tenant.accountSid,
@@ -208,7 +210,11 @@ function toInt(v: string | undefined): number | undefined {
   return Number.isInteger(n) ? n : undefined;
 }
 
-function withOptional<T extends object, K extends string>(obj: T, key: K, value: string | undefined): T & Partial<Record<K, string>> {
+function withOptional<T extends object, K extends string>(
+  obj: T,
+  key: K,
+  value: string | undefined,
+): T & Partial<Record<K, string>> {
   return value ? { ...obj, [key]: value } : obj;
 }
 

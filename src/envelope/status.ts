@@ -22,7 +22,15 @@ export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = {
   read: 5,
 };
 
-const TERMINAL = new Set<MessageStatus>(['delivered', 'undelivered', 'failed', 'canceled', 'read', 'received', 'partially_delivered']);
+const TERMINAL = new Set<MessageStatus>([
+  'delivered',
+  'undelivered',
+  'failed',
+  'canceled',
+  'read',
+  'received',
+  'partially_delivered',
+]);
 
 export function isTerminalStatus(status: MessageStatus): boolean {
   return TERMINAL.has(status);

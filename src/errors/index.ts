@@ -7,10 +7,19 @@ export const ERROR_CODES = {
   IE_CONFIG_INVALID: { retriable: false, description: 'The environment failed validation at start-up.' },
   IE_ENVELOPE_INVALID: { retriable: false, description: 'An envelope failed its zod schema; it was not published.' },
   IE_ENVELOPE_DECODE: { retriable: false, description: 'A Kafka record could not be decoded into an envelope.' },
-  IE_KAFKA_UNAVAILABLE: { retriable: true, description: 'The Kafka cluster could not be reached or did not acknowledge.' },
-  IE_KAFKA_NOT_CONNECTED: { retriable: true, description: 'The publisher is not connected (starting, stopping or stopped).' },
+  IE_KAFKA_UNAVAILABLE: {
+    retriable: true,
+    description: 'The Kafka cluster could not be reached or did not acknowledge.',
+  },
+  IE_KAFKA_NOT_CONNECTED: {
+    retriable: true,
+    description: 'The publisher is not connected (starting, stopping or stopped).',
+  },
   IE_SCHEMA_REGISTRY: { retriable: true, description: 'The Schema Registry rejected or failed a request.' },
-  IE_LIFECYCLE: { retriable: false, description: 'A component was used in a state that does not allow it (e.g. after stop).' },
+  IE_LIFECYCLE: {
+    retriable: false,
+    description: 'A component was used in a state that does not allow it (e.g. after stop).',
+  },
   IE_CONNECTOR: { retriable: false, description: 'A connector failed to register, start or stop.' },
   IE_INTERNAL: { retriable: false, description: 'An unexpected internal error (a bug).' },
 } as const;

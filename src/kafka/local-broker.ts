@@ -17,7 +17,14 @@ export interface LocalKafkaBrokerOptions {
 }
 
 export function defaultBrokerBinary(): string {
-  return path.resolve(__dirname, '..', '..', ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []), 'build', 'kafka-mock-broker');
+  return path.resolve(
+    __dirname,
+    '..',
+    '..',
+    ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []),
+    'build',
+    'kafka-mock-broker',
+  );
 }
 
 /** A free TCP port range on 127.0.0.1 (best effort: asks the OS for one port, checks the next ones). */
@@ -82,7 +89,10 @@ export class LocalKafkaBroker {
   private async spawnBroker(): Promise<string> {
     const binary = this.options.binary ?? defaultBrokerBinary();
     if (!existsSync(binary)) {
-      throw new IngressEgressError('IE_INTERNAL', `local broker binary not found at ${binary}: run scripts/build-broker.sh`);
+      throw new IngressEgressError(
+        'IE_INTERNAL',
+        `local broker binary not found at ${binary}: run scripts/build-broker.sh`,
+      );
     }
     const brokers = this.options.brokers ?? 1;
     if (this.port === 0) this.port = await freePort(brokers);
@@ -97,7 +107,10 @@ export class LocalKafkaBroker {
     const timeoutMs = this.options.startTimeoutMs ?? 10000;
     this.bootstrap = await new Promise<string>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new IngressEgressError('IE_INTERNAL', 'local broker did not become ready')), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new IngressEgressError('IE_INTERNAL', 'local broker did not become ready')),
+        timeoutMs,
+      );
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /READY (\S+)/.exec(out);

@@ -22,7 +22,12 @@ export function topicFor(event: InternalEventV2, topics: TopicNames): string {
 /** Key of the consent topic (compacted): one record per sender scope and number, the latest wins. */
 export function consentKey(event: Extract<InternalEventV2, { type: 'sms.consent.changed' }>): string {
   const s = event.data.scope;
-  const scope = s.kind === 'sender' ? `sender:${s.sender}` : s.kind === 'messaging_service' ? `ms:${s.messagingServiceSid}` : 'account';
+  const scope =
+    s.kind === 'sender'
+      ? `sender:${s.sender}`
+      : s.kind === 'messaging_service'
+        ? `ms:${s.messagingServiceSid}`
+        : 'account';
   return `${event.tenant.accountSid}|${scope}|${event.data.phoneNumber}`;
 }
 

@@ -1,2 +1,3 @@
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger';
 export { redactPhone, redactBody, redactPhonesInText } from './redact';
+export { createMetrics, type Metrics } from './metrics';

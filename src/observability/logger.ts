@@ -23,7 +23,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: redactPaths(), censor },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a) => (typeof a === 'string' ? redactPhonesInText(a) : a)) as Parameters<typeof method>;
+          const scrubbed = args.map((a) => (typeof a === 'string' ? redactPhonesInText(a) : a)) as Parameters<
+            typeof method
+          >;
           return method.apply(this, scrubbed);
         },
       },

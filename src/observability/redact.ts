@@ -44,7 +44,18 @@ export const SECRET_KEYS = [
   'x-twilio-signature',
 ] as const;
 
-export const PHONE_KEYS = ['to', 'from', 'To', 'From', 'phone', 'phoneNumber', 'author', 'Author', 'recipient', 'subject'] as const;
+export const PHONE_KEYS = [
+  'to',
+  'from',
+  'To',
+  'From',
+  'phone',
+  'phoneNumber',
+  'author',
+  'Author',
+  'recipient',
+  'subject',
+] as const;
 export const BODY_KEYS = ['body', 'Body', 'text'] as const;
 
 /** pino redact paths: top level, one level down and inside req headers. */

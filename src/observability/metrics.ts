@@ -1,0 +1,145 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric the service exports, in one registry per server
+ * instance (tests build many). Labels never carry a phone number, a body or a
+ * secret: only bounded sets (status, type, error type, topic, route).
+ */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    // Egress (seed specification names)
+    messagesSent: new Counter({
+      name: 'twilio_messages_sent_total',
+      help: 'Egress outcomes by status (accepted, rejected, failed, canceled).',
+      labelNames: ['status'] as const,
+      registers: r,
+    }),
+    sendLatency: new Histogram({
+      name: 'twilio_send_latency_seconds',
+      help: 'Twilio REST send latency per attempt.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: r,
+    }),
+    errors: new Counter({
+      name: 'twilio_errors_total',
+      help: 'Errors by type (from the Twilio error map or the service).',
+      labelNames: ['error_type'] as const,
+      registers: r,
+    }),
+    rateLimitHits: new Counter({
+      name: 'twilio_rate_limit_hits_total',
+      help: 'Times a send waited for a rate-limit token, by bucket.',
+      labelNames: ['bucket'] as const,
+      registers: r,
+    }),
+    circuitState: new Gauge({
+      name: 'twilio_circuit_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      registers: r,
+    }),
+    optOutEvents: new Counter({
+      name: 'twilio_opt_out_events_total',
+      help: 'Consent changes by action and cause.',
+      labelNames: ['action', 'via'] as const,
+      registers: r,
+    }),
+    optOutCacheSize: new Gauge({
+      name: 'twilio_opt_out_cache_size',
+      help: 'Numbers currently opted out in the consent store.',
+      registers: r,
+    }),
+    // Ingress
+    messagesReceived: new Counter({
+      name: 'twilio_messages_received_total',
+      help: 'Inbound events published, by type and channel.',
+      labelNames: ['type', 'channel'] as const,
+      registers: r,
+    }),
+    webhookLatency: new Histogram({
+      name: 'twilio_webhook_latency_seconds',
+      help: 'Webhook handling latency (receipt to answer), by route.',
+      labelNames: ['route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    }),
+    webhookRequests: new Counter({
+      name: 'twilio_webhook_requests_total',
+      help: 'Webhook answers by route and HTTP status code.',
+      labelNames: ['route', 'code'] as const,
+      registers: r,
+    }),
+    signatureFailures: new Counter({
+      name: 'twilio_webhook_signature_failures_total',
+      help: 'Webhooks refused for a missing or invalid X-Twilio-Signature.',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+    duplicatesSuppressed: new Counter({
+      name: 'twilio_webhook_duplicates_total',
+      help: 'Webhook deliveries recognised as repeats and not published again.',
+      labelNames: ['route'] as const,
+      registers: r,
+    }),
+    deliveryStatus: new Counter({
+      name: 'twilio_delivery_status_total',
+      help: 'Status callbacks by status.',
+      labelNames: ['status'] as const,
+      registers: r,
+    }),
+    // Conversations
+    conversationsState: new Gauge({
+      name: 'twilio_conversations_connection_state',
+      help: 'Conversations session: 1 for the current state.',
+      labelNames: ['state'] as const,
+      registers: r,
+    }),
+    conversationsReconnects: new Counter({
+      name: 'twilio_conversations_reconnects_total',
+      help: 'Conversations session reconnects.',
+      registers: r,
+    }),
+    conversationsTokenRefreshes: new Counter({
+      name: 'twilio_conversations_token_refreshes_total',
+      help: 'Access token refreshes.',
+      registers: r,
+    }),
+    // Kafka
+    kafkaPublishLatency: new Histogram({
+      name: 'kafka_publish_latency_seconds',
+      help: 'Time from publish() to broker acknowledgement, by topic.',
+      labelNames: ['topic'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: r,
+    }),
+    kafkaPublished: new Counter({
+      name: 'kafka_records_published_total',
+      help: 'Records acknowledged by Kafka, by topic.',
+      labelNames: ['topic'] as const,
+      registers: r,
+    }),
+    kafkaPublishErrors: new Counter({
+      name: 'kafka_publish_errors_total',
+      help: 'Publish failures, by topic.',
+      labelNames: ['topic'] as const,
+      registers: r,
+    }),
+    kafkaConsumerLag: new Gauge({
+      name: 'kafka_consumer_lag',
+      help: 'Egress consumer lag (high watermark - committed offset) by topic and partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers: r,
+    }),
+    dlqRecords: new Counter({
+      name: 'kafka_dlq_records_total',
+      help: 'Records written to the egress DLQ, by reason code.',
+      labelNames: ['code'] as const,
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
