@@ -32,7 +32,8 @@ step "architecture.yaml matches the code"
 npm run --silent check:architecture
 
 step "unit tests"
-npx jest --selectProjects unit --ci
+rm -f build/jest-*.json
+npx jest --selectProjects unit --ci --json --outputFile=build/jest-unit.json
 
 broker_pid=""
 cleanup() {
@@ -60,6 +61,8 @@ else
 fi
 
 step "integration, contract and e2e tests"
-npx jest --selectProjects integration contract e2e --runInBand --ci
+npx jest --selectProjects integration contract e2e --runInBand --ci --json --outputFile=build/jest-integration.json
 
-step "all checks passed"
+step "summary"
+node scripts/test-summary.js build/jest-unit.json build/jest-integration.json
+echo "all checks passed"

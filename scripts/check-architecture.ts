@@ -1,0 +1,119 @@
+/**
+ * Checks architecture.yaml against the code: the HTTP routes the server
+ * registers, the Kafka topics (default names and their variables), the event
+ * types and the environment variables must be exactly the ones listed. Exits 1
+ * and names every drift.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { ENV_VARS, loadConfig } from '../src/config';
+import { EVENT_TYPES } from '../src/envelope';
+import { TOPIC_OF_TYPE } from '../src/kafka/topics';
+import { silentLogger } from '../src/observability';
+import { buildServer, type ManagedPublisher } from '../src/server';
+
+interface Architecture {
+  parts: Record<string, string>;
+  http: { routes: string[] };
+  kafka: { topics: { name: string; env: string; events: string[] }[] };
+  environment: string[];
+}
+
+const root = path.resolve(__dirname, '..', ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
+
+const noPublisher: ManagedPublisher = {
+  start: async () => undefined,
+  stop: async () => undefined,
+  isReady: () => false,
+  publish: async () => Promise.reject(new Error('not for publishing')),
+  publishRaw: async () => Promise.reject(new Error('not for publishing')),
+};
+
+function diff(label: string, declared: string[], actual: string[], problems: string[]): void {
+  const d = new Set(declared);
+  const a = new Set(actual);
+  for (const x of a) if (!d.has(x)) problems.push(`${label}: ${x} is in the code but not in architecture.yaml`);
+  for (const x of d) if (!a.has(x)) problems.push(`${label}: ${x} is in architecture.yaml but not in the code`);
+}
+
+/** Every difference between architecture.yaml (its text) and the code, as readable lines. */
+export async function checkArchitecture(yamlText: string): Promise<{ problems: string[]; summary: string }> {
+  const arch = parse(yamlText) as Architecture;
+  const problems: string[] = [];
+
+  // Build the service as production would, with every connector enabled.
+  const config = loadConfig({
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    TWILIO_ENABLED: 'true',
+    TWILIO_ACCOUNT_SID: 'AC' + '0'.repeat(32),
+    TWILIO_AUTH_TOKEN: 'architecture-check',
+    TWILIO_WEBHOOK_BASE_URL: 'https://example.invalid',
+    TWILIO_CONVERSATIONS_ENABLED: 'true',
+    TWILIO_API_KEY_SID: 'SK' + '0'.repeat(32),
+    TWILIO_API_KEY_SECRET: 'architecture-check',
+    TWILIO_CONVERSATIONS_SERVICE_SID: 'IS' + '0'.repeat(32),
+    TWILIO_PHONE_NUMBER: '+15005550006',
+    LOG_LEVEL: 'silent',
+  });
+  const server = buildServer(config, { publisher: noPublisher, logger: silentLogger });
+  await server.prepare();
+  diff('route', arch.http.routes, server.routes(), problems);
+  await server.app.close();
+
+  const topics = config.kafka.topics;
+  const envOfRole: Record<string, string> = {
+    inbound: 'KAFKA_TOPIC_INBOUND',
+    status: 'KAFKA_TOPIC_STATUS',
+    consent: 'KAFKA_TOPIC_CONSENT',
+    egress: 'KAFKA_TOPIC_EGRESS',
+    outcomes: 'KAFKA_TOPIC_OUTCOMES',
+    egressDlq: 'KAFKA_TOPIC_EGRESS_DLQ',
+  };
+  const actualTopics = Object.entries(topics).map(([role, name]) => {
+    const events = Object.entries(TOPIC_OF_TYPE)
+      .filter(([, r]) => r === role)
+      .map(([t]) => t)
+      .sort();
+    return `${name} (${envOfRole[role]}) [${events.join(', ')}]`;
+  });
+  const declaredTopics = (arch.kafka.topics ?? []).map(
+    (t) => `${t.name} (${t.env}) [${[...(t.events ?? [])].sort().join(', ')}]`,
+  );
+  diff('topic', declaredTopics, actualTopics, problems);
+  diff(
+    'event type',
+    (arch.kafka.topics ?? []).flatMap((t) => t.events ?? []),
+    [...EVENT_TYPES],
+    problems,
+  );
+  diff('environment variable', arch.environment ?? [], [...ENV_VARS], problems);
+  for (const folder of Object.keys(arch.parts ?? {})) {
+    if (!existsSync(path.join(root, folder)))
+      problems.push(`part: ${folder} is in architecture.yaml but does not exist`);
+  }
+
+  const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables`;
+  return { problems, summary };
+}
+
+async function main(): Promise<number> {
+  const { problems, summary } = await checkArchitecture(readFileSync(path.join(root, 'architecture.yaml'), 'utf8'));
+  if (problems.length > 0) {
+    console.error(`architecture.yaml drifted from the code (${problems.length}):`);
+    for (const p of problems) console.error(`  - ${p}`);
+    return 1;
+  }
+  console.log(`architecture.yaml matches the code: ${summary}`);
+  return 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error('architecture check failed:', err);
+      process.exit(1);
+    },
+  );
+}

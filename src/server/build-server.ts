@@ -1,0 +1,47 @@
+import type { AppConfig } from '../config';
+import { createLogger, createMetrics, type Logger, type Metrics } from '../observability';
+import type { Connector } from './connector';
+import { ConnectorManager } from './connector-manager';
+import { IngressEgressServer, type ManagedPublisher, type Startable } from './ingress-egress-server';
+
+export interface ServerDeps {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** The Kafka publisher; built from config when omitted. */
+  publisher?: ManagedPublisher;
+  /** Connectors to register; the default set (from config) when omitted. */
+  connectors?: Connector[];
+  egressConsumer?: Startable & { isReady?(): boolean };
+  onStopped?: () => Promise<void>;
+}
+
+/** Builds the whole service without listening: tests call `server.app.inject()`. */
+export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEgressServer {
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const metrics = deps.metrics ?? createMetrics();
+  const publisher = deps.publisher ?? defaultPublisher(config, logger.child({ part: 'kafka' }), metrics);
+  const connectors = new ConnectorManager(logger.child({ part: 'connectors' }));
+  const list = deps.connectors ?? defaultConnectors(config, { logger, metrics, publisher });
+  for (const c of list) connectors.register(c);
+  return new IngressEgressServer({
+    config,
+    logger,
+    metrics,
+    publisher,
+    connectors,
+    ...(deps.egressConsumer ? { egressConsumer: deps.egressConsumer } : {}),
+    ...(deps.onStopped ? { onStopped: deps.onStopped } : {}),
+  });
+}
+
+// The composition root: concrete parts are wired here as they exist.
+function defaultPublisher(_config: AppConfig, _logger: Logger, _metrics: Metrics): ManagedPublisher {
+  throw new Error('buildServer: no Kafka publisher given');
+}
+
+function defaultConnectors(
+  _config: AppConfig,
+  _ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher },
+): Connector[] {
+  return [];
+}

@@ -1,0 +1,11 @@
+export { buildServer, type ServerDeps } from './build-server';
+export {
+  IngressEgressServer,
+  SHUTDOWN_STEPS,
+  type ShutdownStep,
+  type Startable,
+  type ManagedPublisher,
+} from './ingress-egress-server';
+export { ConnectorManager } from './connector-manager';
+export { Lifecycle, type LifecycleState } from './lifecycle';
+export type { Connector, ConnectorHealth, EgressHandler, EgressContext } from './connector';

@@ -1,0 +1,205 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppConfig } from '../config';
+import type { Logger, Metrics } from '../observability';
+import type { EventPublisherPort } from '../kafka/publisher-port';
+import { ConnectorManager } from './connector-manager';
+import { Lifecycle, type LifecycleState } from './lifecycle';
+
+/** Something with an idempotent start/stop (the publisher, the egress consumer, …). */
+export interface Startable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type ManagedPublisher = EventPublisherPort & Startable;
+
+export interface ServerParts {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  publisher: ManagedPublisher;
+  connectors: ConnectorManager;
+  /** The egress consumer, when any connector handles egress. */
+  egressConsumer?: Startable & { isReady?(): boolean };
+  /** Called last on stop (e.g. flush the log destination). */
+  onStopped?: () => Promise<void>;
+}
+
+/** Steps of a stop, in order (STYLE.md); recorded so tests can check the order. */
+export const SHUTDOWN_STEPS = [
+  'readiness-false',
+  'stop-ingress',
+  'drain-egress',
+  'stop-connectors',
+  'flush-producer',
+  'close-http',
+  'flush-logs',
+] as const;
+export type ShutdownStep = (typeof SHUTDOWN_STEPS)[number];
+
+/**
+ * The service: one HTTP server (webhooks, health, metrics), one publisher,
+ * the connectors and the egress consumer. Built without listening so tests
+ * use `app.inject()`; `listen()` binds the port.
+ */
+export class IngressEgressServer {
+  readonly app: FastifyInstance;
+  readonly connectors: ConnectorManager;
+  private closing = false;
+  private listening = false;
+  private readonly lifecycle = new Lifecycle(
+    'IngressEgressServer',
+    () => this.doStart(),
+    () => this.doStop(),
+  );
+  readonly shutdownLog: ShutdownStep[] = [];
+  private routesReady: Promise<void> | undefined;
+  private readonly routeList: string[] = [];
+
+  constructor(private readonly parts: ServerParts) {
+    this.connectors = parts.connectors;
+    this.app = Fastify({
+      logger: false,
+      bodyLimit: parts.config.http.bodyLimitBytes,
+      trustProxy: true,
+      return503OnClosing: true,
+      forceCloseConnections: 'idle',
+    });
+    this.app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const m of methods) if (m !== 'HEAD') this.routeList.push(`${m} ${route.url}`);
+    });
+    this.app.addHook('onRequest', async (req, reply) => {
+      if (this.closing && req.url.startsWith('/webhooks/')) {
+        reply.code(503).header('Retry-After', '5').send({ error: 'shutting down' });
+      }
+    });
+    this.app.get('/healthz', async () => ({ status: 'ok' }));
+    this.app.get('/readyz', async (_req, reply) => {
+      const health = this.health();
+      reply.code(health.ready ? 200 : 503);
+      return health;
+    });
+    this.app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', parts.metrics.registry.contentType);
+      return parts.metrics.registry.metrics();
+    });
+  }
+
+  get state(): LifecycleState {
+    return this.lifecycle.state;
+  }
+
+  get logger(): Logger {
+    return this.parts.logger;
+  }
+
+  get metrics(): Metrics {
+    return this.parts.metrics;
+  }
+
+  get publisher(): ManagedPublisher {
+    return this.parts.publisher;
+  }
+
+  /** Registers every connector's routes; idempotent. Call before inject() or listen(). */
+  prepare(): Promise<void> {
+    if (!this.routesReady) {
+      this.routesReady = (async () => {
+        for (const c of this.connectors.list()) await c.registerRoutes?.(this.app);
+        await this.app.ready();
+      })();
+    }
+    return this.routesReady;
+  }
+
+  /** Every route as `METHOD /path` (after prepare()). */
+  routes(): string[] {
+    return [...this.routeList].sort();
+  }
+
+  health(): {
+    ready: boolean;
+    state: LifecycleState;
+    kafka: boolean;
+    connectors: ReturnType<ConnectorManager['health']>;
+  } {
+    const connectors = this.connectors.health();
+    const kafka = this.parts.publisher.isReady();
+    const egress = this.parts.egressConsumer?.isReady?.() ?? true;
+    const ready =
+      !this.closing &&
+      this.lifecycle.state === 'running' &&
+      kafka &&
+      egress &&
+      Object.values(connectors).every((c) => c.ready);
+    return { ready, state: this.lifecycle.state, kafka, connectors };
+  }
+
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Binds the HTTP port (after start). Returns the address. */
+  async listen(): Promise<string> {
+    await this.prepare();
+    const address = await this.app.listen({ port: this.parts.config.http.port, host: this.parts.config.http.host });
+    this.listening = true;
+    this.parts.logger.info({ address }, 'listening');
+    return address;
+  }
+
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  private async doStart(): Promise<void> {
+    const t0 = Date.now();
+    await this.prepare();
+    await this.parts.publisher.start();
+    await this.connectors.start();
+    await this.parts.egressConsumer?.start();
+    this.parts.logger.info({ ms: Date.now() - t0, connectors: this.connectors.list().map((c) => c.id) }, 'started');
+  }
+
+  private async doStop(): Promise<void> {
+    const { logger } = this.parts;
+    const deadline = Date.now() + this.parts.config.shutdownTimeoutMs;
+    const step = async (name: ShutdownStep, fn: () => Promise<unknown>) => {
+      this.shutdownLog.push(name);
+      const left = Math.max(deadline - Date.now(), 100);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), left);
+        timer.unref();
+      });
+      try {
+        const r = await Promise.race([fn().then(() => 'ok' as const), timeout]);
+        if (r === 'timeout') logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
+      } catch (err) {
+        logger.error({ err, step: name }, 'shutdown step failed; continuing');
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await step('readiness-false', async () => {
+      this.closing = true;
+    });
+    await step('stop-ingress', async () => {
+      for (const c of this.connectors.list()) await c.stopIngress?.();
+    });
+    await step('drain-egress', async () => this.parts.egressConsumer?.stop());
+    await step('stop-connectors', () => this.connectors.stop());
+    await step('flush-producer', () => this.parts.publisher.stop());
+    await step('close-http', () => this.app.close());
+    await step('flush-logs', async () => {
+      await this.parts.onStopped?.();
+    });
+    this.listening = false;
+    logger.info('stopped');
+  }
+
+  get isListening(): boolean {
+    return this.listening;
+  }
+}

@@ -1,0 +1,17 @@
+import { loadConfig, type AppConfig } from '../../src/config';
+
+export const TEST_ACCOUNT_SID = 'AC' + '0'.repeat(31) + '1';
+export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
+
+/** A valid configuration for tests; override any variable. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): AppConfig {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    TWILIO_ENABLED: 'false',
+    ...overrides,
+  });
+}

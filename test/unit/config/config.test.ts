@@ -1,0 +1,128 @@
+import { ConfigError, ENV_VARS, loadConfig, maskedEnv } from '../../../src/config';
+
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', TWILIO_ENABLED: 'false' };
+const SID = 'AC' + 'a'.repeat(32);
+
+describe('loadConfig', () => {
+  it('applies the defaults of the seed specification', () => {
+    const c = loadConfig(base);
+    expect(c.http.port).toBe(4000);
+    expect(c.twilio.timeoutMs).toBe(30000);
+    expect(c.twilio.rateLimit).toEqual({ perSec: 10, burst: 30, perNumberRate: 1, perNumberBurst: 3 });
+    expect(c.twilio.circuit).toEqual({ failureThreshold: 5, resetTimeoutMs: 30000 });
+    expect(c.twilio.maxSegments).toBe(10);
+    expect(c.twilio.apiBaseUrl).toBe('https://api.twilio.com');
+    expect(c.kafka.topics).toEqual({
+      inbound: 'sms.inbound',
+      status: 'sms.status',
+      consent: 'sms.consent',
+      egress: 'sms.egress',
+      outcomes: 'sms.outcomes',
+      egressDlq: 'sms.egress.dlq',
+    });
+    expect(c.schemaRegistry).toBeUndefined();
+  });
+
+  it('returns a frozen object', () => {
+    const c = loadConfig(base);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.kafka.topics)).toBe(true);
+  });
+
+  it('names every bad variable in one error, without echoing values', () => {
+    const secret = 'super-secret-token-value';
+    let err: unknown;
+    try {
+      loadConfig({
+        HTTP_PORT: 'abc',
+        TWILIO_ACCOUNT_SID: 'nope',
+        TWILIO_AUTH_TOKEN: secret,
+        TWILIO_RATE_LIMIT_PER_SEC: '-1',
+        KAFKA_TOPIC_INBOUND: 'bad topic!',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as Error).message;
+    for (const v of [
+      'HTTP_PORT',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_RATE_LIMIT_PER_SEC',
+      'KAFKA_TOPIC_INBOUND',
+      'KAFKA_BROKERS',
+    ]) {
+      expect(message).toContain(v);
+    }
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain('nope');
+    expect((err as ConfigError).code).toBe('IE_CONFIG_INVALID');
+  });
+
+  it('requires credentials when Twilio is enabled', () => {
+    expect(() => loadConfig({ ...base, TWILIO_ENABLED: 'true' })).toThrow(
+      /TWILIO_ACCOUNT_SID.*TWILIO_AUTH_TOKEN.*TWILIO_WEBHOOK_BASE_URL/,
+    );
+  });
+
+  it('refuses to turn webhook validation off in production', () => {
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production', TWILIO_WEBHOOK_VALIDATION: 'false' })).toThrow(
+      /TWILIO_WEBHOOK_VALIDATION cannot be false when NODE_ENV=production/,
+    );
+  });
+
+  it('maps subaccount tokens and the main token by account SID', () => {
+    const sub = 'AC' + 'b'.repeat(32);
+    const c = loadConfig({
+      ...base,
+      TWILIO_ENABLED: 'true',
+      TWILIO_ACCOUNT_SID: SID,
+      TWILIO_AUTH_TOKEN: 'main',
+      TWILIO_WEBHOOK_BASE_URL: 'https://example.com/',
+      TWILIO_SUBACCOUNT_AUTH_TOKENS: `${sub}:subtoken`,
+    });
+    expect(c.twilio.authTokens).toEqual({ [SID]: 'main', [sub]: 'subtoken' });
+    expect(c.twilio.webhookBaseUrl).toBe('https://example.com');
+  });
+
+  it('masks secrets in the effective configuration', () => {
+    const masked = maskedEnv({ ...base, TWILIO_AUTH_TOKEN: 'xyz', ADMIN_TOKEN: '0123456789abcdef0' });
+    expect(masked.TWILIO_AUTH_TOKEN).toBe('********');
+    expect(masked.ADMIN_TOKEN).toBe('********');
+    expect(masked.HTTP_PORT).toBe('4000');
+  });
+
+  it('lists the contract variables of DESIGN.md', () => {
+    for (const v of [
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'TWILIO_API_KEY_SID',
+      'TWILIO_API_KEY_SECRET',
+      'TWILIO_CONVERSATIONS_SERVICE_SID',
+      'TWILIO_PHONE_NUMBER',
+      'TWILIO_MESSAGING_SERVICE_SID',
+      'TWILIO_STATUS_CALLBACK_URL',
+      'TWILIO_WEBHOOK_BASE_URL',
+      'TWILIO_API_BASE_URL',
+      'TWILIO_ENABLED',
+      'TWILIO_CONVERSATIONS_ENABLED',
+      'TWILIO_TIMEOUT_SECS',
+      'TWILIO_RATE_LIMIT_PER_SEC',
+      'TWILIO_RATE_LIMIT_BURST',
+      'TWILIO_PER_NUMBER_RATE',
+      'TWILIO_PER_NUMBER_BURST',
+      'TWILIO_CIRCUIT_FAILURE_THRESHOLD',
+      'TWILIO_CIRCUIT_RESET_TIMEOUT_SECS',
+      'TWILIO_MAX_SEGMENTS',
+      'KAFKA_BROKERS',
+      'KAFKA_CLIENT_ID',
+      'KAFKA_GROUP_ID',
+      'SCHEMA_REGISTRY_URL',
+      'HTTP_PORT',
+      'LOG_LEVEL',
+      'ADMIN_TOKEN',
+    ]) {
+      expect(ENV_VARS).toContain(v);
+    }
+  });
+});
