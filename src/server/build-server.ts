@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observability';
 import type { Connector } from './connector';
+import { createTwilioConnector } from '../twilio/create-twilio-connector';
 import { ConnectorManager } from './connector-manager';
 import { IngressEgressServer, type ManagedPublisher, type Startable } from './ingress-egress-server';
 
@@ -40,8 +41,19 @@ function defaultPublisher(_config: AppConfig, _logger: Logger, _metrics: Metrics
 }
 
 function defaultConnectors(
-  _config: AppConfig,
-  _ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher },
+  config: AppConfig,
+  ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher },
 ): Connector[] {
-  return [];
+  const connectors: Connector[] = [];
+  if (config.twilio.enabled) {
+    connectors.push(
+      createTwilioConnector({
+        config,
+        logger: ctx.logger.child({ part: 'twilio' }),
+        metrics: ctx.metrics,
+        publisher: ctx.publisher,
+      }),
+    );
+  }
+  return connectors;
 }
