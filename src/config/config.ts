@@ -78,21 +78,19 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     const v = source[key];
     if (v !== undefined) picked[key] = v;
   }
-  const parsed = envSchema.safeParse(picked);
-  if (!parsed.success) {
-    const seen = new Set<string>();
-    const problems: { variable: string; message: string }[] = [];
-    for (const issue of parsed.error.issues) {
-      const variable = String(issue.path[0] ?? 'environment');
-      if (seen.has(variable)) continue;
-      seen.add(variable);
-      problems.push({ variable, message: sanitize(issue.message) });
-    }
-    throw new ConfigError(problems);
+  // Each variable on its own, so one error names every bad variable, and the
+  // cross-field rules still run on the ones that parsed.
+  const problems: { variable: string; message: string }[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(envSchema.shape)) {
+    const r = field.safeParse(picked[key]);
+    if (r.success) values[key] = r.data;
+    else problems.push({ variable: key, message: sanitize(r.error.issues[0]?.message ?? 'is invalid') });
   }
-  const env = parsed.data;
-  const cross = crossFieldIssues(env);
-  if (cross.length > 0) throw new ConfigError(cross);
+  const bad = new Set(problems.map((p) => p.variable));
+  for (const issue of crossFieldIssues(values as Env)) if (!bad.has(issue.variable)) problems.push(issue);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const env = values as Env;
   return deepFreeze(toAppConfig(env));
 }
 

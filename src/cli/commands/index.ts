@@ -1,0 +1,2 @@
+// Registers the commands that parts bring (simulator, sandbox, send, dlq).
+export {};

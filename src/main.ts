@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The process entry (the `ingress-egress` bin). The only file that touches
+ * process.*: argv, env, signals, exit.
+ */
+import { runCli } from './cli/cli';
+import './cli/commands';
+
+let signalled: ((name: string) => void) | undefined;
+const firstSignal = new Promise<string>((resolve) => {
+  signalled = resolve;
+});
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`ingress-egress: second ${sig}, forcing exit\n`);
+      process.exit(130);
+    }
+    signalled?.(sig);
+  });
+}
+
+// A library's promise nobody awaited must not kill the service (e.g. the
+// Conversations SDK's Sync fetches); it is logged by the part that owns it.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`ingress-egress: unhandled rejection: ${(reason as Error)?.message ?? String(reason)}\n`);
+});
+
+runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  waitForSignal: () => firstSignal,
+}).then(
+  (code) => {
+    process.exitCode = code;
+    // Let stdout drain; anything still holding the loop after a stop is a bug, not a reason to hang.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`ingress-egress: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
