@@ -1,0 +1,147 @@
+import type { MessageDirection, MessageStatus, SimMessage } from './message';
+
+/**
+ * Every message the simulator knows, by SID and in creation order, plus the
+ * counters tests ask about most: how often the same (to, body) was accepted.
+ * Deleting a message through the API hides it from the API, never from the
+ * counters: a duplicate SMS was still sent.
+ */
+export interface MessageFilter {
+  accountSid?: string;
+  to?: string;
+  from?: string;
+  direction?: MessageDirection;
+  status?: MessageStatus;
+  body?: string;
+}
+
+export interface DateSentFilter {
+  /** DateSent=: same UTC day as this instant. */
+  on?: { start: number; end: number };
+  /** DateSent<: on or before. */
+  before?: number;
+  /** DateSent>: on or after. */
+  after?: number;
+}
+
+export interface ListQuery {
+  accountSid: string;
+  to?: string | undefined;
+  from?: string | undefined;
+  dateSent?: DateSentFilter;
+}
+
+export class MessageStore {
+  private readonly bySid = new Map<string, SimMessage>();
+  private readonly ordered: SimMessage[] = [];
+  private readonly deleted = new Set<string>();
+  private readonly sendCounts = new Map<string, number>();
+  private seq = 0;
+
+  nextSeq(): number {
+    return this.seq++;
+  }
+
+  add(m: SimMessage): void {
+    this.bySid.set(m.sid, m);
+    this.ordered.push(m);
+    if (m.direction === 'outbound-api') {
+      const k = sendKey(m.to, m.body);
+      this.sendCounts.set(k, (this.sendCounts.get(k) ?? 0) + 1);
+    }
+  }
+
+  /** The message as the API sees it (deleted ones are gone). */
+  get(accountSid: string, sid: string): SimMessage | undefined {
+    const m = this.bySid.get(sid);
+    if (!m || m.accountSid !== accountSid || this.deleted.has(sid)) return undefined;
+    return m;
+  }
+
+  /** For inspection: also finds deleted messages. */
+  find(sid: string): SimMessage | undefined {
+    return this.bySid.get(sid);
+  }
+
+  delete(sid: string): void {
+    this.deleted.add(sid);
+  }
+
+  get size(): number {
+    return this.ordered.length;
+  }
+
+  all(): readonly SimMessage[] {
+    return this.ordered;
+  }
+
+  filter(f: MessageFilter = {}): SimMessage[] {
+    return this.ordered.filter(
+      (m) =>
+        (f.accountSid === undefined || m.accountSid === f.accountSid) &&
+        (f.to === undefined || m.to === f.to) &&
+        (f.from === undefined || m.from === f.from) &&
+        (f.direction === undefined || m.direction === f.direction) &&
+        (f.status === undefined || m.status === f.status) &&
+        (f.body === undefined || m.body === f.body),
+    );
+  }
+
+  /** Outbound messages accepted for (to, body), deleted ones included. */
+  timesSent(to: string, body: string): number {
+    return this.sendCounts.get(sendKey(to, body)) ?? 0;
+  }
+
+  /** Every (to, body) accepted more than once. */
+  duplicates(): { to: string; body: string; count: number }[] {
+    const out: { to: string; body: string; count: number }[] = [];
+    for (const [k, count] of this.sendCounts) {
+      if (count < 2) continue;
+      const i = k.indexOf('\u0000');
+      out.push({ to: k.slice(0, i), body: k.slice(i + 1), count });
+    }
+    return out;
+  }
+
+  /** Extra sends beyond the first, summed over every (to, body). */
+  duplicateCount(): number {
+    let n = 0;
+    for (const c of this.sendCounts.values()) if (c > 1) n += c - 1;
+    return n;
+  }
+
+  /** The API's list order: newest first, filtered as Twilio filters. */
+  list(q: ListQuery): SimMessage[] {
+    const out: SimMessage[] = [];
+    for (let i = this.ordered.length - 1; i >= 0; i--) {
+      const m = this.ordered[i]!;
+      if (m.accountSid !== q.accountSid || this.deleted.has(m.sid)) continue;
+      if (q.to !== undefined && m.to !== q.to) continue;
+      if (q.from !== undefined && m.from !== q.from) continue;
+      if (q.dateSent && !matchesDateSent(m.dateSent, q.dateSent)) continue;
+      out.push(m);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.bySid.clear();
+    this.ordered.length = 0;
+    this.deleted.clear();
+    this.sendCounts.clear();
+    this.seq = 0;
+  }
+}
+
+function sendKey(to: string, body: string): string {
+  return `${to}\u0000${body}`;
+}
+
+function matchesDateSent(sent: number | null, f: DateSentFilter): boolean {
+  // Twilio filters on date_sent: a message not sent yet has none and never matches.
+  if (sent === null) return false;
+  if (f.on && (sent < f.on.start || sent >= f.on.end)) return false;
+  if (f.before !== undefined && sent > f.before) return false;
+  if (f.after !== undefined && sent < f.after) return false;
+  return true;
+}
