@@ -96,7 +96,9 @@ export function createMessage(form: URLSearchParams, deps: CreateDeps): CreateRe
   if (mediaUrls.length > MAX_MEDIA) return fail(21623);
   if (mediaUrls.some((u) => !/^https?:\/\/\S+$/i.test(u))) return fail(21620);
 
-  if (deps.optOuts.isOptedOut(deps.accountSid, to, [from, serviceSid])) return fail(21610);
+  // A STOP to a number that belongs to a service opts out of the whole service.
+  const senderService = from === null ? null : (deps.numbers.serviceOf(from) ?? null);
+  if (deps.optOuts.isOptedOut(deps.accountSid, to, [from, serviceSid, senderService])) return fail(21610);
 
   let sendAt: number | null = null;
   // Twilio drops scheduling parameters silently when no messaging service is given.
