@@ -1,0 +1,528 @@
+import { SmsEnvelopeBuilder } from '../../envelope';
+import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { Logger, Metrics } from '../../observability';
+import type { ConnectorHealth } from '../../server/connector';
+import { Lifecycle } from '../../server/lifecycle';
+import type { TwilioPart } from '../twilio-connector';
+import type { TokenProvider, MintedToken } from './access-token-provider';
+import { sleep, systemClock, type Clock, type TimerHandle } from './clock';
+import type {
+  ConversationMessage,
+  ConversationsAdapter,
+  ConversationsSession,
+  JoinedConversation,
+  SessionConnectionError,
+  SessionListener,
+  SessionState,
+} from './conversations-adapter';
+import { ConversationTrack } from './conversation-track';
+import { InboundMessagePublisher, type IngestOutcome } from './inbound-message-publisher';
+import { ReadHorizonWriter } from './read-horizon-writer';
+import { SdkRejectionGuard } from './sdk-rejection-guard';
+
+/**
+ * TwilioSmsIngressClient keeps one Twilio Conversations session open and
+ * publishes every message that arrives in a joined conversation as an
+ * `sms.inbound.received` envelope (channel `conversations`).
+ *
+ * - Tokens: minted from an API key; refreshed on a timer at `refreshAt` of the
+ *   TTL and whenever Twilio says `tokenAboutToExpire`; `tokenExpired` (and a
+ *   dropped session) get a fresh token, which reconnects.
+ * - Order and checkpoints: each conversation is handled in index order; after
+ *   Kafka acknowledged a message its index becomes the identity's read
+ *   horizon in Twilio, the durable checkpoint. On join, on restart and after a
+ *   reconnect the client backfills everything after it.
+ * - Once: message SIDs are deduplicated (socket, Sync replay, backfill and the
+ *   `onMessageAdded` webhook all meet here); the connector's own replies are
+ *   skipped by author.
+ * - Health: ready while connected (and for a short grace while reconnecting);
+ *   a denied token is not ready and says why in the log, then retries.
+ */
+export type IngressState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'denied' | 'stopping' | 'stopped';
+
+export const INGRESS_STATES: readonly IngressState[] = [
+  'idle',
+  'connecting',
+  'connected',
+  'reconnecting',
+  'denied',
+  'stopping',
+  'stopped',
+];
+
+export interface TwilioSmsIngressClientOptions {
+  adapter: ConversationsAdapter;
+  tokens: TokenProvider;
+  publisher: EventPublisherPort;
+  accountSid: string;
+  serviceSid: string;
+  identity: string;
+  logger: Logger;
+  metrics: Metrics;
+  builder?: SmsEnvelopeBuilder;
+  clock?: Clock;
+  /** Other authors never ingested (e.g. `system`), besides the identity. */
+  ignoreAuthors?: readonly string[];
+  /** Messages fetched when a conversation has no checkpoint yet (joined for the first time). */
+  backfillLimit?: number;
+  /** Fraction of the TTL after which the token is refreshed (default 0.8). */
+  refreshAt?: number;
+  /** `start()` waits this long for the session to be ready (it never fails for connectivity). */
+  startTimeoutMs?: number;
+  /** How long a reconnecting session still counts as ready. */
+  reconnectGraceMs?: number;
+  /** After a denial or a failed start-up, retry after this (doubling up to `maxMs`). */
+  restartBackoff?: { initialMs: number; maxMs: number };
+  /** How long stop() waits for in-flight publishes and checkpoint writes. */
+  stopTimeoutMs?: number;
+  /** Called (once drained) for conversations that are closed: leave them (1,000 per identity). */
+  onClosedConversation?: (conversationSid: string) => Promise<void>;
+  rejectionGuard?: SdkRejectionGuard;
+}
+
+export class TwilioSmsIngressClient implements TwilioPart {
+  readonly name = 'conversations';
+  private readonly o: Required<
+    Pick<
+      TwilioSmsIngressClientOptions,
+      'backfillLimit' | 'refreshAt' | 'startTimeoutMs' | 'reconnectGraceMs' | 'restartBackoff' | 'stopTimeoutMs'
+    >
+  > &
+    TwilioSmsIngressClientOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly lifecycle: Lifecycle;
+  private readonly ingestor: InboundMessagePublisher;
+  private readonly horizons: ReadHorizonWriter;
+  private readonly guard: SdkRejectionGuard;
+  private readonly tracks = new Map<string, ConversationTrack>();
+  private readonly leaving = new Set<string>();
+  private readonly abort = new AbortController();
+
+  private session: ConversationsSession | undefined;
+  private generation = 0;
+  private _state: IngressState = 'idle';
+  private sdkState: SessionState | undefined;
+  private initialized = false;
+  private everConnected = false;
+  private lastConnectedAt: number | undefined;
+  private token: MintedToken | undefined;
+  private refreshTimer: TimerHandle | undefined;
+  private restartTimer: TimerHandle | undefined;
+  private refreshing: Promise<void> | undefined;
+  private restarts = 0;
+  private startWaiters: (() => void)[] = [];
+  private lastError: string | undefined;
+  private stopRequested = false;
+  private deniedTimer: TimerHandle | undefined;
+
+  constructor(options: TwilioSmsIngressClientOptions) {
+    this.o = {
+      backfillLimit: 1000,
+      refreshAt: 0.8,
+      startTimeoutMs: 15_000,
+      reconnectGraceMs: 30_000,
+      restartBackoff: { initialMs: 30_000, maxMs: 600_000 },
+      stopTimeoutMs: 5_000,
+      ...options,
+    };
+    this.clock = options.clock ?? systemClock();
+    this.log = options.logger;
+    this.guard = options.rejectionGuard ?? new SdkRejectionGuard(this.log);
+    this.ingestor = new InboundMessagePublisher({
+      publisher: options.publisher,
+      builder: options.builder ?? new SmsEnvelopeBuilder(),
+      accountSid: options.accountSid,
+      serviceSid: options.serviceSid,
+      ownAuthors: [options.identity, ...(options.ignoreAuthors ?? [])],
+      clock: this.clock,
+      logger: this.log,
+      metrics: options.metrics,
+    });
+    this.horizons = new ReadHorizonWriter(
+      (sid, index) => this.session?.setReadHorizon(sid, index) ?? Promise.reject(new Error('no session')),
+      this.clock,
+      this.log,
+    );
+    this.lifecycle = new Lifecycle(
+      'TwilioSmsIngressClient',
+      () => this.doStart(),
+      () => this.doStop(),
+    );
+  }
+
+  get state(): IngressState {
+    return this._state;
+  }
+
+  /** The last index handled per conversation (what the read horizon will say). */
+  checkpoints(): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const [sid, t] of this.tracks) out[sid] = t.checkpoint;
+    return out;
+  }
+
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  stop(): Promise<void> {
+    // A start still waiting for the session must not hold the stop up.
+    this.stopRequested = true;
+    this.releaseStartWaiters();
+    return this.lifecycle.stop();
+  }
+
+  health(): ConnectorHealth {
+    const graceful =
+      this._state === 'reconnecting' &&
+      this.lastConnectedAt !== undefined &&
+      this.clock.now() - this.lastConnectedAt < this.o.reconnectGraceMs;
+    return {
+      ready: this._state === 'connected' || graceful,
+      state: this._state,
+      details: {
+        identity: this.o.identity,
+        session: this.sdkState ?? 'none',
+        conversations: this.tracks.size,
+        ...(this.lastError ? { lastError: this.lastError } : {}),
+      },
+    };
+  }
+
+  /**
+   * A message delivered by the `onMessageAdded` webhook: published now (and
+   * deduplicated with the socket). The checkpoint only moves on the socket
+   * path, which sees messages in order.
+   */
+  ingestWebhookMessage(m: ConversationMessage): Promise<IngestOutcome> {
+    return this.ingestor.ingest(m, this.abort.signal);
+  }
+
+  /** Waits until every known conversation drained its backfill and queue (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.tracks.values()].map((t) => t.settled()));
+  }
+
+  // ---- lifecycle ----
+
+  private async doStart(): Promise<void> {
+    this.guard.install();
+    this.setState('connecting');
+    const ready = new Promise<void>((resolve) => this.startWaiters.push(resolve));
+    this.openSession();
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      ready,
+      new Promise<void>((resolve) => (timer = this.clock.setTimer(resolve, this.o.startTimeoutMs))),
+    ]);
+    if (timer) this.clock.clearTimer(timer);
+    if (this._state === 'connecting' && !this.stopRequested) {
+      this.log.warn(
+        { waitedMs: this.o.startTimeoutMs },
+        'Conversations session not ready yet; carrying on and reporting not ready',
+      );
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    this.setState('stopping');
+    this.abort.abort();
+    this.clearTimer('refreshTimer');
+    this.clearTimer('restartTimer');
+    this.clearTimer('deniedTimer');
+    this.releaseStartWaiters();
+    const drained = await this.within(
+      this.o.stopTimeoutMs,
+      Promise.all([...this.tracks.values()].map((t) => t.idle())),
+    );
+    if (!drained)
+      this.log.warn('stop: a Conversations message was still being published; it will be backfilled after restart');
+    const flushed = await this.horizons.flush(this.o.stopTimeoutMs);
+    if (!flushed)
+      this.log.warn(
+        'stop: the last Conversations checkpoints were not confirmed; some messages may be published again',
+      );
+    this.horizons.stop();
+    this.generation++;
+    await this.session?.close();
+    this.session = undefined;
+    this.guard.uninstall();
+    this.setState('stopped');
+  }
+
+  // ---- session ----
+
+  private openSession(): void {
+    if (this.stopping()) return;
+    const gen = ++this.generation;
+    this.initialized = false;
+    this.sdkState = undefined;
+    this.token = this.o.tokens();
+    this.scheduleRefresh(this.token);
+    this.session = this.o.adapter.connect(this.token.jwt, this.listener(gen));
+  }
+
+  /** Closes the current session and opens a new one after the restart back-off. */
+  private restartLater(reason: string): void {
+    if (this.stopping()) return;
+    this.generation++;
+    const old = this.session;
+    this.session = undefined;
+    void old?.close();
+    this.clearTimer('refreshTimer');
+    const delay = Math.min(this.o.restartBackoff.initialMs * 2 ** this.restarts, this.o.restartBackoff.maxMs);
+    this.restarts++;
+    this.log.info({ reason, retryInMs: delay }, 'Conversations session will be restarted');
+    this.clearTimer('restartTimer');
+    this.restartTimer = this.clock.setTimer(() => {
+      this.restartTimer = undefined;
+      this.openSession();
+    }, delay);
+  }
+
+  private listener(gen: number): SessionListener {
+    const live =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A): void => {
+        if (gen !== this.generation || this.stopping()) return;
+        try {
+          fn(...args);
+        } catch (err) {
+          this.log.error({ err }, 'Conversations event handler failed');
+        }
+      };
+    return {
+      initialized: live(() => this.onInitialized()),
+      initFailed: live((e: SessionConnectionError) => this.onInitFailed(e)),
+      stateChanged: live((s: SessionState) => this.onSessionState(s)),
+      connectionError: live((e: SessionConnectionError) => {
+        this.lastError = e.message;
+        if (e.httpStatusCode === 401 || e.httpStatusCode === 403) this.onDenied(e);
+        else if (e.terminal) this.log.warn({ err: e }, 'Conversations connection error');
+      }),
+      tokenAboutToExpire: live(() => void this.refresh('about-to-expire')),
+      tokenExpired: live(() => void this.refresh('expired')),
+      conversationJoined: live((c: JoinedConversation) => this.onJoined(c)),
+      conversationUpdated: live((c: JoinedConversation) => this.onJoined(c, false)),
+      conversationLeft: live((sid: string) => this.log.info({ conversationSid: sid }, 'left conversation')),
+      messageAdded: live((m: ConversationMessage) => this.track(m.conversationSid).offer(m)),
+    };
+  }
+
+  private onInitialized(): void {
+    this.initialized = true;
+    this.restarts = 0;
+    this.lastError = undefined;
+    this.log.info({ identity: this.o.identity, conversations: this.tracks.size }, 'Conversations session ready');
+    if (this.sdkState === 'connected' || this.sdkState === undefined) this.markConnected();
+    this.releaseStartWaiters();
+  }
+
+  private onInitFailed(e: SessionConnectionError): void {
+    this.lastError = e.message;
+    if (e.httpStatusCode === 401 || e.httpStatusCode === 403) return this.onDenied(e);
+    // Denied: the detailed reason arrives as connectionError (or the fallback timer fires).
+    if (this.sdkState === 'denied') return;
+    this.log.error({ err: e }, 'Conversations session failed to start');
+    this.setState('connecting');
+    this.releaseStartWaiters();
+    this.restartLater('init-failed');
+  }
+
+  private onSessionState(s: SessionState): void {
+    const previous = this.sdkState;
+    this.sdkState = s;
+    switch (s) {
+      case 'connected':
+        if (this.initialized) this.markConnected(previous !== 'connected');
+        return;
+      case 'denied':
+        // The reason (HTTP status, Twilio code) follows in connectionError/initFailed;
+        // handle it there, or here if it never comes.
+        this.setState('denied');
+        this.clearTimer('deniedTimer');
+        this.deniedTimer = this.clock.setTimer(() => {
+          this.deniedTimer = undefined;
+          if (this.session && this.sdkState === 'denied')
+            this.onDenied({ terminal: true, message: 'access token denied' });
+        }, 1000);
+        return;
+      case 'disconnected':
+        // Twilsock ends here after a `close` (410 expired, 401): a fresh token reconnects.
+        if (this.initialized) this.setState('reconnecting');
+        void this.refresh('disconnected');
+        return;
+      default:
+        if (this.initialized) this.setState('reconnecting');
+    }
+  }
+
+  private markConnected(transition = true): void {
+    const reconnect = this.everConnected && transition && this._state !== 'connected';
+    this.everConnected = true;
+    this.lastConnectedAt = this.clock.now();
+    this.setState('connected');
+    if (reconnect) {
+      this.o.metrics.conversationsReconnects.inc();
+      this.log.info({ conversations: this.tracks.size }, 'Conversations session reconnected; backfilling');
+      for (const t of this.tracks.values()) this.backfill(t);
+    }
+  }
+
+  private onDenied(e: SessionConnectionError): void {
+    if (this._state === 'denied' && this.session === undefined) return;
+    this.clearTimer('deniedTimer');
+    this.setState('denied');
+    this.log.error(
+      {
+        httpStatusCode: e.httpStatusCode,
+        errorCode: e.errorCode,
+        identity: this.o.identity,
+        reason: e.message,
+      },
+      'Twilio Conversations denied the access token: check that TWILIO_API_KEY_SID/TWILIO_API_KEY_SECRET are a valid API key ' +
+        'of TWILIO_ACCOUNT_SID and that TWILIO_CONVERSATIONS_SERVICE_SID exists in that account; not ready until a token is accepted',
+    );
+    this.releaseStartWaiters();
+    this.restartLater('denied');
+  }
+
+  // ---- tokens ----
+
+  private scheduleRefresh(token: MintedToken): void {
+    this.clearTimer('refreshTimer');
+    const ttl = token.expiresAt - token.issuedAt;
+    const due = token.issuedAt + ttl * this.o.refreshAt;
+    this.refreshTimer = this.clock.setTimer(
+      () => {
+        this.refreshTimer = undefined;
+        void this.refresh('timer');
+      },
+      Math.max(0, due - this.clock.now()),
+    );
+  }
+
+  /** Mints a token and hands it to the session; concurrent reasons share one refresh. */
+  private refresh(reason: string): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (this.stopping() || !this.session || this._state === 'denied') return Promise.resolve();
+    const session = this.session;
+    this.refreshing = (async () => {
+      try {
+        const token = this.o.tokens();
+        this.token = token;
+        this.scheduleRefresh(token);
+        await session.updateToken(token.jwt);
+        if (session !== this.session) return;
+        this.o.metrics.conversationsTokenRefreshes.inc();
+        this.log.info(
+          { reason, expiresAt: new Date(token.expiresAt).toISOString() },
+          'Conversations access token refreshed',
+        );
+      } catch (err) {
+        if (this.stopping() || session !== this.session) return;
+        this.log.warn({ err, reason }, 'Conversations token refresh failed; retrying');
+        this.clearTimer('refreshTimer');
+        this.refreshTimer = this.clock.setTimer(() => {
+          this.refreshTimer = undefined;
+          void this.refresh('retry');
+        }, 10_000);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  // ---- conversations ----
+
+  private onJoined(c: JoinedConversation, backfill = true): void {
+    const known = this.tracks.has(c.sid);
+    const t = this.track(c.sid, c.lastReadMessageIndex);
+    t.seed(c.lastReadMessageIndex);
+    if (known && backfill) this.backfill(t);
+    if (c.state === 'closed') this.leaveWhenDrained(t);
+  }
+
+  private track(sid: string, checkpoint: number | null = null): ConversationTrack {
+    let t = this.tracks.get(sid);
+    if (t) return t;
+    t = new ConversationTrack(sid, checkpoint, {
+      handle: async (m) => {
+        await this.ingestor.ingest(m, this.abort.signal);
+      },
+      fetchAfter: (conversationSid, after) => {
+        const session = this.session;
+        if (!session) return Promise.reject(new Error('no Conversations session'));
+        return session.messagesAfter(conversationSid, after, this.o.backfillLimit);
+      },
+      checkpointed: (conversationSid, index) => this.horizons.schedule(conversationSid, index),
+      backoff: (attempt) => sleep(this.clock, Math.min(500 * 2 ** (attempt - 1), 30_000), this.abort.signal),
+      stopping: () => this.stopping(),
+      fetchFailed: (conversationSid, err, attempt) =>
+        this.log.warn({ err, conversationSid, attempt }, 'Conversations backfill fetch failed; retrying'),
+    });
+    this.tracks.set(sid, t);
+    this.backfill(t);
+    return t;
+  }
+
+  private backfill(t: ConversationTrack): void {
+    t.backfill().catch((err: unknown) =>
+      this.log.error({ err, conversationSid: t.sid }, 'Conversations backfill failed'),
+    );
+  }
+
+  private leaveWhenDrained(t: ConversationTrack): void {
+    const leave = this.o.onClosedConversation;
+    if (!leave || this.leaving.has(t.sid)) return;
+    this.leaving.add(t.sid);
+    void t
+      .settled()
+      .then(async () => {
+        if (this.stopping()) return;
+        await this.horizons.flush(this.o.stopTimeoutMs);
+        await leave(t.sid);
+        this.tracks.delete(t.sid);
+        this.log.info({ conversationSid: t.sid }, 'left closed conversation');
+      })
+      .catch((err: unknown) => this.log.warn({ err, conversationSid: t.sid }, 'could not leave closed conversation'))
+      .finally(() => this.leaving.delete(t.sid));
+  }
+
+  // ---- helpers ----
+
+  private stopping(): boolean {
+    return this._state === 'stopping' || this._state === 'stopped';
+  }
+
+  private setState(s: IngressState): void {
+    if (this._state === s) return;
+    if (this.stopping() && s !== 'stopped') return;
+    this._state = s;
+    for (const name of INGRESS_STATES) this.o.metrics.conversationsState.set({ state: name }, name === s ? 1 : 0);
+  }
+
+  private releaseStartWaiters(): void {
+    const waiters = this.startWaiters;
+    this.startWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private clearTimer(which: 'refreshTimer' | 'restartTimer' | 'deniedTimer'): void {
+    const t = this[which];
+    if (t) this.clock.clearTimer(t);
+    this[which] = undefined;
+  }
+
+  private async within(ms: number, p: Promise<unknown>): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const result = await Promise.race([
+      p.then(() => true),
+      new Promise<boolean>((resolve) => (timer = this.clock.setTimer(() => resolve(false), ms))),
+    ]);
+    if (timer) this.clock.clearTimer(timer);
+    return result;
+  }
+}
