@@ -8,3 +8,15 @@ export {
 } from './sms-envelope-builder';
 export { deterministicEventId, randomEventId } from './event-id';
 export { STATUS_RANK, isTerminalStatus } from './status';
+export {
+  createCodec,
+  JsonEnvelopeCodec,
+  SchemaRegistryEnvelopeCodec,
+  EnvelopeDecodeError,
+  envelopeJsonSchema,
+  JSON_CONTENT_TYPE,
+  SCHEMA_REGISTRY_JSON_CONTENT_TYPE,
+  type EnvelopeCodec,
+  type SchemaRegistryCodecOptions,
+  type Compatibility,
+} from './codecs';

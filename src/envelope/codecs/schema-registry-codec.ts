@@ -1,0 +1,139 @@
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import type { InternalEventV2 } from '../schema';
+import { EnvelopeValidationError } from '../validate';
+import { SCHEMA_REGISTRY_JSON_CONTENT_TYPE, type EnvelopeCodec } from './codec';
+import { EnvelopeDecodeError } from './decode-error';
+import { decodeJsonEnvelope, validateDecoded } from './json-codec';
+import { envelopeJsonSchema } from './json-schema';
+import { classifyRegistryError, registryError } from './registry-errors';
+
+export type Compatibility = `${COMPATIBILITY}`;
+
+export interface SchemaRegistryCodecOptions {
+  /** Registry base URL; `https://user:pass@host` credentials become basic auth. */
+  url: string;
+  /** The subject an envelope's schema is registered under (TopicNameStrategy: `<topic>-value`). */
+  subjectFor: (event: InternalEventV2) => string;
+  /** Compatibility set on a subject's first registration; an existing subject must already have it. */
+  compatibility?: Compatibility;
+  /** Retries of 5xx answers inside the client (it retries 3 times by default). */
+  retries?: number;
+}
+
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+/**
+ * Encodes envelopes in the Confluent wire format with a JSON Schema generated
+ * from the zod schema, registered once per subject (the first encode for a
+ * topic registers, later ones use the cached id). Decoding validates twice:
+ * the client checks the writer's JSON Schema, then parseEnvelope applies the
+ * full zod rules. Plain JSON values (first byte `{`) are accepted too, so a
+ * consumer keeps working while producers migrate between codecs.
+ */
+export class SchemaRegistryEnvelopeCodec implements EnvelopeCodec {
+  readonly contentType = SCHEMA_REGISTRY_JSON_CONTENT_TYPE;
+  private readonly registry: SchemaRegistry;
+  private readonly ids = new Map<string, Promise<number>>();
+  private readonly compatibility: COMPATIBILITY;
+
+  constructor(private readonly options: SchemaRegistryCodecOptions) {
+    const url = new URL(options.url);
+    const auth = url.username
+      ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+      : undefined;
+    url.username = '';
+    url.password = '';
+    this.compatibility = (options.compatibility ?? 'BACKWARD') as COMPATIBILITY;
+    this.registry = new SchemaRegistry(
+      {
+        host: url.toString().replace(/\/+$/, ''),
+        clientId: 'ingress-egress',
+        ...(auth ? { auth } : {}),
+        ...(options.retries !== undefined ? { retry: { retries: options.retries } } : {}),
+      },
+      // Formats are annotations in JSON Schema; the patterns zod emits next to
+      // them already constrain the values, and parseEnvelope re-checks them.
+      { [SchemaType.JSON]: { strict: true, allowUnionTypes: true, validateFormats: false } },
+    );
+  }
+
+  /** The registry id of the envelope schema under the subject of this event (registers it on first use). */
+  schemaIdFor(event: InternalEventV2): Promise<number> {
+    const subject = this.options.subjectFor(event);
+    let id = this.ids.get(subject);
+    if (!id) {
+      id = this.register(subject);
+      this.ids.set(subject, id);
+      // A failed registration is forgotten so the next encode tries again.
+      id.catch(() => this.ids.delete(subject));
+    }
+    return id;
+  }
+
+  private async register(subject: string): Promise<number> {
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.JSON, schema: envelopeJsonSchema() },
+        { subject, compatibility: this.compatibility },
+      );
+      return id;
+    } catch (err) {
+      throw registryError(`registering subject ${subject}`, err);
+    }
+  }
+
+  async encode(event: InternalEventV2): Promise<Buffer> {
+    const id = await this.schemaIdFor(event);
+    try {
+      return await this.registry.encode(id, event);
+    } catch (err) {
+      const paths = (err as { paths?: unknown }).paths;
+      if (Array.isArray(paths)) {
+        // zod accepted it but the JSON Schema did not: the generated schema and zod disagree.
+        throw new EnvelopeValidationError(
+          paths.map((p: unknown) => ({ path: toPath(p), message: 'fails the registered JSON Schema' })),
+          err,
+        );
+      }
+      throw registryError(`encoding with schema id ${id}`, err);
+    }
+  }
+
+  async decode(value: Buffer): Promise<InternalEventV2> {
+    if (value.length > 0 && value[0] !== MAGIC_BYTE) {
+      if (value[0] === 0x7b /* { */) return decodeJsonEnvelope(value);
+      throw new EnvelopeDecodeError(`record value is neither Confluent wire format nor JSON (first byte ${value[0]})`);
+    }
+    if (value.length <= HEADER_BYTES) {
+      throw new EnvelopeDecodeError(`record value too short for the Confluent wire format (${value.length} bytes)`);
+    }
+    const schemaId = value.readInt32BE(1);
+    let payload: unknown;
+    try {
+      payload = await this.registry.decode(value);
+    } catch (err) {
+      const paths = (err as { paths?: unknown }).paths;
+      if (Array.isArray(paths)) {
+        throw new EnvelopeDecodeError(`record value fails JSON Schema id ${schemaId}`, {
+          cause: err,
+          fields: paths.map((p: unknown) => ({ path: toPath(p), message: 'fails the writer schema' })),
+        });
+      }
+      if (err instanceof SyntaxError) {
+        throw new EnvelopeDecodeError(`record value with schema id ${schemaId} is not JSON`, { cause: err });
+      }
+      if (classifyRegistryError(err) === 'not_found') {
+        throw new EnvelopeDecodeError(`schema id ${schemaId} is not in the Schema Registry`, { cause: err });
+      }
+      throw registryError(`fetching schema id ${schemaId}`, err);
+    }
+    return validateDecoded(payload);
+  }
+}
+
+// The client reports JSON pointers split into segments: ['/data/to'] → 'data.to'.
+function toPath(p: unknown): string {
+  const raw = Array.isArray(p) ? p.join('') : String(p);
+  return raw.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+}

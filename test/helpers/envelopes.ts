@@ -1,0 +1,124 @@
+import { SmsEnvelopeBuilder, type EventOf, type EventType, type InternalEventV2 } from '../../src/envelope';
+
+/** Fixed values so tests read clearly; SIDs have the right shape. */
+export const ACCOUNT_SID = 'AC' + '0'.repeat(31) + '1';
+export const MESSAGING_SERVICE_SID = 'MG' + '0'.repeat(31) + '2';
+export const CUSTOMER = '+14155550123';
+export const SENDER = '+14155550100';
+export const messageSid = (n: number, prefix: 'SM' | 'MM' | 'IM' = 'SM') => prefix + n.toString(16).padStart(32, '0');
+export const CONVERSATION_SID = 'CH' + 'a'.repeat(32);
+
+const FIXED_CLOCK = () => new Date('2024-05-01T12:00:00.000Z');
+
+/**
+ * One valid envelope of every type, built through SmsEnvelopeBuilder. The
+ * Record type makes adding an event type without a sample a compile error.
+ */
+export function sampleEnvelopes(builder = new SmsEnvelopeBuilder(FIXED_CLOCK)): Record<EventType, InternalEventV2> {
+  const inbound = builder.inboundFromWebhook({
+    MessageSid: messageSid(1, 'MM'),
+    AccountSid: ACCOUNT_SID,
+    MessagingServiceSid: MESSAGING_SERVICE_SID,
+    From: CUSTOMER,
+    To: SENDER,
+    Body: 'Hello ✓ {braces}',
+    NumMedia: '1',
+    NumSegments: '1',
+    MediaUrl0: 'https://api.twilio.com/2010-04-01/Accounts/x/Messages/y/Media/z',
+    MediaContentType0: 'image/jpeg',
+    FromCountry: 'US',
+  });
+  const request = builder.build('sms.outbound.requested', {
+    accountSid: ACCOUNT_SID,
+    messagingServiceSid: MESSAGING_SERVICE_SID,
+    subject: CUSTOMER,
+    correlationId: 'corr-1',
+    data: {
+      to: CUSTOMER,
+      messagingServiceSid: MESSAGING_SERVICE_SID,
+      template: { name: 'welcome', variables: { name: 'Ada', count: 2, vip: true } },
+      mediaUrls: ['https://example.com/a.png'],
+      sendAt: '2024-05-02T09:00:00.000Z',
+      validityPeriodSecs: 3600,
+    },
+  });
+  const samples: Record<EventType, InternalEventV2> = {
+    'sms.inbound.received': inbound,
+    'sms.status.updated': builder.statusFromCallback({
+      MessageSid: messageSid(2),
+      MessageStatus: 'undelivered',
+      AccountSid: ACCOUNT_SID,
+      From: SENDER,
+      To: CUSTOMER,
+      ErrorCode: '30003',
+    }),
+    'sms.consent.changed': builder.consentChanged({
+      accountSid: ACCOUNT_SID,
+      action: 'opt_out',
+      phoneNumber: CUSTOMER,
+      scope: { kind: 'sender', sender: SENDER },
+      via: 'keyword',
+      keyword: 'STOP',
+      messageSid: messageSid(3),
+    }),
+    'sms.outbound.requested': request,
+    'sms.outbound.cancel_requested': builder.build('sms.outbound.cancel_requested', {
+      accountSid: ACCOUNT_SID,
+      subject: CUSTOMER,
+      data: { requestId: request.id },
+    }),
+    'sms.outbound.accepted': builder.outcome(request, 'sms.outbound.accepted', {
+      requestId: request.id,
+      messageSid: messageSid(4),
+      to: CUSTOMER,
+      status: 'queued',
+      numSegments: 1,
+      encoding: 'GSM-7',
+      attempts: 1,
+      deduplicated: false,
+    }),
+    'sms.outbound.rejected': builder.outcome(request, 'sms.outbound.rejected', {
+      requestId: request.id,
+      to: CUSTOMER,
+      code: 'OPTED_OUT',
+      reason: 'recipient opted out',
+      twilioErrorCode: 21610,
+    }),
+    'sms.outbound.failed': builder.outcome(request, 'sms.outbound.failed', {
+      requestId: request.id,
+      to: CUSTOMER,
+      code: 'TWILIO_UNAVAILABLE',
+      reason: 'Twilio answered 503',
+      attempts: 3,
+      retriable: true,
+    }),
+    'sms.outbound.canceled': builder.outcome(request, 'sms.outbound.canceled', {
+      requestId: request.id,
+      messageSid: messageSid(5),
+      status: 'canceled',
+    }),
+    'sms.outbound.summary': builder.outcome(request, 'sms.outbound.summary', {
+      requestId: request.id,
+      total: 3,
+      accepted: 1,
+      rejected: 1,
+      failed: 1,
+    }),
+  };
+  return samples;
+}
+
+/** A valid inbound envelope with its own id and number (for volume tests and benchmarks). */
+export function inboundEnvelope(
+  n: number,
+  builder = new SmsEnvelopeBuilder(FIXED_CLOCK),
+): EventOf<'sms.inbound.received'> {
+  return builder.inboundFromWebhook({
+    MessageSid: messageSid(n),
+    AccountSid: ACCOUNT_SID,
+    From: `+1415${String(5_000_000 + (n % 1_000_000)).padStart(7, '0')}`,
+    To: SENDER,
+    Body: `message number ${n}`,
+    NumSegments: '1',
+  });
+}

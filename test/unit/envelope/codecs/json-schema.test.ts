@@ -1,0 +1,31 @@
+import Ajv from 'ajv';
+import { envelopeJsonSchema } from '../../../../src/envelope/codecs';
+import { EVENT_TYPES } from '../../../../src/envelope';
+import { sampleEnvelopes } from '../../../helpers/envelopes';
+
+describe('envelopeJsonSchema', () => {
+  const schema = JSON.parse(envelopeJsonSchema()) as Record<string, unknown>;
+  const validate = new Ajv({ strict: true, allowUnionTypes: true, validateFormats: false }).compile(schema);
+  const samples = sampleEnvelopes();
+
+  it('is draft-07 with one branch per event type', () => {
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect((schema.oneOf as unknown[]).length).toBe(EVENT_TYPES.length);
+  });
+
+  it.each(EVENT_TYPES)('accepts a valid %s envelope', (type) => {
+    expect(validate(samples[type])).toBe(true);
+  });
+
+  it('rejects what zod rejects: a bad field, an unknown type, an extra field', () => {
+    const inbound = samples['sms.inbound.received'];
+    expect(validate({ ...inbound, tenant: { accountSid: 'nope' } })).toBe(false);
+    expect(validate({ ...inbound, type: 'sms.unknown' })).toBe(false);
+    expect(validate({ ...inbound, extra: 1 })).toBe(false);
+    expect(validate({ ...inbound, occurredAt: 'yesterday' })).toBe(false);
+  });
+
+  it('is stable (the same text every call, so registration is idempotent)', () => {
+    expect(envelopeJsonSchema()).toBe(envelopeJsonSchema());
+  });
+});
