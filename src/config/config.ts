@@ -26,6 +26,13 @@ export interface AppConfig {
     apiKeySecret: string | undefined;
     conversationsServiceSid: string | undefined;
     conversationsEnabled: boolean;
+    /** Identity the Conversations session joins as; messages it authors are not ingested. */
+    conversationsIdentity: string;
+    conversationsTokenTtlSecs: number;
+    /** Twilsock URL override (the simulator's socket); undefined = Twilio's. */
+    conversationsSocketUrl: string | undefined;
+    /** Messages backfilled from a conversation joined for the first time. */
+    conversationsBackfillLimit: number;
     phoneNumber: string | undefined;
     messagingServiceSid: string | undefined;
     statusCallbackUrl: string | undefined;
@@ -119,6 +126,10 @@ function toAppConfig(env: Env): AppConfig {
       apiKeySecret: env.TWILIO_API_KEY_SECRET,
       conversationsServiceSid: env.TWILIO_CONVERSATIONS_SERVICE_SID,
       conversationsEnabled: env.TWILIO_CONVERSATIONS_ENABLED,
+      conversationsIdentity: env.TWILIO_CONVERSATIONS_IDENTITY,
+      conversationsTokenTtlSecs: env.TWILIO_CONVERSATIONS_TOKEN_TTL_SECS,
+      conversationsSocketUrl: env.TWILIO_CONVERSATIONS_SOCKET_URL,
+      conversationsBackfillLimit: env.TWILIO_CONVERSATIONS_BACKFILL_LIMIT,
       phoneNumber: env.TWILIO_PHONE_NUMBER,
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       statusCallbackUrl: env.TWILIO_STATUS_CALLBACK_URL,

@@ -22,6 +22,14 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_API_KEY_SECRET: 'API key secret. Secret.',
   TWILIO_CONVERSATIONS_SERVICE_SID: 'Conversations service SID (IS…).',
   TWILIO_CONVERSATIONS_ENABLED: 'Keeps a Conversations WebSocket session open and ingests its messages.',
+  TWILIO_CONVERSATIONS_IDENTITY:
+    'Identity the Conversations session runs as (joined to conversations as a participant); its own messages are never ingested.',
+  TWILIO_CONVERSATIONS_TOKEN_TTL_SECS:
+    'Lifetime of each Conversations access token (3 min to 24 h); refreshed at 80% of it and when Twilio warns.',
+  TWILIO_CONVERSATIONS_SOCKET_URL:
+    'Overrides the Conversations WebSocket URL (default wss://tsock.us1.twilio.com/v3/wsconnect); the simulator’s for local runs.',
+  TWILIO_CONVERSATIONS_BACKFILL_LIMIT:
+    'How many earlier messages to ingest from a conversation the identity joins for the first time (0 = none).',
   TWILIO_PHONE_NUMBER: 'Default sender (E.164) for egress requests that name none.',
   TWILIO_MESSAGING_SERVICE_SID:
     'Default messaging service (MG…) for egress requests that name no sender; needed for scheduled sends.',

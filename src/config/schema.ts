@@ -78,6 +78,15 @@ export const envSchema = z.object({
   TWILIO_API_KEY_SECRET: optionalString,
   TWILIO_CONVERSATIONS_SERVICE_SID: sid('IS'),
   TWILIO_CONVERSATIONS_ENABLED: bool(false),
+  TWILIO_CONVERSATIONS_IDENTITY: z
+    .string()
+    .default('ingress-egress')
+    .refine((v) => /^\S{1,256}$/.test(v), { message: 'must be 1-256 characters without spaces' }),
+  TWILIO_CONVERSATIONS_TOKEN_TTL_SECS: int(3600, 180, 86400),
+  TWILIO_CONVERSATIONS_SOCKET_URL: optionalString.refine((v) => v === undefined || /^wss?:\/\/[^\s]+$/.test(v), {
+    message: 'must be a ws:// or wss:// URL',
+  }),
+  TWILIO_CONVERSATIONS_BACKFILL_LIMIT: int(1000, 0, 100000),
   TWILIO_PHONE_NUMBER: optionalString.refine((v) => v === undefined || /^\+[1-9]\d{6,14}$/.test(v), {
     message: 'must be an E.164 number such as +15551234567',
   }),
