@@ -1,0 +1,25 @@
+export { systemClock, sleep, type Clock, type ClockTimer } from './clock';
+export { TokenBucket, type TokenBucketOptions } from './token-bucket';
+export {
+  RateLimiter,
+  type RateLimit,
+  type RateLimiterOptions,
+  type RateLimitBucket,
+  type RateLimitKeys,
+} from './rate-limiter';
+export {
+  CircuitBreaker,
+  CIRCUIT_STATE_VALUE,
+  type CircuitBreakerOptions,
+  type CircuitPermit,
+  type CircuitState,
+} from './circuit-breaker';
+export {
+  RetryPolicy,
+  DEFAULT_RETRY,
+  TEST_RETRY,
+  retryOptionsFor,
+  readRetriable,
+  type RetryPolicyOptions,
+  type RetrySignal,
+} from './retry-policy';

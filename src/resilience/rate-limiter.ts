@@ -1,0 +1,124 @@
+import { systemClock, type Clock } from './clock';
+import { TokenBucket } from './token-bucket';
+
+export interface RateLimit {
+  ratePerSec: number;
+  burst: number;
+}
+
+export interface RateLimiterOptions {
+  /** The whole account's send rate (TWILIO_RATE_LIMIT_PER_SEC / _BURST), shared by every instance. */
+  account: RateLimit;
+  /** Each sender number or messaging service; shared by every instance like the account limit. */
+  sender: RateLimit;
+  /** Each recipient (TWILIO_PER_NUMBER_RATE / _BURST); one recipient's records live on one partition, so one instance. */
+  recipient: RateLimit;
+  clock?: Clock;
+  /** Called each time a caller had to wait, with the bucket that held it (metrics). */
+  onHit?: (bucket: RateLimitBucket) => void;
+  /** Idle buckets are dropped once a map holds more than this many (per-recipient maps grow with the audience). */
+  maxIdleBuckets?: number;
+}
+
+export type RateLimitBucket = 'account' | 'sender' | 'recipient';
+
+export interface RateLimitKeys {
+  accountSid: string;
+  /** The sender number or messaging service SID the message goes out from. */
+  sender: string | undefined;
+  recipient: string;
+}
+
+/**
+ * Token buckets for the account, each sender and each recipient. A send takes
+ * one token from each, recipient first (the narrowest), so a busy recipient
+ * never holds account tokens while it waits. Waiting is the only answer: a
+ * limit delays work and never drops it.
+ *
+ * With several instances in one consumer group, each instance runs
+ * `setShare(assigned / total partitions)` so that together they stay within
+ * the account and sender limits.
+ */
+export class RateLimiter {
+  private readonly clock: Clock;
+  private readonly accounts = new Map<string, TokenBucket>();
+  private readonly senders = new Map<string, TokenBucket>();
+  private readonly recipients = new Map<string, TokenBucket>();
+  private share = 1;
+  private readonly maxIdle: number;
+  private readonly sweepAt = new Map<Map<string, TokenBucket>, number>();
+
+  constructor(private readonly options: RateLimiterOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.maxIdle = options.maxIdleBuckets ?? 10_000;
+  }
+
+  /** This instance's fraction (0..1] of the shared limits. */
+  get currentShare(): number {
+    return this.share;
+  }
+
+  setShare(share: number): void {
+    const s = Math.min(1, Math.max(share, 1e-6));
+    if (s === this.share) return;
+    this.share = s;
+    for (const b of this.accounts.values()) b.configure(...this.scaled(this.options.account));
+    for (const b of this.senders.values()) b.configure(...this.scaled(this.options.sender));
+  }
+
+  /** Callers currently queued at any bucket (the consumer pauses fetching while this is high). */
+  waiting(): number {
+    let n = 0;
+    for (const m of [this.accounts, this.senders, this.recipients]) for (const b of m.values()) n += b.waiting;
+    return n;
+  }
+
+  /** Resolves when the send may go; true when it had to wait for any bucket. */
+  async acquire(keys: RateLimitKeys, signal?: AbortSignal): Promise<boolean> {
+    let waited = false;
+    const recipient = this.bucket(
+      this.recipients,
+      `${keys.accountSid}|${keys.recipient}`,
+      this.options.recipient,
+      false,
+    );
+    if (await recipient.take(signal)) {
+      waited = true;
+      this.options.onHit?.('recipient');
+    }
+    if (keys.sender !== undefined) {
+      const sender = this.bucket(this.senders, `${keys.accountSid}|${keys.sender}`, this.options.sender, true);
+      if (await sender.take(signal)) {
+        waited = true;
+        this.options.onHit?.('sender');
+      }
+    }
+    const account = this.bucket(this.accounts, keys.accountSid, this.options.account, true);
+    if (await account.take(signal)) {
+      waited = true;
+      this.options.onHit?.('account');
+    }
+    return waited;
+  }
+
+  private scaled(limit: RateLimit): [number, number] {
+    return [limit.ratePerSec * this.share, Math.max(1, Math.floor(limit.burst * this.share))];
+  }
+
+  private bucket(map: Map<string, TokenBucket>, key: string, limit: RateLimit, shared: boolean): TokenBucket {
+    let b = map.get(key);
+    if (b) return b;
+    if (map.size >= (this.sweepAt.get(map) ?? this.maxIdle)) this.sweep(map);
+    const [ratePerSec, burst] = shared ? this.scaled(limit) : [limit.ratePerSec, limit.burst];
+    b = new TokenBucket({ ratePerSec, burst, clock: this.clock });
+    map.set(key, b);
+    return b;
+  }
+
+  // A full bucket with nobody waiting is indistinguishable from a new one.
+  private sweep(map: Map<string, TokenBucket>): void {
+    for (const [k, b] of map) if (b.isIdle()) map.delete(k);
+    // When most buckets are busy, sweeping on every insert would be quadratic: back off.
+    this.sweepAt.set(map, Math.max(this.maxIdle, map.size * 2));
+  }
+}

@@ -1,0 +1,114 @@
+import { systemClock } from '../../../src/resilience/clock';
+import { CircuitBreaker, type CircuitState } from '../../../src/resilience/circuit-breaker';
+
+beforeEach(() => jest.useFakeTimers({ now: 0 }));
+afterEach(() => jest.useRealTimers());
+
+function breaker(states: CircuitState[] = []) {
+  return new CircuitBreaker({
+    failureThreshold: 3,
+    resetTimeoutMs: 30_000,
+    clock: systemClock,
+    onStateChange: (s) => states.push(s),
+  });
+}
+
+async function fail(cb: CircuitBreaker, n: number) {
+  for (let i = 0; i < n; i++) (await cb.acquire()).failure();
+}
+
+describe('CircuitBreaker', () => {
+  it('opens after the threshold of consecutive failures; a success in between resets the count', async () => {
+    const states: CircuitState[] = [];
+    const cb = breaker(states);
+    await fail(cb, 2);
+    (await cb.acquire()).success();
+    await fail(cb, 2);
+    expect(cb.state).toBe('closed');
+    await fail(cb, 1);
+    expect(cb.state).toBe('open');
+    expect(states).toEqual(['open']);
+    expect(cb.tryAcquire()).toBeUndefined();
+  });
+
+  it('pauses callers while open, half-opens after the reset timeout, lets one probe through and recovers', async () => {
+    const states: CircuitState[] = [];
+    const cb = breaker(states);
+    await fail(cb, 3);
+    const granted: boolean[] = [];
+    const waiting = [0, 1, 2].map((i) =>
+      cb.acquire().then((p) => {
+        granted[i] = p.probe;
+        return p;
+      }),
+    );
+    await jest.advanceTimersByTimeAsync(29_999);
+    expect(granted).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(cb.state).toBe('half_open');
+    // Exactly one probe; the others still wait.
+    expect(granted).toEqual([true]);
+    const probe = await waiting[0]!;
+    probe.success();
+    await Promise.resolve();
+    expect(cb.state).toBe('closed');
+    const rest = await Promise.all(waiting.slice(1));
+    expect(rest.map((p) => p.probe)).toEqual([false, false]);
+    expect(states).toEqual(['open', 'half_open', 'closed']);
+  });
+
+  it('re-opens for another reset timeout when the probe fails', async () => {
+    const states: CircuitState[] = [];
+    const cb = breaker(states);
+    await fail(cb, 3);
+    await jest.advanceTimersByTimeAsync(30_000);
+    const probe = await cb.acquire();
+    expect(probe.probe).toBe(true);
+    probe.failure();
+    expect(cb.state).toBe('open');
+    expect(cb.lastOpenedAt).toBe(30_000);
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(cb.state).toBe('half_open');
+    expect(states).toEqual(['open', 'half_open', 'open', 'half_open']);
+  });
+
+  it('hands the probe to the next caller when the probe is released without a verdict', async () => {
+    const cb = breaker();
+    await fail(cb, 3);
+    await jest.advanceTimersByTimeAsync(30_000);
+    const first = await cb.acquire();
+    const second = cb.acquire();
+    first.release();
+    const p = await second;
+    expect(p.probe).toBe(true);
+    expect(cb.state).toBe('half_open');
+  });
+
+  it('ignores late answers from calls made before the circuit opened', async () => {
+    const cb = breaker();
+    const late = await cb.acquire();
+    await fail(cb, 3);
+    late.success();
+    expect(cb.state).toBe('open');
+    // A permit counts once.
+    const p = cb.tryAcquire();
+    expect(p).toBeUndefined();
+  });
+
+  it('rejects a waiting caller that is aborted', async () => {
+    const cb = breaker();
+    await fail(cb, 3);
+    const ac = new AbortController();
+    const w = cb.acquire(ac.signal);
+    expect(cb.waiting).toBe(1);
+    ac.abort(new Error('stopping'));
+    await expect(w).rejects.toThrow('stopping');
+    expect(cb.waiting).toBe(0);
+    cb.dispose();
+  });
+
+  it('validates its options', () => {
+    expect(() => new CircuitBreaker({ failureThreshold: 0, resetTimeoutMs: 1 })).toThrow(RangeError);
+    expect(() => new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 0 })).toThrow(RangeError);
+  });
+});
