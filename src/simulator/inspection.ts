@@ -1,4 +1,5 @@
 import { viewOf, type MessageStatus, type SimMessageView } from './message';
+import type { BoundedLog } from './bounded-log';
 import type { MessageFilter, MessageStore } from './message-store';
 import type { OptOutEntry, OptOutList } from './opt-out';
 import type { ReplayBook, ReplayMiss } from './recorder';
@@ -13,12 +14,16 @@ import type { WebhookDelivery, WebhookKind } from './webhook-sender';
  * a copy; nothing here changes the simulator.
  */
 export interface SimulatorStats {
+  /** Messages kept (see maxStoredMessages); counts below cover kept ones unless said otherwise. */
   messages: number;
+  /** Messages dropped from memory beyond maxStoredMessages. */
+  evicted: number;
   outbound: number;
   inbound: number;
   byStatus: Partial<Record<MessageStatus, number>>;
-  /** Extra sends of an already-sent (to, body), summed. */
+  /** Extra sends of an already-sent (to, body), summed (exact, evicted messages included). */
   duplicates: number;
+  /** REST requests ever answered. */
   requests: number;
   /** Error answers by Twilio error code. */
   rejectedByCode: Record<string, number>;
@@ -31,8 +36,8 @@ export interface SimulatorStats {
 export interface InspectionSources {
   store: MessageStore;
   optOuts: OptOutList;
-  requestLog: readonly RestRequestLogEntry[] | undefined;
-  webhooks: readonly WebhookDelivery[];
+  requestLog: BoundedLog<RestRequestLogEntry> | undefined;
+  webhooks: BoundedLog<WebhookDelivery>;
   replay: ReplayBook | undefined;
 }
 
@@ -76,7 +81,7 @@ export class SimulatorInspector {
   }
 
   requests(filter: { operation?: RestOperation; status?: number } = {}): RestRequestLogEntry[] {
-    return (this.s.requestLog ?? [])
+    return (this.s.requestLog?.items() ?? [])
       .filter(
         (r) =>
           (filter.operation === undefined || r.operation === filter.operation) &&
@@ -87,6 +92,7 @@ export class SimulatorInspector {
 
   webhooks(filter: { kind?: WebhookKind; messageSid?: string } = {}): WebhookDelivery[] {
     return this.s.webhooks
+      .items()
       .filter(
         (w) =>
           (filter.kind === undefined || w.kind === filter.kind) &&
@@ -119,22 +125,23 @@ export class SimulatorInspector {
     }
     const rejectedByCode: Record<string, number> = {};
     let faulted = 0;
-    const log = this.s.requestLog ?? [];
+    const log = this.s.requestLog?.items() ?? [];
     for (const r of log) {
       if (r.errorCode !== undefined) rejectedByCode[r.errorCode] = (rejectedByCode[r.errorCode] ?? 0) + 1;
       if (r.fault !== undefined) faulted += 1;
     }
     return {
       messages: this.s.store.size,
+      evicted: this.s.store.evicted,
       outbound,
       inbound: this.s.store.size - outbound,
       byStatus,
       duplicates: this.s.store.duplicateCount(),
-      requests: log.length,
+      requests: this.s.requestLog?.total ?? 0,
       rejectedByCode,
       faulted,
-      webhooks: this.s.webhooks.length,
-      webhooksFailed: this.s.webhooks.filter((w) => !w.delivered).length,
+      webhooks: this.s.webhooks.total,
+      webhooksFailed: this.s.webhooks.items().filter((w) => !w.delivered).length,
     };
   }
 }

@@ -4,7 +4,9 @@ import type { MessageDirection, MessageStatus, SimMessage } from './message';
  * Every message the simulator knows, by SID and in creation order, plus the
  * counters tests ask about most: how often the same (to, body) was accepted.
  * Deleting a message through the API hides it from the API, never from the
- * counters: a duplicate SMS was still sent.
+ * counters: a duplicate SMS was still sent. Past `maxMessages` the oldest
+ * records are dropped (long benchmarks would otherwise grow without bound);
+ * the counters stay exact.
  */
 export interface MessageFilter {
   accountSid?: string;
@@ -33,10 +35,15 @@ export interface ListQuery {
 
 export class MessageStore {
   private readonly bySid = new Map<string, SimMessage>();
-  private readonly ordered: SimMessage[] = [];
+  private ordered: SimMessage[] = [];
+  /** Index of the oldest message still kept (eviction moves it instead of shifting the array). */
+  private head = 0;
   private readonly deleted = new Set<string>();
   private readonly sendCounts = new Map<string, number>();
   private seq = 0;
+  private evictedCount = 0;
+
+  constructor(private readonly maxMessages = Infinity) {}
 
   nextSeq(): number {
     return this.seq++;
@@ -48,6 +55,27 @@ export class MessageStore {
     if (m.direction === 'outbound-api') {
       const k = sendKey(m.to, m.body);
       this.sendCounts.set(k, (this.sendCounts.get(k) ?? 0) + 1);
+    }
+    if (this.ordered.length - this.head > this.maxMessages) this.evictOldest();
+  }
+
+  /** Messages dropped to respect maxMessages. */
+  get evicted(): number {
+    return this.evictedCount;
+  }
+
+  private evictOldest(): void {
+    const old = this.ordered[this.head];
+    this.ordered[this.head] = undefined as unknown as SimMessage;
+    this.head += 1;
+    this.evictedCount += 1;
+    if (old) {
+      this.bySid.delete(old.sid);
+      this.deleted.delete(old.sid);
+    }
+    if (this.head > 1024 && this.head * 2 > this.ordered.length) {
+      this.ordered = this.ordered.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -68,15 +96,15 @@ export class MessageStore {
   }
 
   get size(): number {
-    return this.ordered.length;
+    return this.ordered.length - this.head;
   }
 
   all(): readonly SimMessage[] {
-    return this.ordered;
+    return this.head === 0 ? this.ordered : this.ordered.slice(this.head);
   }
 
   filter(f: MessageFilter = {}): SimMessage[] {
-    return this.ordered.filter(
+    return this.all().filter(
       (m) =>
         (f.accountSid === undefined || m.accountSid === f.accountSid) &&
         (f.to === undefined || m.to === f.to) &&
@@ -113,7 +141,7 @@ export class MessageStore {
   /** The API's list order: newest first, filtered as Twilio filters. */
   list(q: ListQuery): SimMessage[] {
     const out: SimMessage[] = [];
-    for (let i = this.ordered.length - 1; i >= 0; i--) {
+    for (let i = this.ordered.length - 1; i >= this.head; i--) {
       const m = this.ordered[i]!;
       if (m.accountSid !== q.accountSid || this.deleted.has(m.sid)) continue;
       if (q.to !== undefined && m.to !== q.to) continue;
@@ -126,10 +154,12 @@ export class MessageStore {
 
   clear(): void {
     this.bySid.clear();
-    this.ordered.length = 0;
+    this.ordered = [];
+    this.head = 0;
     this.deleted.clear();
     this.sendCounts.clear();
     this.seq = 0;
+    this.evictedCount = 0;
   }
 }
 

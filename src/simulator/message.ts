@@ -54,9 +54,18 @@ export function messageUri(accountSid: string, sid: string): string {
   return `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`;
 }
 
+let cachedSecond = NaN;
+let cachedText = '';
+
 /** `Thu, 24 Aug 2023 05:01:45 +0000`, the only date format the 2010 API speaks. */
 export function rfc2822(ms: number): string {
-  return new Date(ms).toUTCString().replace('GMT', '+0000');
+  // One string per second: a create renders three dates, all usually the same second.
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedText = new Date(second * 1000).toUTCString().replace('GMT', '+0000');
+  }
+  return cachedText;
 }
 
 /** Twilio's JSON for one message, with exactly the fields of the Message resource. */
@@ -117,7 +126,7 @@ export function viewOf(m: SimMessage): SimMessageView {
     body: m.body,
     messagingServiceSid: m.messagingServiceSid,
     mediaUrls: [...m.mediaUrls],
-    numSegments: m.numSegments,
+    numSegments: m.segments,
     status: m.status,
     errorCode: m.errorCode,
     dateCreated: new Date(m.dateCreated),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountRegistry } from './accounts';
+import type { BoundedLog } from './bounded-log';
 import type { SimClock } from './clock';
 import { createMessage, type CreateDeps } from './create-message';
 import type { FaultRegistry, RestOperation, TerminalFault } from './faults';
@@ -38,7 +39,7 @@ export interface RestApiDeps {
   recorder: Recorder;
   replay: ReplayBook | undefined;
   defaultPageSize: number;
-  requestLog: RestRequestLogEntry[] | undefined;
+  requestLog: BoundedLog<RestRequestLogEntry> | undefined;
   /** Validation dependencies for a create in this account. */
   createDeps: (accountSid: string) => CreateDeps;
   /** A message was created: start its progression. */
@@ -166,7 +167,7 @@ export class RestApi {
       const log = this.deps.requestLog;
       if (fault && (fault.kind === 'hang' || fault.kind === 'reset')) {
         if (log) log.push(this.logEntry(method, operation, path, accountSid, undefined, fault.kind, to, answer?.sid));
-        this.deps.recorder.push(this.interaction(recorded, { status: null, outcome: fault.kind }));
+        if (recorded) this.deps.recorder.push(this.interaction(recorded, { status: null, outcome: fault.kind }));
         if (fault.kind === 'reset') {
           req.socket.destroy();
         } else {
@@ -179,7 +180,11 @@ export class RestApi {
       const faultKind = fault?.kind ?? (decision.latencyMs > 0 ? 'latency' : undefined);
       if (log) log.push(this.logEntry(method, operation, path, accountSid, a, faultKind, to, a.sid));
       this.write(res, a);
-      this.deps.recorder.push(this.interaction(recorded, { status: a.status, headers: a.headers ?? {}, body: a.body }));
+      if (recorded) {
+        this.deps.recorder.push(
+          this.interaction(recorded, { status: a.status, headers: a.headers ?? {}, body: a.body }),
+        );
+      }
     };
     if (decision.latencyMs > 0) {
       this.deps.track(
@@ -280,9 +285,11 @@ export class RestApi {
       this.logEntry(req.method ?? 'GET', operation, path, accountSid, answer, undefined, to, undefined),
     );
     this.write(res, answer);
-    this.deps.recorder.push(
-      this.interaction(recorded, { status: answer.status, headers: answer.headers ?? {}, body: answer.body }),
-    );
+    if (recorded) {
+      this.deps.recorder.push(
+        this.interaction(recorded, { status: answer.status, headers: answer.headers ?? {}, body: answer.body }),
+      );
+    }
   }
 
   private write(res: ServerResponse, a: Answer): void {
@@ -310,13 +317,10 @@ export class RestApi {
     return r;
   }
 
-  private interaction(
-    request: RecordedRequest | undefined,
-    response: RecordedInteraction['response'],
-  ): RecordedInteraction {
+  private interaction(request: RecordedRequest, response: RecordedInteraction['response']): RecordedInteraction {
     return {
       kind: 'rest',
-      request: request ?? { method: '', path: '' },
+      request,
       response,
       timestamp: new Date(this.deps.clock.now()).toISOString(),
     };

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { IngressEgressError } from '../errors';
 import { Lifecycle, type LifecycleState } from '../server/lifecycle';
 import { AccountRegistry } from './accounts';
+import { BoundedLog } from './bounded-log';
 import { isManualClock, type SimClock } from './clock';
 import { ControlApi } from './control-api';
 import type { CreateDeps } from './create-message';
@@ -79,7 +80,7 @@ export class TwilioSimulator {
   private readonly opts: ResolvedOptions;
   private readonly accounts: AccountRegistry;
   private readonly numbers: NumberDirectory;
-  private readonly store = new MessageStore();
+  private readonly store: MessageStore;
   private readonly optOutList = new OptOutList();
   private readonly sidRng: SeededRng;
   private readonly outcomeRng: SeededRng;
@@ -92,8 +93,8 @@ export class TwilioSimulator {
   private readonly progression: StatusProgression;
   private readonly recorder: Recorder;
   private readonly replayBook: ReplayBook | undefined;
-  private readonly requestLog: RestRequestLogEntry[] | undefined;
-  private readonly webhookLog: WebhookDelivery[] = [];
+  private readonly requestLog: BoundedLog<RestRequestLogEntry> | undefined;
+  private readonly webhookLog: BoundedLog<WebhookDelivery>;
   private readonly hung = new Set<ServerResponse>();
   private readonly tracked = new Set<Promise<unknown>>();
   private readonly rest: RestApi;
@@ -126,7 +127,9 @@ export class TwilioSimulator {
     });
     this.recorder = new Recorder(this.opts.record);
     this.replayBook = this.opts.replay === undefined ? undefined : new ReplayBook(loadRecording(this.opts.replay));
-    this.requestLog = this.opts.requestLog ? [] : undefined;
+    this.store = new MessageStore(this.opts.maxStoredMessages);
+    this.requestLog = this.opts.requestLog ? new BoundedLog(this.opts.maxStoredMessages) : undefined;
+    this.webhookLog = new BoundedLog(this.opts.maxStoredMessages);
     this.callbacks = new StatusCallbacks(
       {
         clock: this.clock,
@@ -392,8 +395,8 @@ export class TwilioSimulator {
     this.optOutList.clear();
     this.faults.clear();
     this.recorder.clear();
-    if (this.requestLog) this.requestLog.length = 0;
-    this.webhookLog.length = 0;
+    this.requestLog?.clear();
+    this.webhookLog.clear();
     for (const res of this.hung) res.socket?.destroy();
     this.hung.clear();
   }

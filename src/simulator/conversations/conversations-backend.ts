@@ -90,6 +90,8 @@ export class ConversationsBackend {
   readonly accountSid: string;
   readonly serviceSid: string;
   readonly conversations = new Map<string, SimConversation>();
+  /** Uploaded media (MCS), by `ME…` SID. */
+  readonly media = new Map<string, SimMedia>();
   private readonly userMaps = new Map<string, SyncObject>();
   private readonly userInfos = new Map<string, SyncObject>();
   private readonly limit: number;
@@ -202,7 +204,9 @@ export class ConversationsBackend {
     if (c.state === 'closed') throw CONVERSATION_ERRORS.badRequest('Conversation is closed');
     const author = input.author;
     const participant = [...c.participants.values()].find((p) => p.identity === author || p.address === author);
-    const media = (input.media ?? []).map((m) => ({ ...m, sid: this.opts.rng.sid('ME') }));
+    const media = (input.media ?? []).map((m) =>
+      'sid' in m && typeof m.sid === 'string' ? (m as SimMedia) : { ...m, sid: this.opts.rng.sid('ME') },
+    );
     const m: SimMessage = {
       sid: this.opts.rng.sid('IM'),
       index: c.messageList.nextIndex,
@@ -218,6 +222,12 @@ export class ConversationsBackend {
     if (item.index !== m.index) throw new Error('message index drifted from its list index');
     this.hooks.messageAdded?.(c, m);
     return m;
+  }
+
+  storeMedia(input: Omit<SimMedia, 'sid'>): SimMedia {
+    const media = { ...input, sid: this.opts.rng.sid('ME') };
+    this.media.set(media.sid, media);
+    return media;
   }
 
   /** The read horizon a participant reports (`POST …/Users/Me/Conversations/CH`). */

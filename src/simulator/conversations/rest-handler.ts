@@ -38,7 +38,11 @@ export function ownsConversationsPath(pathname: string): boolean {
   const m = PREFIX.exec(pathname);
   if (!m) return false;
   const rest = pathname.slice(m[0].length);
-  return rest.startsWith('/Conversations') || rest.startsWith('/ParticipantConversations');
+  return (
+    rest.startsWith('/Conversations') ||
+    rest.startsWith('/ParticipantConversations') ||
+    (m[1] !== undefined && rest === '/Media')
+  );
 }
 
 export function createConversationsRestHandler(backend: ConversationsBackend, options: RestHandlerOptions = {}) {
@@ -49,7 +53,8 @@ export function createConversationsRestHandler(backend: ConversationsBackend, op
     const add = (k: string, v: string) => (params[k] ??= []).push(v);
     url.searchParams.forEach((v, k) => add(k, v));
     const raw = await readBody(req);
-    if (raw.length > 0) new URLSearchParams(raw).forEach((v, k) => add(k, v));
+    const isMedia = url.pathname.endsWith('/Media') && req.method === 'POST';
+    if (raw.length > 0 && !isMedia) new URLSearchParams(raw.toString('utf8')).forEach((v, k) => add(k, v));
     options.onRequest?.(req.method ?? 'GET', url.pathname, params);
     let answer: Answer;
     if (!authorized(req, options.credentials)) {
@@ -64,7 +69,7 @@ export function createConversationsRestHandler(backend: ConversationsBackend, op
       };
     } else {
       try {
-        answer = route(backend, req.method ?? 'GET', url.pathname, params);
+        answer = isMedia ? uploadMedia(backend, req, raw) : route(backend, req.method ?? 'GET', url.pathname, params);
       } catch (err) {
         if (!(err instanceof SimRestError)) throw err;
         answer = { status: err.body.status, body: err.body };
@@ -90,10 +95,36 @@ function authorized(req: IncomingMessage, credentials: Readonly<Record<string, s
   return i > 0 && credentials[decoded.slice(0, i)] === decoded.slice(i + 1);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** MCS `POST /v1/Services/{IS}/Media`: raw bytes in, a media resource (`ME…`) out. */
+function uploadMedia(backend: ConversationsBackend, req: IncomingMessage, raw: Buffer): Answer {
+  if (raw.length === 0) throw CONVERSATION_ERRORS.badRequest('media body is empty');
+  const disposition = req.headers['content-disposition'] ?? '';
+  const filename = /filename="([^"]*)"/.exec(disposition)?.[1] ?? null;
+  const media = backend.storeMedia({
+    contentType: req.headers['content-type'] ?? 'application/octet-stream',
+    filename,
+    size: raw.length,
+  });
+  return {
+    status: 201,
+    body: {
+      sid: media.sid,
+      service_sid: backend.serviceSid,
+      account_sid: backend.accountSid,
+      content_type: media.contentType,
+      filename: media.filename,
+      size: media.size,
+      category: 'media',
+      date_created: new Date().toISOString(),
+      url: `/v1/Services/${backend.serviceSid}/Media/${media.sid}`,
+    },
+  };
 }
 
 function one(params: Params, name: string): string | undefined {
@@ -187,7 +218,11 @@ function route(backend: ConversationsBackend, method: string, pathname: string, 
         author: one(params, 'Author') ?? 'system',
         body: body ?? null,
         ...(one(params, 'Attributes') !== undefined ? { attributes: one(params, 'Attributes')! } : {}),
-        media: mediaSids.map(() => ({ contentType: 'application/octet-stream', filename: null, size: 0 })),
+        media: mediaSids.map((sid) => {
+          const stored = backend.media.get(sid);
+          if (!stored) throw CONVERSATION_ERRORS.badRequest(`Media ${sid} does not exist`);
+          return stored;
+        }),
       });
       return { status: 201, body: messageJson(backend, base, c, msg) };
     }

@@ -1,0 +1,40 @@
+import { OPT_OUT_KEYWORDS, optOutTypeOf } from '../../../src/simulator';
+import { ANY_SENDER, OptOutList } from '../../../src/simulator/opt-out';
+
+describe("Advanced Opt-Out's default keywords", () => {
+  it.each([
+    ...OPT_OUT_KEYWORDS.STOP.map((w) => [w, 'STOP'] as const),
+    ...OPT_OUT_KEYWORDS.START.map((w) => [w, 'START'] as const),
+    ...OPT_OUT_KEYWORDS.HELP.map((w) => [w, 'HELP'] as const),
+    ['  stop\n', 'STOP'],
+    ['Stop', 'STOP'],
+  ])('%j is %s', (body, type) => {
+    expect(optOutTypeOf(body)).toBe(type);
+  });
+
+  it.each(['stop please', 'STOP!', 'halt', '', 'HELP ME'])('%j is not a keyword (single words only)', (body) => {
+    expect(optOutTypeOf(body)).toBeUndefined();
+  });
+});
+
+describe('OptOutList', () => {
+  const A = 'AC1';
+  it('blocks a sender scope, and account-wide entries block every sender', () => {
+    const list = new OptOutList();
+    list.add(A, '+1555', '+1999');
+    expect(list.isOptedOut(A, '+1555', ['+1999'])).toBe(true);
+    expect(list.isOptedOut(A, '+1555', ['+1888'])).toBe(false);
+    expect(list.isOptedOut('AC2', '+1555', ['+1999'])).toBe(false);
+    list.add(A, '+1666', ANY_SENDER);
+    expect(list.isOptedOut(A, '+1666', ['+1888', null])).toBe(true);
+  });
+
+  it('START removes the scoped and the account-wide entry', () => {
+    const list = new OptOutList();
+    list.add(A, '+1555', '+1999');
+    list.add(A, '+1555');
+    list.remove(A, '+1555', '+1999');
+    expect(list.isOptedOut(A, '+1555', ['+1999'])).toBe(false);
+    expect(list.list()).toEqual([]);
+  });
+});
