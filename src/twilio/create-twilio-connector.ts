@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import type { EventPublisherPort } from '../kafka/publisher-port';
 import type { Logger, Metrics } from '../observability';
+import { createConversationsIngress } from './conversations';
 import { TwilioConnector, type TwilioConnectorParts } from './twilio-connector';
 
 export interface TwilioConnectorContext {
@@ -16,6 +17,13 @@ export interface TwilioConnectorContext {
  */
 export function createTwilioConnector(ctx: TwilioConnectorContext): TwilioConnector {
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
+  if (ctx.config.twilio.conversationsEnabled) {
+    // The Conversations session (ingress part) and its webhook route; its
+    // `sendConversationReply` is for egress events that carry a conversationSid.
+    const conversations = createConversationsIngress(ctx);
+    parts.routes.push(conversations.route);
+    parts.ingress.push(conversations.client);
+  }
   void ctx;
   return new TwilioConnector(parts);
 }

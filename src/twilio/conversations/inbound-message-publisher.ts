@@ -61,7 +61,16 @@ export class InboundMessagePublisher {
   ingest(m: ConversationMessage, signal: AbortSignal): Promise<IngestOutcome> {
     if (this.recent.has(m.messageSid)) return this.duplicate();
     const running = this.inflight.get(m.messageSid);
-    if (running) return running.then((r) => (r === 'published' ? this.duplicate() : r));
+    if (running) {
+      return running.then(
+        (r) => (r === 'published' ? this.duplicate() : r),
+        // The other caller gave up (its deadline, not ours): publish it ourselves.
+        (err: unknown) => {
+          if (err instanceof StoppedError && !signal.aborted) return this.ingest(m, signal);
+          throw err;
+        },
+      );
+    }
     if (m.author === null || this.own.has(m.author)) return Promise.resolve('own');
     const p = this.publish(m, signal).finally(() => this.inflight.delete(m.messageSid));
     this.inflight.set(m.messageSid, p);

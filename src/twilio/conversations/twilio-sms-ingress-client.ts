@@ -195,8 +195,8 @@ export class TwilioSmsIngressClient implements TwilioPart {
    * deduplicated with the socket). The checkpoint only moves on the socket
    * path, which sees messages in order.
    */
-  ingestWebhookMessage(m: ConversationMessage): Promise<IngestOutcome> {
-    return this.ingestor.ingest(m, this.abort.signal);
+  ingestWebhookMessage(m: ConversationMessage, signal?: AbortSignal): Promise<IngestOutcome> {
+    return this.ingestor.ingest(m, signal ? AbortSignal.any([this.abort.signal, signal]) : this.abort.signal);
   }
 
   /** Waits until every known conversation drained its backfill and queue (tests, shutdown). */
@@ -455,6 +455,8 @@ export class TwilioSmsIngressClient implements TwilioPart {
       fetchAfter: (conversationSid, after) => {
         const session = this.session;
         if (!session) return Promise.reject(new Error('no Conversations session'));
+        // First join with backfill turned off: only what arrives from now on.
+        if (after === null && this.o.backfillLimit === 0) return Promise.resolve([]);
         return session.messagesAfter(conversationSid, after, this.o.backfillLimit);
       },
       checkpointed: (conversationSid, index) => this.horizons.schedule(conversationSid, index),
