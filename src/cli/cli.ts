@@ -60,7 +60,7 @@ export async function runCli(io: CliIo): Promise<number> {
     }
     // node:util parseArgs errors (unknown option, missing value) are usage errors.
     if (String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`ingress-egress ${name}: ${err.message}\n`);
+      io.stderr.write(`ingress-egress ${name}: ${(err as Error).message}\n`);
       return 2;
     }
     io.stderr.write(`ingress-egress ${name}: unexpected error: ${(err as Error).message ?? String(err)}\n`);

@@ -1,2 +1,12 @@
 // Registers the commands that parts bring (simulator, sandbox, send, dlq).
-export {};
+import { runSimulatorCommand } from '../../simulator/cli';
+import { registerCommand } from '../cli';
+
+registerCommand('simulator', {
+  summary: 'run the local Twilio simulator (REST Messages API, signed webhooks) and print the env to use it',
+  run: (args, io) => {
+    const stop = new AbortController();
+    void io.waitForSignal().then(() => stop.abort());
+    return runSimulatorCommand(args, { stdout: io.stdout, stderr: io.stderr, signal: stop.signal });
+  },
+});
