@@ -2,13 +2,14 @@ import { OPT_OUT_KEYWORDS, optOutTypeOf } from '../../../src/simulator';
 import { ANY_SENDER, OptOutList } from '../../../src/simulator/opt-out';
 
 describe("Advanced Opt-Out's default keywords", () => {
-  it.each([
-    ...OPT_OUT_KEYWORDS.STOP.map((w) => [w, 'STOP'] as const),
-    ...OPT_OUT_KEYWORDS.START.map((w) => [w, 'START'] as const),
-    ...OPT_OUT_KEYWORDS.HELP.map((w) => [w, 'HELP'] as const),
+  const cases: [string, string][] = [
+    ...OPT_OUT_KEYWORDS.STOP.map((w): [string, string] => [w, 'STOP']),
+    ...OPT_OUT_KEYWORDS.START.map((w): [string, string] => [w, 'START']),
+    ...OPT_OUT_KEYWORDS.HELP.map((w): [string, string] => [w, 'HELP']),
     ['  stop\n', 'STOP'],
     ['Stop', 'STOP'],
-  ])('%j is %s', (body, type) => {
+  ];
+  it.each(cases)('%j is %s', (body, type) => {
     expect(optOutTypeOf(body)).toBe(type);
   });
 
