@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observability';
 import type { Connector } from './connector';
+import { createEventPublisher } from '../kafka/create-event-publisher';
 import { createTwilioConnector } from '../twilio/create-twilio-connector';
 import { ConnectorManager } from './connector-manager';
 import { IngressEgressServer, type ManagedPublisher, type Startable } from './ingress-egress-server';
@@ -36,8 +37,8 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
 }
 
 // The composition root: concrete parts are wired here as they exist.
-function defaultPublisher(_config: AppConfig, _logger: Logger, _metrics: Metrics): ManagedPublisher {
-  throw new Error('buildServer: no Kafka publisher given');
+function defaultPublisher(config: AppConfig, logger: Logger, metrics: Metrics): ManagedPublisher {
+  return createEventPublisher(config, { logger, metrics });
 }
 
 function defaultConnectors(
