@@ -167,6 +167,7 @@ export class IngressEgressServer {
     const deadline = Date.now() + this.parts.config.shutdownTimeoutMs;
     const step = async (name: ShutdownStep, fn: () => Promise<unknown>) => {
       this.shutdownLog.push(name);
+      logger.info({ step: name }, 'shutdown step');
       const left = Math.max(deadline - Date.now(), 100);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
