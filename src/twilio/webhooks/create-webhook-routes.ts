@@ -1,0 +1,92 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppConfig } from '../../config';
+import { SmsEnvelopeBuilder, type Clock } from '../../envelope';
+import { IngressEgressError } from '../../errors';
+import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { Logger, Metrics } from '../../observability';
+import type { KeywordClassifier } from './consent-from-inbound';
+import { DeliveryDeduplicator, type NowMs } from './delivery-deduplicator';
+import { InboundWebhook } from './inbound-webhook';
+import { normaliseBaseUrl } from './public-url';
+import { SignatureVerifier } from './signature-verifier';
+import { StatusCallback } from './status-callback';
+import { StatusTracker } from './status-tracker';
+import { webhookRoutes } from './webhook-routes';
+
+export interface WebhookContext {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  publisher: EventPublisherPort;
+}
+
+export interface WebhookOptions {
+  /** Opt-out/opt-in/help keywords (src/compliance). */
+  classify: KeywordClassifier;
+  /** Repeats of a delivery within this window are not published again (default 10 min). */
+  dedupWindowMs?: number;
+  /** Delivery keys remembered at most (default 100,000; two keys per delivery when Twilio sends a token). */
+  dedupMaxEntries?: number;
+  /** How long a message's highest status is remembered (default 24 h). */
+  statusTtlMs?: number;
+  /** Messages whose highest status is remembered at most (default 100,000). */
+  statusMaxMessages?: number;
+  /** Longest wait for Kafka's ack before answering 503 (default 10 s). */
+  publishTimeoutMs?: number;
+  /** Time for windows and TTLs. */
+  now?: NowMs;
+  /** Time stamped on envelopes. */
+  clock?: Clock;
+}
+
+export const WEBHOOK_DEFAULTS = {
+  dedupWindowMs: 10 * 60_000,
+  dedupMaxEntries: 100_000,
+  statusTtlMs: 24 * 3_600_000,
+  statusMaxMessages: 100_000,
+  publishTimeoutMs: 10_000,
+} as const;
+
+/** The webhook routes wired from the configuration: what the Twilio connector registers. */
+export function createWebhookRoutes(
+  ctx: WebhookContext,
+  options: WebhookOptions,
+): (app: FastifyInstance) => Promise<void> {
+  const { config, logger, metrics, publisher } = ctx;
+  const now = options.now ?? Date.now;
+  const builder = new SmsEnvelopeBuilder(options.clock ?? (() => new Date()));
+  const dedup = new DeliveryDeduplicator<void>({
+    windowMs: options.dedupWindowMs ?? WEBHOOK_DEFAULTS.dedupWindowMs,
+    maxEntries: options.dedupMaxEntries ?? WEBHOOK_DEFAULTS.dedupMaxEntries,
+    now,
+  });
+  const tracker = new StatusTracker({
+    ttlMs: options.statusTtlMs ?? WEBHOOK_DEFAULTS.statusTtlMs,
+    maxMessages: options.statusMaxMessages ?? WEBHOOK_DEFAULTS.statusMaxMessages,
+    now,
+  });
+  return webhookRoutes({
+    verifier: verifierFor(config, logger),
+    inbound: new InboundWebhook({ builder, publisher, dedup, classify: options.classify, metrics }),
+    status: new StatusCallback({ builder, publisher, dedup, tracker, metrics }),
+    metrics,
+    logger,
+    publishTimeoutMs: options.publishTimeoutMs ?? WEBHOOK_DEFAULTS.publishTimeoutMs,
+  });
+}
+
+function verifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
+  const { webhookValidation, webhookBaseUrl, authTokens } = config.twilio;
+  if (!webhookValidation) {
+    // Config refuses this in production; elsewhere it is a deliberate local choice.
+    logger.warn('webhook signature validation is OFF (TWILIO_WEBHOOK_VALIDATION=false)');
+    return undefined;
+  }
+  if (!webhookBaseUrl) {
+    throw new IngressEgressError(
+      'IE_CONFIG_INVALID',
+      'TWILIO_WEBHOOK_BASE_URL is required to validate webhook signatures (the public URL Twilio signs)',
+    );
+  }
+  return new SignatureVerifier({ authTokens, baseUrl: normaliseBaseUrl(webhookBaseUrl) });
+}

@@ -1,0 +1,186 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EnvelopeValidationError } from '../../envelope';
+import { IngressEgressError, isRetriable } from '../../errors';
+import type { Logger, Metrics } from '../../observability';
+import type { DedupRun } from './delivery-deduplicator';
+import type { InboundWebhook } from './inbound-webhook';
+import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
+import type { StatusCallback } from './status-callback';
+import { EMPTY_TWIML, refuse } from './webhook-replies';
+import { isWebhookBody, parseFormBody, parseJsonBody, type WebhookBody } from './webhook-body';
+import { readInboundParams, readStatusParams } from './webhook-params';
+
+export const SMS_WEBHOOK_PATH = '/webhooks/twilio/sms';
+export const STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
+
+export interface WebhookRoutesDeps {
+  /** Undefined only when validation is turned off (config forbids that in production). */
+  verifier: SignatureVerifier | undefined;
+  inbound: InboundWebhook;
+  status: StatusCallback;
+  metrics: Metrics;
+  logger: Logger;
+  /**
+   * Longest wait for Kafka's ack before answering 503; below Twilio's 15 s
+   * read timeout so Twilio sees a clean 503 and retries rather than a timeout.
+   */
+  publishTimeoutMs: number;
+}
+
+type Outcome = { ok: true } | { ok: false; status: number; error: string; reason: string };
+
+/**
+ * `POST /webhooks/twilio/sms` and `POST /webhooks/twilio/status` in their own
+ * fastify context: raw-body parsers for form and JSON, signature check,
+ * payload check, publish, answer. Order of refusals: 413/415 (body), 400
+ * (missing signature or account), 403 (signature), 400 (payload), 503 (Kafka).
+ */
+export function webhookRoutes(deps: WebhookRoutesDeps): (app: FastifyInstance) => Promise<void> {
+  return async (app) => {
+    await app.register(async (scope) => registerInScope(scope, deps));
+  };
+}
+
+function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void {
+  const { metrics, logger } = deps;
+  // Only Twilio's two encodings; both keep the raw text for the signature.
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseFormBody(body as string));
+  });
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  // Bad input (too large, wrong type, unparsable) keeps its 4xx; anything else is our bug.
+  scope.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      logger.error({ err, route: req.routeOptions.url }, 'webhook failed unexpectedly');
+      return refuse(reply, 500, 'internal', 'internal error');
+    }
+    return refuse(reply, status, err.code ?? 'bad_request', err.message);
+  });
+
+  const latency = {
+    [SMS_WEBHOOK_PATH]: metrics.webhookLatency.labels(SMS_WEBHOOK_PATH),
+    [STATUS_WEBHOOK_PATH]: metrics.webhookLatency.labels(STATUS_WEBHOOK_PATH),
+  };
+  scope.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url;
+    if (route !== SMS_WEBHOOK_PATH && route !== STATUS_WEBHOOK_PATH) return;
+    latency[route].observe(reply.elapsedTime / 1000);
+    metrics.webhookRequests.labels(route, String(reply.statusCode)).inc();
+  });
+
+  let kafkaFailing = false;
+  const settle = async (start: () => DedupRun<void>, route: string): Promise<Outcome> => {
+    try {
+      // start() throws synchronously when the payload cannot become an envelope.
+      const run = start();
+      if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
+      await withDeadline(run.result, deps.publishTimeoutMs);
+      if (kafkaFailing) {
+        kafkaFailing = false;
+        logger.info('Kafka acknowledges again: webhooks answered 2xx');
+      }
+      return { ok: true };
+    } catch (err) {
+      return failure(err);
+    }
+  };
+  const failure = (err: unknown): Outcome => {
+    if (err instanceof EnvelopeValidationError) {
+      return { ok: false, status: 400, error: 'invalid_payload', reason: `invalid fields: ${fieldsOf(err)}` };
+    }
+    if (isRetriable(err)) {
+      if (!kafkaFailing) {
+        kafkaFailing = true;
+        logger.warn({ err }, 'Kafka unavailable: answering webhooks 503 so Twilio retries');
+      }
+      return { ok: false, status: 503, error: 'kafka_unavailable', reason: 'events could not be stored; retry later' };
+    }
+    logger.error({ err }, 'webhook publish failed unexpectedly');
+    return { ok: false, status: 500, error: 'internal', reason: 'internal error' };
+  };
+
+  // Shared front half: body, signature, then the route's own payload check.
+  const authenticate = (req: FastifyRequest, reply: FastifyReply): WebhookBody | undefined => {
+    const body = req.body;
+    if (!isWebhookBody(body)) {
+      refuse(reply, 400, 'bad_request', 'body must be form-encoded or JSON Twilio parameters');
+      return undefined;
+    }
+    if (deps.verifier) {
+      const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
+      if (!check.ok) {
+        metrics.signatureFailures.labels(check.reason).inc();
+        logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'webhook signature refused');
+        refuse(reply, check.status, 'signature_' + check.reason, SIGNATURE_REASONS[check.reason]);
+        return undefined;
+      }
+    }
+    return body;
+  };
+
+  scope.post(SMS_WEBHOOK_PATH, async (req, reply) => {
+    const body = authenticate(req, reply);
+    if (!body) return reply;
+    const params = readInboundParams(body.params);
+    if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
+    const token = header(req, 'i-twilio-idempotency-token');
+    const outcome = await settle(() => deps.inbound.handle(params.value, token), SMS_WEBHOOK_PATH);
+    if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
+    return reply.type('text/xml').send(EMPTY_TWIML);
+  });
+
+  scope.post(STATUS_WEBHOOK_PATH, async (req, reply) => {
+    const body = authenticate(req, reply);
+    if (!body) return reply;
+    const params = readStatusParams(body.params);
+    if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
+    const token = header(req, 'i-twilio-idempotency-token');
+    const outcome = await settle(() => deps.status.handle(params.value, token), STATUS_WEBHOOK_PATH);
+    if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
+    return reply.code(204).send();
+  });
+}
+
+const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
+  missing: 'missing X-Twilio-Signature header',
+  missing_account: 'missing or malformed AccountSid: no auth token to check the signature with',
+  unknown_account: 'AccountSid is not one of the configured accounts',
+  invalid: 'X-Twilio-Signature does not match the request',
+};
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function fieldsOf(err: EnvelopeValidationError): string {
+  return err.fields.map((f) => f.path).join(', ');
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`)),
+      ms,
+    );
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
