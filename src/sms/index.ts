@@ -1,0 +1,47 @@
+export {
+  analyzeSms,
+  applySmartEncoding,
+  countSegments,
+  isGsm7,
+  GSM7_SINGLE_SEGMENT_UNITS,
+  GSM7_MULTI_SEGMENT_UNITS,
+  UCS2_SINGLE_SEGMENT_UNITS,
+  UCS2_MULTI_SEGMENT_UNITS,
+  type EncodingOptions,
+  type SmsEncoding,
+  type SmsEncodingInfo,
+} from './encoding';
+export {
+  PhoneNormalizer,
+  normalizePhone,
+  isE164,
+  redactPhone,
+  DEFAULT_EMERGENCY_NUMBERS,
+  type CountryCode,
+  type PhonePolicyOptions,
+  type PhoneRejectionCode,
+  type PhoneResult,
+} from './phone';
+export {
+  SmsValidator,
+  DEFAULT_ALLOWED_MEDIA_TYPES,
+  MAX_BODY_LENGTH,
+  MAX_MEDIA,
+  type BodyCheck,
+  type MediaItem,
+  type OutboundSmsInput,
+  type SmsRejection,
+  type SmsRejectionCode,
+  type SmsValidationOptions,
+  type SmsValidationResult,
+} from './validate';
+export {
+  TemplateRegistry,
+  TemplateDefinitionError,
+  type RenderResult,
+  type TemplateDefinition,
+  type TemplateRegistryOptions,
+  type TemplateRejectionCode,
+  type TemplateValue,
+  type TemplateVariableSpec,
+} from './templates';
