@@ -108,15 +108,19 @@ export function sampleEnvelopes(builder = new SmsEnvelopeBuilder(FIXED_CLOCK)): 
   return samples;
 }
 
-/** A valid inbound envelope with its own id and number (for volume tests and benchmarks). */
+/**
+ * A valid inbound envelope with its own id (MessageSid from `n`), from one of
+ * `customers` numbers (n modulo customers), for volume tests and benchmarks.
+ */
 export function inboundEnvelope(
   n: number,
-  builder = new SmsEnvelopeBuilder(FIXED_CLOCK),
+  options: { customers?: number; builder?: SmsEnvelopeBuilder } = {},
 ): EventOf<'sms.inbound.received'> {
-  return builder.inboundFromWebhook({
+  const customer = n % (options.customers ?? 1_000_000);
+  return (options.builder ?? new SmsEnvelopeBuilder(FIXED_CLOCK)).inboundFromWebhook({
     MessageSid: messageSid(n),
     AccountSid: ACCOUNT_SID,
-    From: `+1415${String(5_000_000 + (n % 1_000_000)).padStart(7, '0')}`,
+    From: `+1415${String(5_000_000 + customer).padStart(7, '0')}`,
     To: SENDER,
     Body: `message number ${n}`,
     NumSegments: '1',

@@ -1,0 +1,416 @@
+import { performance } from 'node:perf_hooks';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type Producer,
+  type ProducerConfig,
+  type RecordMetadata,
+} from 'kafkajs';
+import type { TopicNames } from '../config';
+import { JsonEnvelopeCodec, parseEnvelope, type EnvelopeCodec, type InternalEventV2 } from '../envelope';
+import { IngressEgressError } from '../errors';
+import { silentLogger, type Logger, type Metrics } from '../observability';
+import { cloudEventHeaders } from './cloud-events';
+import { toKafkaError } from './kafka-errors';
+import { ProduceBatcher, type OutgoingRecord } from './produce-batcher';
+import type { EventPublisherPort, PublishedRecord, RawRecord } from './publisher-port';
+import { keyFor, topicFor } from './topics';
+
+export type PublisherState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped';
+
+export interface EventPublisherOptions {
+  kafka: Kafka;
+  topics: TopicNames;
+  /** JSON unless given (see createCodec for the Schema Registry). */
+  codec?: EnvelopeCodec;
+  logger?: Logger;
+  /** kafkaPublishLatency, kafkaPublished and kafkaPublishErrors are recorded when given. */
+  metrics?: Metrics;
+  /** Monotonic milliseconds (latency and deadlines). */
+  now?: () => number;
+  /** From publish() to acknowledgement; past it the caller gets a retriable error. Default 10000. */
+  publishTimeoutMs?: number;
+  /** Most records per produce request. Default 1000. */
+  maxBatchRecords?: number;
+  /** How long a lone record waits for others to share its batch. Default 1; 0 = end of the event-loop turn. */
+  lingerMs?: number;
+  /** Records waiting to be sent beyond which publish() fails at once. Default 100000. */
+  maxQueuedRecords?: number;
+  /** Larger values are refused before they can fail a whole batch. Default 1000000 (Kafka's default limit). */
+  maxRecordBytes?: number;
+  /** Default none: gzip costs more CPU than it saves on small JSON records. */
+  compression?: 'none' | 'gzip';
+  /** kafkajs retries of one batch before it fails and the producer is renewed. Default 5. */
+  sendRetries?: number;
+  /** Back-off between reconnect attempts after a failure. Default 250 ms doubling to 5000 ms. */
+  reconnectBackoffMs?: { initial: number; max: number };
+  /** How long stop() keeps sending queued records before failing them. Default 5000. */
+  stopTimeoutMs?: number;
+}
+
+const DEFAULTS = {
+  publishTimeoutMs: 10_000,
+  maxBatchRecords: 1000,
+  lingerMs: 1,
+  maxQueuedRecords: 100_000,
+  maxRecordBytes: 1_000_000,
+  sendRetries: 5,
+  stopTimeoutMs: 5000,
+};
+
+/**
+ * Publishes envelopes to Kafka (EventPublisherPort). Each envelope is
+ * validated, encoded by the codec, keyed by keyFor and sent to topicFor's
+ * topic with CloudEvents binary-mode headers; publish() resolves only after
+ * the cluster acknowledged with acks=all through an idempotent producer.
+ * Concurrent publishes share produce requests (ProduceBatcher).
+ *
+ * After a failed batch the producer is replaced, which gives it a new
+ * producer id: kafkajs hands a failed batch's sequence numbers to the next
+ * batch, and if the failed one had in fact been written the broker would
+ * drop the next one as a duplicate. Meanwhile the state is `reconnecting`,
+ * isReady() is false, and new records wait (up to their deadline) for the
+ * new producer.
+ */
+export class EventPublisher implements EventPublisherPort {
+  private readonly kafka: Kafka;
+  private readonly topics: TopicNames;
+  private readonly codec: EnvelopeCodec;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
+  private readonly now: () => number;
+  private readonly opts: typeof DEFAULTS & Pick<EventPublisherOptions, 'compression' | 'reconnectBackoffMs'>;
+  private readonly batcher: ProduceBatcher;
+  /** Which partition the partitioner chose for each message, to work out offsets from the batch response. */
+  private readonly partitionOf = new WeakMap<Message, number>();
+  private readonly latency = new Map<string, { observe(v: number): void }>();
+
+  private state: PublisherState = 'idle';
+  private producer: Producer | undefined;
+  private producerConnected = false;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private recovering: Promise<void> | undefined;
+  /** Set once stop() stops taking records from publishes that began before it. */
+  private closed = false;
+  private readonly encoding = new Set<Promise<Buffer>>();
+  private wakeReconnect: (() => void) | undefined;
+
+  constructor(options: EventPublisherOptions) {
+    this.kafka = options.kafka;
+    this.topics = options.topics;
+    this.codec = options.codec ?? new JsonEnvelopeCodec();
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics;
+    this.now = options.now ?? (() => performance.now());
+    this.opts = {
+      publishTimeoutMs: options.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs,
+      maxBatchRecords: options.maxBatchRecords ?? DEFAULTS.maxBatchRecords,
+      lingerMs: options.lingerMs ?? DEFAULTS.lingerMs,
+      maxQueuedRecords: options.maxQueuedRecords ?? DEFAULTS.maxQueuedRecords,
+      maxRecordBytes: options.maxRecordBytes ?? DEFAULTS.maxRecordBytes,
+      sendRetries: options.sendRetries ?? DEFAULTS.sendRetries,
+      stopTimeoutMs: options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+      compression: options.compression,
+      reconnectBackoffMs: options.reconnectBackoffMs,
+    };
+    this.batcher = new ProduceBatcher({
+      send: (records) => this.sendBatch(records),
+      maxBatchRecords: this.opts.maxBatchRecords,
+      lingerMs: this.opts.lingerMs,
+      maxQueuedRecords: this.opts.maxQueuedRecords,
+      timeoutMs: this.opts.publishTimeoutMs,
+      now: this.now,
+      timeoutError: (sent, ms) =>
+        new IngressEgressError(
+          'IE_KAFKA_UNAVAILABLE',
+          sent
+            ? `Kafka did not acknowledge within ${ms} ms; the record may still be written (consumers deduplicate by event id)`
+            : `Kafka was unavailable for ${ms} ms; the record was not sent`,
+          { details: { maybeWritten: sent } },
+        ),
+      overflowError: (queued) =>
+        new IngressEgressError('IE_KAFKA_UNAVAILABLE', `${queued} records are already waiting for Kafka`, {
+          details: { maybeWritten: false },
+        }),
+    });
+  }
+
+  get status(): PublisherState {
+    return this.state;
+  }
+
+  /** True while connected and able to publish (feeds /readyz). */
+  isReady(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Connects the producer. Rejects with a retriable IE_KAFKA_UNAVAILABLE if the cluster cannot be reached. */
+  start(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      return Promise.reject(new IngressEgressError('IE_LIFECYCLE', 'the publisher was stopped and cannot reopen'));
+    }
+    this.starting ??= this.connectFirst();
+    return this.starting;
+  }
+
+  private async connectFirst(): Promise<void> {
+    this.state = 'connecting';
+    const producer = this.createProducer();
+    this.producer = producer;
+    try {
+      await producer.connect();
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      if (this.state === 'connecting') {
+        this.state = 'idle';
+        this.starting = undefined;
+      }
+      throw toKafkaError(err, 'connecting to Kafka');
+    }
+    this.producerConnected = true;
+    if (this.state === 'connecting') {
+      this.state = 'connected';
+      this.logger.info('kafka publisher connected');
+    }
+  }
+
+  /**
+   * Sends what is queued (up to stopTimeoutMs), fails the rest with
+   * IE_KAFKA_NOT_CONNECTED, then disconnects. Idempotent; the publisher never reopens.
+   */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      this.batcher.close();
+      return (this.stopping = Promise.resolve());
+    }
+    const starting = this.starting;
+    this.state = 'stopping';
+    this.stopping = (async () => {
+      await starting?.catch(() => undefined);
+      this.wakeReconnect?.();
+      await this.recovering;
+      // Publishes that began before stop() are still encoding: let them join the queue, then flush it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        (async () => {
+          await Promise.allSettled([...this.encoding]);
+          if (!this.producerConnected) return;
+          this.batcher.resume();
+          await this.batcher.whenDrained();
+        })(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.stopTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      this.closed = true;
+      this.batcher.failQueued(
+        new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
+          details: { maybeWritten: false },
+        }),
+      );
+      // A batch in flight settles within the kafkajs retry budget; disconnecting under it would make kafkajs reconnect.
+      await this.batcher.whenNotSending();
+      this.batcher.close();
+      await this.producer?.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'kafka disconnect failed'));
+      this.producerConnected = false;
+      this.state = 'stopped';
+      this.logger.info('kafka publisher stopped');
+    })();
+    return this.stopping;
+  }
+
+  /**
+   * Validates, encodes and publishes one envelope. Rejects with
+   * EnvelopeValidationError (nothing published) when the envelope is invalid,
+   * IE_KAFKA_NOT_CONNECTED before start/after stop, IE_KAFKA_UNAVAILABLE
+   * (retriable) when Kafka does not acknowledge in time.
+   */
+  async publish(event: InternalEventV2): Promise<PublishedRecord> {
+    this.assertAccepting();
+    const valid = parseEnvelope(event);
+    const topic = topicFor(valid, this.topics);
+    const encoding = this.codec.encode(valid);
+    this.encoding.add(encoding);
+    let value: Buffer;
+    try {
+      value = await encoding;
+    } finally {
+      this.encoding.delete(encoding);
+    }
+    return this.enqueue(topic, {
+      key: keyFor(valid),
+      value,
+      headers: { ...cloudEventHeaders(valid, this.codec.contentType) },
+    });
+  }
+
+  /** Publishes a record that is not an envelope (DLQ entries), with the same batching and guarantees. */
+  async publishRaw(record: RawRecord): Promise<PublishedRecord> {
+    this.assertAccepting();
+    return this.enqueue(record.topic, {
+      key: record.key,
+      value: record.value,
+      ...(record.headers ? { headers: { ...record.headers } } : {}),
+    });
+  }
+
+  private assertAccepting(): void {
+    if (this.state !== 'connected' && this.state !== 'reconnecting') {
+      throw new IngressEgressError('IE_KAFKA_NOT_CONNECTED', `the publisher is ${this.state}`, {
+        details: { state: this.state, maybeWritten: false },
+      });
+    }
+  }
+
+  private async enqueue(topic: string, message: Message): Promise<PublishedRecord> {
+    // Encoding may have awaited the Schema Registry while stop() ran to its end.
+    if (this.closed) {
+      throw new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
+        details: { state: this.state, maybeWritten: false },
+      });
+    }
+    const size = (message.value?.length ?? 0) + (typeof message.key === 'string' ? message.key.length : 0);
+    if (size > this.opts.maxRecordBytes) {
+      throw new IngressEgressError(
+        'IE_KAFKA_UNAVAILABLE',
+        `record of ${size} bytes exceeds the ${this.opts.maxRecordBytes}-byte limit`,
+        { retriable: false, details: { topic, bytes: size } },
+      );
+    }
+    const started = this.now();
+    try {
+      const result = await this.batcher.add({ topic, message });
+      this.latencyFor(topic)?.observe((this.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      this.metrics?.kafkaPublishErrors.inc({ topic });
+      throw err;
+    }
+  }
+
+  private latencyFor(topic: string): { observe(v: number): void } | undefined {
+    if (!this.metrics) return undefined;
+    let child = this.latency.get(topic);
+    if (!child) {
+      child = this.metrics.kafkaPublishLatency.labels({ topic });
+      this.latency.set(topic, child);
+    }
+    return child;
+  }
+
+  private createProducer(): Producer {
+    const partitionOf = this.partitionOf;
+    const config: ProducerConfig = {
+      idempotent: true,
+      // kafkajs's idempotent producer keeps ordering only with one request in flight per broker.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      retry: { retries: this.opts.sendRetries },
+      createPartitioner: () => {
+        const partition = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const p = partition(args);
+          partitionOf.set(args.message, p);
+          return p;
+        };
+      },
+    };
+    return this.kafka.producer(config);
+  }
+
+  private async sendBatch(records: readonly OutgoingRecord[]): Promise<PublishedRecord[]> {
+    const producer = this.producer;
+    if (!producer || !this.producerConnected) {
+      throw new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the producer is not connected');
+    }
+    const byTopic = new Map<string, Message[]>();
+    for (const r of records) {
+      const list = byTopic.get(r.topic);
+      if (list) list.push(r.message);
+      else byTopic.set(r.topic, [r.message]);
+    }
+    let response: RecordMetadata[];
+    try {
+      response = await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        acks: -1,
+        timeout: this.opts.publishTimeoutMs,
+        compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      });
+    } catch (err) {
+      const error = toKafkaError(err, 'publishing to Kafka');
+      this.logger.warn({ err: error, records: records.length }, 'kafka batch failed');
+      this.recover(producer);
+      throw error;
+    }
+    if (this.metrics) {
+      for (const [topic, messages] of byTopic) this.metrics.kafkaPublished.inc({ topic }, messages.length);
+    }
+    return this.offsets(records, response);
+  }
+
+  // Records of one partition are appended in batch order from the partition's base offset.
+  private offsets(records: readonly OutgoingRecord[], response: RecordMetadata[]): PublishedRecord[] {
+    const next = new Map<string, bigint>();
+    for (const m of response) {
+      const base = m.baseOffset ?? m.offset;
+      if (base !== undefined) next.set(`${m.topicName}\u0000${m.partition}`, BigInt(base));
+    }
+    return records.map(({ topic, message }) => {
+      const partition = this.partitionOf.get(message) ?? -1;
+      const key = `${topic}\u0000${partition}`;
+      const offset = next.get(key);
+      if (offset === undefined) return { topic, partition, offset: '-1' };
+      next.set(key, offset + 1n);
+      return { topic, partition, offset: offset.toString() };
+    });
+  }
+
+  private recover(failed: Producer): void {
+    if (this.state !== 'connected' || failed !== this.producer) return;
+    this.state = 'reconnecting';
+    this.producerConnected = false;
+    this.batcher.pause();
+    this.recovering = this.reconnect(failed).finally(() => {
+      this.recovering = undefined;
+    });
+  }
+
+  private async reconnect(failed: Producer): Promise<void> {
+    await failed.disconnect().catch(() => undefined);
+    const backoff = this.opts.reconnectBackoffMs ?? { initial: 250, max: 5000 };
+    let delay = backoff.initial;
+    while (this.state === 'reconnecting') {
+      const producer = this.createProducer();
+      try {
+        await producer.connect();
+      } catch (err) {
+        await producer.disconnect().catch(() => undefined);
+        if (this.state !== 'reconnecting') return;
+        this.logger.warn({ err: toKafkaError(err, 'reconnecting'), retryInMs: delay }, 'kafka reconnect failed');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeReconnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeReconnect = undefined;
+        delay = Math.min(delay * 2, backoff.max);
+        continue;
+      }
+      this.producer = producer;
+      this.producerConnected = true;
+      if (this.state === 'reconnecting') {
+        this.state = 'connected';
+        this.logger.info('kafka publisher reconnected');
+        this.batcher.resume();
+      }
+      return;
+    }
+  }
+}
