@@ -2,7 +2,7 @@ import { EnvelopeValidationError, type SmsEnvelopeBuilder } from '../../envelope
 import { isRetriable } from '../../errors';
 import type { EventPublisherPort } from '../../kafka/publisher-port';
 import type { Logger, Metrics } from '../../observability';
-import { sleep, type Clock } from './clock';
+import { sleep, type Clock } from '../../resilience/clock';
 import type { ConversationMessage } from './conversations-adapter';
 import { RecentSet } from './recent-set';
 
@@ -127,7 +127,8 @@ export class InboundMessagePublisher {
           );
         }
         const delay = Math.min(this.retry.initialMs * 2 ** (attempt - 1), this.retry.maxMs);
-        await sleep(this.o.clock, delay, signal);
+        // An abort ends the wait early; the loop then reports StoppedError.
+        await sleep(this.o.clock, delay, signal).catch(() => undefined);
       }
     }
   }

@@ -29,4 +29,3 @@ export {
 export { TwilioConversationsRest, ConversationsRestError, type ConversationsRest } from './conversations-rest';
 export { ConversationMembership, type JoinOutcome } from './conversation-membership';
 export { CONVERSATIONS_WEBHOOK_PATH } from './conversations-webhook-route';
-export { systemClock, type Clock } from './clock';

@@ -1,5 +1,5 @@
 import type { Logger } from '../../observability';
-import type { Clock, TimerHandle } from './clock';
+import type { Clock, ClockTimer } from '../../resilience/clock';
 
 /**
  * Writes checkpoints (the identity's read horizon per conversation) without
@@ -12,7 +12,7 @@ export class ReadHorizonWriter {
   private readonly pending = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly written = new Map<string, number>();
-  private readonly retryTimers = new Map<string, TimerHandle>();
+  private readonly retryTimers = new Map<string, ClockTimer>();
   private stopped = false;
 
   constructor(
@@ -40,7 +40,7 @@ export class ReadHorizonWriter {
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       for (const [sid, t] of this.retryTimers) {
-        this.clock.clearTimer(t);
+        this.clock.clearTimeout(t);
         this.retryTimers.delete(sid);
         if (!this.inflight.has(sid)) this.pump(sid);
       }
@@ -48,14 +48,14 @@ export class ReadHorizonWriter {
       if (waiting.length === 0) return true;
       const left = deadline - this.clock.now();
       if (left <= 0) return false;
-      let timer: TimerHandle | undefined;
+      let timer: ClockTimer | undefined;
       const timedOut = await Promise.race([
         Promise.allSettled(waiting).then(() => false),
         new Promise<boolean>((resolve) => {
-          timer = this.clock.setTimer(() => resolve(true), left);
+          timer = this.clock.setTimeout(() => resolve(true), left);
         }),
       ]);
-      if (timer) this.clock.clearTimer(timer);
+      if (timer) this.clock.clearTimeout(timer);
       if (timedOut) return false;
     }
   }
@@ -63,7 +63,7 @@ export class ReadHorizonWriter {
   /** No new writes; pending retries are dropped (the checkpoint lags, it never skips). */
   stop(): void {
     this.stopped = true;
-    for (const t of this.retryTimers.values()) this.clock.clearTimer(t);
+    for (const t of this.retryTimers.values()) this.clock.clearTimeout(t);
     this.retryTimers.clear();
   }
 
@@ -82,7 +82,7 @@ export class ReadHorizonWriter {
         if (!this.stopped && !this.retryTimers.has(conversationSid)) {
           this.retryTimers.set(
             conversationSid,
-            this.clock.setTimer(() => {
+            this.clock.setTimeout(() => {
               this.retryTimers.delete(conversationSid);
               if (!this.inflight.has(conversationSid)) this.pump(conversationSid);
             }, this.retryMs),

@@ -5,7 +5,7 @@ import type { ConnectorHealth } from '../../server/connector';
 import { Lifecycle } from '../../server/lifecycle';
 import type { TwilioPart } from '../twilio-connector';
 import type { TokenProvider, MintedToken } from './access-token-provider';
-import { sleep, systemClock, type Clock, type TimerHandle } from './clock';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock';
 import type {
   ConversationMessage,
   ConversationsAdapter,
@@ -107,14 +107,14 @@ export class TwilioSmsIngressClient implements TwilioPart {
   private everConnected = false;
   private lastConnectedAt: number | undefined;
   private token: MintedToken | undefined;
-  private refreshTimer: TimerHandle | undefined;
-  private restartTimer: TimerHandle | undefined;
+  private refreshTimer: ClockTimer | undefined;
+  private restartTimer: ClockTimer | undefined;
   private refreshing: Promise<void> | undefined;
   private restarts = 0;
   private startWaiters: (() => void)[] = [];
   private lastError: string | undefined;
   private stopRequested = false;
-  private deniedTimer: TimerHandle | undefined;
+  private deniedTimer: ClockTimer | undefined;
 
   constructor(options: TwilioSmsIngressClientOptions) {
     this.o = {
@@ -126,7 +126,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
       stopTimeoutMs: 5_000,
       ...options,
     };
-    this.clock = options.clock ?? systemClock();
+    this.clock = options.clock ?? systemClock;
     this.log = options.logger;
     this.guard = options.rejectionGuard ?? new SdkRejectionGuard(this.log);
     this.ingestor = new InboundMessagePublisher({
@@ -211,12 +211,12 @@ export class TwilioSmsIngressClient implements TwilioPart {
     this.setState('connecting');
     const ready = new Promise<void>((resolve) => this.startWaiters.push(resolve));
     this.openSession();
-    let timer: TimerHandle | undefined;
+    let timer: ClockTimer | undefined;
     await Promise.race([
       ready,
-      new Promise<void>((resolve) => (timer = this.clock.setTimer(resolve, this.o.startTimeoutMs))),
+      new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, this.o.startTimeoutMs))),
     ]);
-    if (timer) this.clock.clearTimer(timer);
+    if (timer) this.clock.clearTimeout(timer);
     if (this._state === 'connecting' && !this.stopRequested) {
       this.log.warn(
         { waitedMs: this.o.startTimeoutMs },
@@ -275,7 +275,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
     this.restarts++;
     this.log.info({ reason, retryInMs: delay }, 'Conversations session will be restarted');
     this.clearTimer('restartTimer');
-    this.restartTimer = this.clock.setTimer(() => {
+    this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = undefined;
       this.openSession();
     }, delay);
@@ -342,7 +342,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
         // handle it there, or here if it never comes.
         this.setState('denied');
         this.clearTimer('deniedTimer');
-        this.deniedTimer = this.clock.setTimer(() => {
+        this.deniedTimer = this.clock.setTimeout(() => {
           this.deniedTimer = undefined;
           if (this.session && this.sdkState === 'denied')
             this.onDenied({ terminal: true, message: 'access token denied' });
@@ -394,7 +394,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
     this.clearTimer('refreshTimer');
     const ttl = token.expiresAt - token.issuedAt;
     const due = token.issuedAt + ttl * this.o.refreshAt;
-    this.refreshTimer = this.clock.setTimer(
+    this.refreshTimer = this.clock.setTimeout(
       () => {
         this.refreshTimer = undefined;
         void this.refresh('timer');
@@ -424,7 +424,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
         if (this.stopping() || session !== this.session) return;
         this.log.warn({ err, reason }, 'Conversations token refresh failed; retrying');
         this.clearTimer('refreshTimer');
-        this.refreshTimer = this.clock.setTimer(() => {
+        this.refreshTimer = this.clock.setTimeout(() => {
           this.refreshTimer = undefined;
           void this.refresh('retry');
         }, 10_000);
@@ -460,7 +460,8 @@ export class TwilioSmsIngressClient implements TwilioPart {
         return session.messagesAfter(conversationSid, after, this.o.backfillLimit);
       },
       checkpointed: (conversationSid, index) => this.horizons.schedule(conversationSid, index),
-      backoff: (attempt) => sleep(this.clock, Math.min(500 * 2 ** (attempt - 1), 30_000), this.abort.signal),
+      backoff: (attempt) =>
+        sleep(this.clock, Math.min(500 * 2 ** (attempt - 1), 30_000), this.abort.signal).catch(() => undefined),
       stopping: () => this.stopping(),
       fetchFailed: (conversationSid, err, attempt) =>
         this.log.warn({ err, conversationSid, attempt }, 'Conversations backfill fetch failed; retrying'),
@@ -514,17 +515,17 @@ export class TwilioSmsIngressClient implements TwilioPart {
 
   private clearTimer(which: 'refreshTimer' | 'restartTimer' | 'deniedTimer'): void {
     const t = this[which];
-    if (t) this.clock.clearTimer(t);
+    if (t) this.clock.clearTimeout(t);
     this[which] = undefined;
   }
 
   private async within(ms: number, p: Promise<unknown>): Promise<boolean> {
-    let timer: TimerHandle | undefined;
+    let timer: ClockTimer | undefined;
     const result = await Promise.race([
       p.then(() => true),
-      new Promise<boolean>((resolve) => (timer = this.clock.setTimer(() => resolve(false), ms))),
+      new Promise<boolean>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), ms))),
     ]);
-    if (timer) this.clock.clearTimer(timer);
+    if (timer) this.clock.clearTimeout(timer);
     return result;
   }
 }
