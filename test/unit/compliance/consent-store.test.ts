@@ -1,0 +1,235 @@
+import fc from 'fast-check';
+import { SmsEnvelopeBuilder, type ConsentScope, type InternalEventV2 } from '../../../src/envelope';
+import { consentKey } from '../../../src/kafka/topics';
+import { ConsentStore } from '../../../src/compliance/consent-store';
+
+const ACCOUNT = 'AC' + '0'.repeat(31) + '1';
+const OTHER_ACCOUNT = 'AC' + '0'.repeat(31) + '9';
+const MG = 'MG' + '0'.repeat(31) + '2';
+const MG2 = 'MG' + '0'.repeat(31) + '3';
+const A = '+14155550100';
+const B = '+14155550101';
+const CUSTOMER = '+14155550123';
+
+let now = Date.parse('2024-05-01T12:00:00.000Z');
+const builder = new SmsEnvelopeBuilder(() => new Date(now));
+
+function consent(
+  action: 'opt_out' | 'opt_in' | 'help',
+  scope: ConsentScope,
+  opts: { number?: string; account?: string; at?: number } = {},
+) {
+  if (opts.at !== undefined) now = opts.at;
+  else now += 1000;
+  return builder.consentChanged({
+    accountSid: opts.account ?? ACCOUNT,
+    action,
+    phoneNumber: opts.number ?? CUSTOMER,
+    scope,
+    via: 'keyword',
+  });
+}
+const sender = (s: string): ConsentScope => ({ kind: 'sender', sender: s });
+const service = (m: string): ConsentScope => ({ kind: 'messaging_service', messagingServiceSid: m });
+const account: ConsentScope = { kind: 'account' };
+
+describe('ConsentStore', () => {
+  it('knows nothing at first', () => {
+    const store = new ConsentStore();
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+    expect(store.size).toBe(0);
+  });
+
+  it('honours sender scope: STOP to A blocks A only', () => {
+    const store = new ConsentStore();
+    expect(store.apply(consent('opt_out', sender(A)))).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: B })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { messagingServiceSid: MG })).toBe(false);
+    expect(store.isOptedOut(OTHER_ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, '+14155550999', { from: A })).toBe(false);
+  });
+
+  it('honours messaging-service scope, also when the send names both the service and a from number', () => {
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', service(MG)));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { messagingServiceSid: MG })).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A, messagingServiceSid: MG })).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { messagingServiceSid: MG2 })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+  });
+
+  it('STOPALL blocks every sender of the account, and only that account', () => {
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', account));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { messagingServiceSid: MG })).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER)).toBe(true);
+    expect(store.isOptedOut(OTHER_ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+  });
+
+  it('the latest record of a key wins', () => {
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', sender(A)));
+    store.apply(consent('opt_in', sender(A)));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+    store.apply(consent('opt_out', sender(A)));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+  });
+
+  it('an opt-in to one sender after STOPALL re-opens that sender only', () => {
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', account));
+    store.apply(consent('opt_in', sender(A)));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: B })).toBe(true);
+  });
+
+  it('an opt-in older than the STOPALL does not re-open the sender, whatever the apply order', () => {
+    const t = Date.parse('2024-06-01T00:00:00Z');
+    const optIn = consent('opt_in', sender(A), { at: t });
+    const stopAll = consent('opt_out', account, { at: t + 5000 });
+    for (const order of [
+      [optIn, stopAll],
+      [stopAll, optIn],
+    ]) {
+      const store = new ConsentStore();
+      order.forEach((e) => store.apply(e));
+      expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    }
+  });
+
+  it('a tie between STOPALL and a sender opt-in blocks', () => {
+    const t = Date.parse('2024-06-02T00:00:00Z');
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', account, { at: t }));
+    store.apply(consent('opt_in', sender(A), { at: t }));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+  });
+
+  it('a sender opt-out still blocks after the account-wide opt-out is lifted', () => {
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', sender(A)));
+    store.apply(consent('opt_out', account));
+    store.apply(consent('opt_in', account));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: B })).toBe(false);
+  });
+
+  it('ignores help requests and other event types', () => {
+    const store = new ConsentStore();
+    expect(store.apply(consent('help', sender(A)))).toBe(false);
+    const inbound = builder.inboundFromWebhook({
+      MessageSid: 'SM' + '1'.repeat(32),
+      AccountSid: ACCOUNT,
+      From: CUSTOMER,
+      To: A,
+      Body: 'STOP',
+    });
+    expect(store.apply(inbound)).toBe(false);
+    expect(store.size).toBe(0);
+  });
+
+  it('keeps the gauge at the number of opted-out phone numbers', () => {
+    const values: number[] = [];
+    const store = new ConsentStore({ gauge: { set: (v) => values.push(v) } });
+    store.apply(consent('opt_out', sender(A)));
+    store.apply(consent('opt_out', sender(B)));
+    store.apply(consent('opt_out', sender(A), { number: '+14155550124' }));
+    expect(store.optedOutNumbers).toBe(2);
+    expect(store.size).toBe(3);
+    store.apply(consent('opt_in', sender(A)));
+    expect(store.optedOutNumbers).toBe(2);
+    store.apply(consent('opt_in', sender(B)));
+    expect(store.optedOutNumbers).toBe(1);
+    expect(values.at(-1)).toBe(1);
+    store.clear();
+    expect(values.at(-1)).toBe(0);
+    expect(store.isOptedOut(ACCOUNT, '+14155550124', { from: A })).toBe(false);
+  });
+
+  it('forgets a key on a tombstone', () => {
+    const store = new ConsentStore();
+    const e = consent('opt_out', service(MG));
+    store.apply(e);
+    store.apply(consent('opt_out', sender(A)));
+    expect(store.removeKey(consentKey(e as Extract<InternalEventV2, { type: 'sms.consent.changed' }>))).toBe(true);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { messagingServiceSid: MG })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    expect(store.removeKey('garbage')).toBe(false);
+    expect(store.removeKey(`${ACCOUNT}|account|${CUSTOMER}`)).toBe(false);
+  });
+
+  it('lists the entries of a number', () => {
+    const store = new ConsentStore();
+    store.apply(consent('opt_out', sender(A), { at: Date.parse('2024-07-01T00:00:00Z') }));
+    store.apply(consent('opt_in', service(MG), { at: Date.parse('2024-07-02T00:00:00Z') }));
+    expect(store.entries(ACCOUNT, CUSTOMER)).toEqual([
+      { scope: { kind: 'sender', sender: A }, optedOut: true, occurredAt: '2024-07-01T00:00:00.000Z' },
+      {
+        scope: { kind: 'messaging_service', messagingServiceSid: MG },
+        optedOut: false,
+        occurredAt: '2024-07-02T00:00:00.000Z',
+      },
+    ]);
+    expect(store.entries(OTHER_ACCOUNT, CUSTOMER)).toEqual([]);
+  });
+});
+
+describe('ConsentStore against a reference model', () => {
+  // Reference: last record per consent key, then the documented rule, evaluated naively.
+  it('agrees with the documented rule on random histories', () => {
+    const scopes: ConsentScope[] = [sender(A), sender(B), service(MG), account];
+    const step = fc.record({
+      action: fc.constantFrom('opt_out' as const, 'opt_in' as const, 'help' as const),
+      scope: fc.constantFrom(...scopes),
+      number: fc.constantFrom(CUSTOMER, '+14155550124'),
+      acct: fc.constantFrom(ACCOUNT, OTHER_ACCOUNT),
+      dt: fc.integer({ min: -3000, max: 3000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const store = new ConsentStore();
+        const last = new Map<string, { optedOut: boolean; at: number; scope: ConsentScope }>();
+        let t = Date.parse('2024-01-01T00:00:00Z');
+        for (const s of steps) {
+          t += s.dt;
+          const e = consent(s.action, s.scope, { number: s.number, account: s.acct, at: t });
+          store.apply(e);
+          if (s.action === 'help') continue;
+          last.set(consentKey(e as Extract<InternalEventV2, { type: 'sms.consent.changed' }>), {
+            optedOut: s.action === 'opt_out',
+            at: Date.parse(e.occurredAt),
+            scope: s.scope,
+          });
+        }
+        for (const acct of [ACCOUNT, OTHER_ACCOUNT]) {
+          for (const number of [CUSTOMER, '+14155550124']) {
+            for (const ctx of [
+              { from: A },
+              { from: B },
+              { messagingServiceSid: MG },
+              { from: A, messagingServiceSid: MG },
+              {},
+            ]) {
+              const rec = (scope: ConsentScope) =>
+                last.get(
+                  `${acct}|${scope.kind === 'sender' ? `sender:${scope.sender}` : scope.kind === 'messaging_service' ? `ms:${scope.messagingServiceSid}` : 'account'}|${number}`,
+                );
+              const specific = [
+                ...(ctx.from ? [rec(sender(ctx.from))] : []),
+                ...(ctx.messagingServiceSid ? [rec(service(ctx.messagingServiceSid))] : []),
+              ].filter((r) => r !== undefined);
+              const acc = rec(account);
+              const expected =
+                specific.some((r) => r.optedOut) ||
+                (acc !== undefined && acc.optedOut && !specific.some((r) => !r.optedOut && r.at > acc.at));
+              expect(store.isOptedOut(acct, number, ctx)).toBe(expected);
+            }
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
