@@ -43,7 +43,14 @@ export class MessageStore {
   private seq = 0;
   private evictedCount = 0;
 
-  constructor(private readonly maxMessages = Infinity) {}
+  /**
+   * @param touch brings a message up to date before anyone reads it (lazy
+   *   status progression); every read path calls it.
+   */
+  constructor(
+    private readonly maxMessages = Infinity,
+    private readonly touch: (m: SimMessage) => void = () => undefined,
+  ) {}
 
   nextSeq(): number {
     return this.seq++;
@@ -83,12 +90,15 @@ export class MessageStore {
   get(accountSid: string, sid: string): SimMessage | undefined {
     const m = this.bySid.get(sid);
     if (!m || m.accountSid !== accountSid || this.deleted.has(sid)) return undefined;
+    this.touch(m);
     return m;
   }
 
   /** For inspection: also finds deleted messages. */
   find(sid: string): SimMessage | undefined {
-    return this.bySid.get(sid);
+    const m = this.bySid.get(sid);
+    if (m) this.touch(m);
+    return m;
   }
 
   delete(sid: string): void {
@@ -100,7 +110,9 @@ export class MessageStore {
   }
 
   all(): readonly SimMessage[] {
-    return this.head === 0 ? this.ordered : this.ordered.slice(this.head);
+    const kept = this.head === 0 ? this.ordered : this.ordered.slice(this.head);
+    for (const m of kept) this.touch(m);
+    return kept;
   }
 
   filter(f: MessageFilter = {}): SimMessage[] {
@@ -144,6 +156,7 @@ export class MessageStore {
     for (let i = this.ordered.length - 1; i >= this.head; i--) {
       const m = this.ordered[i]!;
       if (m.accountSid !== q.accountSid || this.deleted.has(m.sid)) continue;
+      this.touch(m);
       if (q.to !== undefined && m.to !== q.to) continue;
       if (q.from !== undefined && m.from !== q.from) continue;
       if (q.dateSent && !matchesDateSent(m.dateSent, q.dateSent)) continue;

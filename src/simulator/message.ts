@@ -46,6 +46,17 @@ export interface SimMessage {
   readonly seq: number;
   /** Every status the message entered, with the simulated time. */
   readonly history: { status: MessageStatus; at: number }[];
+  /** How the message will end, drawn at creation (outbound only). */
+  outcome?: { status: 'delivered' | 'undelivered' | 'failed'; errorCode: number | null } | undefined;
+  /** The statuses still ahead, with their simulated times (see StatusProgression). */
+  plan?: PlannedStep[] | null | undefined;
+  planIndex?: number | undefined;
+}
+
+export interface PlannedStep {
+  status: MessageStatus;
+  at: number;
+  errorCode: number | null;
 }
 
 export const API_VERSION = '2010-04-01';

@@ -76,7 +76,7 @@ export class StatusCallbacks {
   onTransition(m: SimMessage): void {
     if (!m.statusCallback) return;
     const url = m.statusCallback;
-    const current: Pending = { params: statusCallbackParams(m, this.deps.clock.now()), token: this.deps.rng.uuid() };
+    const current: Pending = { params: statusCallbackParams(m, m.dateUpdated), token: this.deps.rng.uuid() };
     const batch: Pending[] = [];
     const held = this.held.get(m.sid);
     if (held) {

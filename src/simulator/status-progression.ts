@@ -1,5 +1,5 @@
 import type { SimClock, SimTimer } from './clock';
-import type { MessageStatus, SimMessage } from './message';
+import type { MessageStatus, PlannedStep, SimMessage } from './message';
 import type { Outcome } from './outcomes';
 import { DELIVERY_ERRORS } from './twilio-errors';
 
@@ -9,6 +9,12 @@ import { DELIVERY_ERRORS } from './twilio-errors';
  * or `… sending → failed`. The outcome is drawn when the message is created, so
  * draws follow creation order and a seeded run is reproducible whatever order
  * timers fire in.
+ *
+ * The whole remaining lifecycle is planned up front (status + simulated time
+ * per step). A message with a StatusCallback gets a timer per step, because its
+ * callbacks must go out when they happen; one without is brought up to date
+ * only when something reads it (`catchUp`), which makes progression free for
+ * the thousands of messages a benchmark creates per second.
  */
 export interface StatusDelays {
   /** accepted → queued (a messaging service picked a sender). */
@@ -27,7 +33,7 @@ export interface ProgressionDeps {
   clock: SimClock;
   delays: StatusDelays;
   autoProgress: boolean;
-  /** Called after the message entered `status`; sends the status callback. */
+  /** Called after the message entered a status; sends the status callback. */
   onTransition: (m: SimMessage) => void;
   /** Picks a sender for messaging-service messages created without From. */
   assignSender: (m: SimMessage) => void;
@@ -41,65 +47,71 @@ export function isTerminal(status: MessageStatus): boolean {
 
 /** Twilio's per-segment price for a US long code, so `price` looks real once a message is sent. */
 const PRICE_PER_SEGMENT = 0.0079;
+const DELIVERED: Outcome = { status: 'delivered', errorCode: null };
 
 export class StatusProgression {
   private readonly timers = new Map<string, SimTimer>();
-  private readonly outcomes = new Map<string, Outcome>();
-  private readonly messages = new Map<string, SimMessage>();
+  private latestPlanned = -Infinity;
 
   constructor(private readonly deps: ProgressionDeps) {}
 
   /** Starts a freshly created outbound message on its way. */
   begin(m: SimMessage, outcome: Outcome): void {
-    this.outcomes.set(m.sid, outcome);
-    this.messages.set(m.sid, m);
-    if (this.deps.autoProgress) this.scheduleNext(m);
+    m.outcome = outcome;
+    if (this.deps.autoProgress) this.plan(m, this.deps.clock.now());
   }
 
-  /** Number of messages still waiting for a timer. */
+  /** Messages waiting for a timer (those with a StatusCallback). */
   get scheduled(): number {
     return this.timers.size;
   }
 
-  /** The status the message would enter next (undefined when terminal). */
-  nextStatus(m: SimMessage): MessageStatus | undefined {
-    const outcome = this.outcomes.get(m.sid);
-    switch (m.status) {
-      case 'scheduled':
-      case 'accepted':
-        return 'queued';
-      case 'queued':
-        return 'sending';
-      case 'sending':
-        return outcome?.status === 'failed' ? 'failed' : 'sent';
-      case 'sent':
-        return outcome?.status === 'undelivered' ? 'undelivered' : 'delivered';
-      default:
-        return undefined;
-    }
+  /** The simulated time by which every planned step has happened. */
+  get settledAt(): number {
+    return this.latestPlanned;
   }
 
-  /** Takes the next step now, ignoring timers; returns the new status. */
-  step(sid: string): MessageStatus | undefined {
-    const m = this.messages.get(sid);
-    if (!m) return undefined;
-    this.clearTimer(sid);
-    this.advance(m);
+  /** Applies every planned step that is due by now. Call before reading a message. */
+  catchUp(m: SimMessage): void {
+    const plan = m.plan;
+    if (!plan) return;
+    const now = this.deps.clock.now();
+    let i = m.planIndex ?? 0;
+    for (; i < plan.length; i++) {
+      const step = plan[i];
+      if (!step || step.at > now) break;
+      this.enter(m, step.status, step.errorCode, step.at);
+    }
+    m.planIndex = i;
+    if (i >= plan.length) m.plan = null;
+  }
+
+  /** Takes the next step now, whatever the plan says; returns the new status. */
+  step(m: SimMessage): MessageStatus | undefined {
+    this.catchUp(m);
+    const now = this.deps.clock.now();
+    const next = this.steps(m, now)[0];
+    if (!next) return undefined;
+    this.clearTimer(m);
+    m.plan = null;
+    this.enter(m, next.status, next.errorCode, now);
+    if (this.deps.autoProgress) this.plan(m, now);
     return m.status;
   }
 
   /** Stops progression (cancel, delete); the message keeps its current status. */
-  halt(sid: string): void {
-    this.clearTimer(sid);
-    this.outcomes.delete(sid);
-    this.messages.delete(sid);
+  halt(m: SimMessage): void {
+    this.catchUp(m);
+    this.clearTimer(m);
+    m.plan = null;
   }
 
-  /** Sets any status by hand (tests: `read`, regressions, late callbacks) and sends its callback. */
+  /** Sets any status by hand (tests: `read`, regressions, late callbacks), sends its callback, and carries on from there. */
   force(m: SimMessage, status: MessageStatus, errorCode: number | null): void {
-    this.clearTimer(m.sid);
-    this.enter(m, status, errorCode);
-    if (this.deps.autoProgress && this.messages.has(m.sid)) this.scheduleNext(m);
+    this.halt(m);
+    const now = this.deps.clock.now();
+    this.enter(m, status, errorCode, now);
+    if (this.deps.autoProgress) this.plan(m, now);
   }
 
   stopAll(): void {
@@ -109,83 +121,103 @@ export class StatusProgression {
 
   reset(): void {
     this.stopAll();
-    this.outcomes.clear();
-    this.messages.clear();
+    this.latestPlanned = -Infinity;
   }
 
-  private scheduleNext(m: SimMessage): void {
-    const next = this.nextStatus(m);
-    if (next === undefined) {
-      this.halt(m.sid);
+  /** The rest of the lifecycle from the message's current status, starting at `from`. */
+  private steps(m: SimMessage, from: number): PlannedStep[] {
+    const d = this.deps.delays;
+    const outcome = m.outcome ?? DELIVERED;
+    const out: PlannedStep[] = [];
+    let status = m.status;
+    let t = from;
+    for (;;) {
+      let next: MessageStatus;
+      let errorCode: number | null = null;
+      switch (status) {
+        case 'scheduled':
+          next = 'queued';
+          t = Math.max(t, m.sendAt ?? t);
+          break;
+        case 'accepted':
+          next = 'queued';
+          t += d.queued;
+          break;
+        case 'queued':
+          next = 'sending';
+          t += d.sending;
+          break;
+        case 'sending':
+          next = outcome.status === 'failed' ? 'failed' : 'sent';
+          errorCode = next === 'failed' ? outcome.errorCode : null;
+          t += d.sent;
+          break;
+        case 'sent':
+          next = outcome.status === 'undelivered' ? 'undelivered' : 'delivered';
+          errorCode = next === 'undelivered' ? outcome.errorCode : null;
+          t += d.delivered;
+          break;
+        default:
+          return out;
+      }
+      // A message that waited in the queue longer than its ValidityPeriod is never sent.
+      if (next === 'sending' && m.validityPeriodSec !== null && t - m.dateCreated > m.validityPeriodSec * 1000) {
+        out.push({ status: 'failed', at: t, errorCode: 30036 });
+        return out;
+      }
+      out.push({ status: next, at: t, errorCode });
+      status = next;
+    }
+  }
+
+  private plan(m: SimMessage, from: number): void {
+    const steps = this.steps(m, from);
+    if (steps.length === 0) {
+      m.plan = null;
       return;
     }
-    const delay = this.delayFor(m, next);
+    m.plan = steps;
+    m.planIndex = 0;
+    const last = steps[steps.length - 1];
+    if (last && last.at > this.latestPlanned) this.latestPlanned = last.at;
+    if (m.statusCallback !== null) this.armTimer(m);
+  }
+
+  private armTimer(m: SimMessage): void {
+    const next = m.plan?.[m.planIndex ?? 0];
+    if (!next) return;
     this.timers.set(
       m.sid,
       this.deps.clock.setTimer(() => {
         this.timers.delete(m.sid);
-        this.advance(m);
-      }, delay),
+        this.catchUp(m);
+        if (m.plan) this.armTimer(m);
+      }, next.at - this.deps.clock.now()),
     );
   }
 
-  private delayFor(m: SimMessage, next: MessageStatus): number {
-    const d = this.deps.delays;
-    if (m.status === 'scheduled') return Math.max(0, (m.sendAt ?? 0) - this.deps.clock.now());
-    switch (next) {
-      case 'queued':
-        return d.queued;
-      case 'sending':
-        return d.sending;
-      case 'sent':
-      case 'failed':
-        return d.sent;
-      default:
-        return d.delivered;
-    }
-  }
-
-  private advance(m: SimMessage): void {
-    const next = this.nextStatus(m);
-    if (next === undefined) return;
-    if (next === 'sending' && m.validityPeriodSec !== null) {
-      // A message that waited in the queue longer than its ValidityPeriod is never sent.
-      if (this.deps.clock.now() - m.dateCreated > m.validityPeriodSec * 1000) {
-        this.enter(m, 'failed', 30036);
-        this.halt(m.sid);
-        return;
-      }
-    }
-    const outcome = this.outcomes.get(m.sid);
-    const errorCode = next === 'failed' || next === 'undelivered' ? (outcome?.errorCode ?? null) : null;
-    this.enter(m, next, errorCode);
-    if (this.deps.autoProgress) this.scheduleNext(m);
-    else if (isTerminal(m.status)) this.halt(m.sid);
-  }
-
-  private enter(m: SimMessage, status: MessageStatus, errorCode: number | null): void {
-    const now = this.deps.clock.now();
+  private enter(m: SimMessage, status: MessageStatus, errorCode: number | null, at: number): void {
     if (status === 'queued') {
       if (m.from === null) this.deps.assignSender(m);
       m.numSegments = m.segments;
     }
     m.status = status;
-    m.dateUpdated = now;
+    m.dateUpdated = at;
     if (status === 'sent' && m.dateSent === null) {
-      m.dateSent = now;
+      m.dateSent = at;
       m.price = (-PRICE_PER_SEGMENT * m.segments).toFixed(5);
     }
     if (errorCode !== null) {
       m.errorCode = errorCode;
       m.errorMessage = DELIVERY_ERRORS[errorCode] ?? 'Unknown error';
     }
-    m.history.push({ status, at: now });
+    m.history.push({ status, at });
     this.deps.onTransition(m);
   }
 
-  private clearTimer(sid: string): void {
-    const t = this.timers.get(sid);
+  private clearTimer(m: SimMessage): void {
+    const t = this.timers.get(m.sid);
     if (t) this.deps.clock.clearTimer(t);
-    this.timers.delete(sid);
+    this.timers.delete(m.sid);
   }
 }

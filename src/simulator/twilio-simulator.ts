@@ -127,7 +127,7 @@ export class TwilioSimulator {
     });
     this.recorder = new Recorder(this.opts.record);
     this.replayBook = this.opts.replay === undefined ? undefined : new ReplayBook(loadRecording(this.opts.replay));
-    this.store = new MessageStore(this.opts.maxStoredMessages);
+    this.store = new MessageStore(this.opts.maxStoredMessages, (m) => this.progression.catchUp(m));
     this.requestLog = this.opts.requestLog ? new BoundedLog(this.opts.maxStoredMessages) : undefined;
     this.webhookLog = new BoundedLog(this.opts.maxStoredMessages);
     this.callbacks = new StatusCallbacks(
@@ -174,12 +174,9 @@ export class TwilioSimulator {
       requestLog: this.requestLog,
       createDeps: (accountSid) => this.createDeps(accountSid),
       onCreated: (m) => this.progression.begin(m, this.outcomes.decide(m.to)),
-      cancel: (m) => {
-        this.progression.halt(m.sid);
-        this.progression.force(m, 'canceled', null);
-      },
+      cancel: (m) => this.progression.force(m, 'canceled', null),
       remove: (m) => {
-        this.progression.halt(m.sid);
+        this.progression.halt(m);
         this.store.delete(m.sid);
       },
       hung: this.hung,
@@ -340,7 +337,8 @@ export class TwilioSimulator {
 
   /** Moves one message one step along its lifecycle now, whatever the clock says. */
   step(sid: string): MessageStatus | undefined {
-    return this.progression.step(sid);
+    const m = this.store.find(sid);
+    return m ? this.progression.step(m) : undefined;
   }
 
   /**
@@ -368,10 +366,12 @@ export class TwilioSimulator {
     await this.idle();
     for (let i = 0; i < maxSteps; i++) {
       const due = clock.nextDue();
-      if (due === undefined) return;
+      if (due === undefined) break;
       clock.step(due);
       await this.idle();
     }
+    // Messages without a StatusCallback progress lazily: move time to their last step.
+    clock.setTime(this.progression.settledAt);
   }
 
   /** Resolves when no webhook, delayed answer or callback chain is in flight. */

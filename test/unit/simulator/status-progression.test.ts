@@ -42,6 +42,32 @@ describe('status progression', () => {
     expect(fetched.body.date_sent).toBe(new Date(t0 + 300).toUTCString().replace('GMT', '+0000'));
   });
 
+  it('brings messages without a StatusCallback up to date whenever they are read (no timers)', async () => {
+    const { sim, clock } = await startSim({ statusDelaysMs: { sending: 100, sent: 200, delivered: 1000 } });
+    const t0 = clock.now();
+    const sid = String((await create(sim.baseUrl, { To: '+15550001002', From: FROM, Body: 'lazy' })).body.sid);
+    expect(clock.pending).toBe(0);
+    const item = `/2010-04-01/Accounts/${ACCOUNT}/Messages/${sid}.json`;
+    await sim.advance(150);
+    expect((await request(sim.baseUrl, 'GET', item)).body.status).toBe('sending');
+    await sim.advance(150);
+    expect(sim.inspect.sent()[0]?.status).toBe('sent');
+    const listed = await request(
+      sim.baseUrl,
+      'GET',
+      `/2010-04-01/Accounts/${ACCOUNT}/Messages.json?DateSent%3E=2020-01-01`,
+    );
+    expect(listed.body.messages).toMatchObject([{ sid, status: 'sent' }]);
+    await sim.settle();
+    expect(clock.now()).toBe(t0 + 1300);
+    expect(sim.inspect.message(sid)?.history.map((h) => [h.status, h.at.getTime() - t0])).toEqual([
+      ['queued', 0],
+      ['sending', 100],
+      ['sent', 300],
+      ['delivered', 1300],
+    ]);
+  });
+
   it('goes through accepted → queued for messaging-service messages', async () => {
     const { sim } = await startSim();
     const mg = 'MG' + 'c'.repeat(32);
