@@ -3,6 +3,7 @@ import type { EventPublisherPort } from '../kafka/publisher-port';
 import type { Logger, Metrics } from '../observability';
 import { createConversationsIngress } from './conversations';
 import { TwilioConnector, type TwilioConnectorParts } from './twilio-connector';
+import { createWebhookRoutes } from './webhooks';
 
 export interface TwilioConnectorContext {
   config: AppConfig;
@@ -17,6 +18,8 @@ export interface TwilioConnectorContext {
  */
 export function createTwilioConnector(ctx: TwilioConnectorContext): TwilioConnector {
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
+  // Programmable Messaging webhooks: inbound SMS/MMS and status callbacks.
+  parts.routes.push(createWebhookRoutes(ctx));
   if (ctx.config.twilio.conversationsEnabled) {
     // The Conversations session (ingress part) and its webhook route; its
     // `sendConversationReply` is for egress events that carry a conversationSid.

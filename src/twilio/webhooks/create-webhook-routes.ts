@@ -4,7 +4,7 @@ import { SmsEnvelopeBuilder, type Clock } from '../../envelope';
 import { IngressEgressError } from '../../errors';
 import type { EventPublisherPort } from '../../kafka/publisher-port';
 import type { Logger, Metrics } from '../../observability';
-import type { KeywordClassifier } from './consent-from-inbound';
+import { KeywordDetector } from '../../compliance/keywords';
 import { DeliveryDeduplicator, type NowMs } from './delivery-deduplicator';
 import { InboundWebhook } from './inbound-webhook';
 import { normaliseBaseUrl } from './public-url';
@@ -21,8 +21,8 @@ export interface WebhookContext {
 }
 
 export interface WebhookOptions {
-  /** Opt-out/opt-in/help keywords (src/compliance). */
-  classify: KeywordClassifier;
+  /** Opt-out/opt-in/help keywords (Twilio's defaults unless given, e.g. with configured extras). */
+  keywords?: KeywordDetector;
   /** Repeats of a delivery within this window are not published again (default 10 min). */
   dedupWindowMs?: number;
   /** Delivery keys remembered at most (default 100,000; two keys per delivery when Twilio sends a token). */
@@ -50,7 +50,7 @@ export const WEBHOOK_DEFAULTS = {
 /** The webhook routes wired from the configuration: what the Twilio connector registers. */
 export function createWebhookRoutes(
   ctx: WebhookContext,
-  options: WebhookOptions,
+  options: WebhookOptions = {},
 ): (app: FastifyInstance) => Promise<void> {
   const { config, logger, metrics, publisher } = ctx;
   const now = options.now ?? Date.now;
@@ -67,7 +67,13 @@ export function createWebhookRoutes(
   });
   return webhookRoutes({
     verifier: verifierFor(config, logger),
-    inbound: new InboundWebhook({ builder, publisher, dedup, classify: options.classify, metrics }),
+    inbound: new InboundWebhook({
+      builder,
+      publisher,
+      dedup,
+      keywords: options.keywords ?? new KeywordDetector(),
+      metrics,
+    }),
     status: new StatusCallback({ builder, publisher, dedup, tracker, metrics }),
     metrics,
     logger,

@@ -2,7 +2,8 @@ import type { EventOf, SmsEnvelopeBuilder } from '../../envelope';
 import { IngressEgressError } from '../../errors';
 import type { EventPublisherPort } from '../../kafka/publisher-port';
 import type { Metrics } from '../../observability';
-import { consentEventsFor, type KeywordClassifier } from './consent-from-inbound';
+import type { KeywordDetector } from '../../compliance/keywords';
+import { consentEventFor } from './consent-from-inbound';
 import type { DedupRun, DeliveryDeduplicator } from './delivery-deduplicator';
 import type { InboundParams } from './webhook-params';
 
@@ -10,7 +11,7 @@ export interface InboundWebhookDeps {
   builder: SmsEnvelopeBuilder;
   publisher: EventPublisherPort;
   dedup: DeliveryDeduplicator<void>;
-  classify: KeywordClassifier;
+  keywords: Pick<KeywordDetector, 'detect'>;
   metrics: Metrics;
 }
 
@@ -27,29 +28,30 @@ export class InboundWebhook {
    * envelope rejects) and publishes them once per delivery.
    */
   handle(inbound: InboundParams, idempotencyToken: string | undefined): DedupRun<void> {
-    const { builder, classify } = this.deps;
+    const { builder, keywords } = this.deps;
     const event = builder.inboundFromWebhook(inbound.params);
-    const consents = consentEventsFor(inbound, event.id, classify, builder);
+    const consent = consentEventFor(inbound, event.id, keywords, builder);
     const keys = [`sms|${inbound.messageSid}`];
     if (idempotencyToken) keys.push(`token|${idempotencyToken}`);
-    return this.deps.dedup.run(keys, () => this.publish(event, consents));
+    return this.deps.dedup.run(keys, () => this.publish(event, consent));
   }
 
   private async publish(
     event: EventOf<'sms.inbound.received'>,
-    consents: EventOf<'sms.consent.changed'>[],
+    consent: EventOf<'sms.consent.changed'> | undefined,
   ): Promise<void> {
     const { publisher, metrics } = this.deps;
     if (!publisher.isReady()) {
       throw new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'Kafka publisher is not ready');
     }
-    await (consents.length === 0
+    // Both are sent together so they share a produce request; the answer waits for both acks.
+    await (consent === undefined
       ? publisher.publish(event)
-      : Promise.all([publisher.publish(event), ...consents.map((c) => publisher.publish(c))]));
+      : Promise.all([publisher.publish(event), publisher.publish(consent)]));
     metrics.messagesReceived.labels(event.type, event.data.channel).inc();
-    for (const c of consents) metrics.messagesReceived.labels(c.type, event.data.channel).inc();
-    // One consent change per message, even when a START also clears an account-wide opt-out.
-    const primary = consents[0];
-    if (primary) metrics.optOutEvents.labels(primary.data.action, primary.data.via).inc();
+    if (consent) {
+      metrics.messagesReceived.labels(consent.type, event.data.channel).inc();
+      metrics.optOutEvents.labels(consent.data.action, consent.data.via).inc();
+    }
   }
 }

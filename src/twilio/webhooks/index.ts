@@ -9,4 +9,3 @@ export { EMPTY_TWIML } from './webhook-replies';
 export { SignatureVerifier, type SignatureCheck, type SignatureFailure } from './signature-verifier';
 export { parseFormBody, parseJsonBody, type WebhookBody, type RawParams } from './webhook-body';
 export { publicUrlFor } from './public-url';
-export type { KeywordClassifier, KeywordMatch, KeywordAction } from './consent-from-inbound';

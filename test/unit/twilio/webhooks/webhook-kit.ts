@@ -18,15 +18,6 @@ export const SENDER = '+14155550100';
 export const MG = 'MG' + '2'.repeat(32);
 export const sid = (n: number, prefix: 'SM' | 'MM' = 'SM') => prefix + n.toString(16).padStart(32, '0');
 
-/** A keyword table for these tests; the real one lives in src/compliance. */
-export const testClassifier: WebhookOptions['classify'] = (body) => {
-  const word = body.trim().toUpperCase();
-  if (['STOP', 'STOPALL', 'UNSUBSCRIBE'].includes(word)) return { action: 'opt_out', keyword: word };
-  if (['START', 'YES'].includes(word)) return { action: 'opt_in', keyword: word };
-  if (['HELP', 'INFO'].includes(word)) return { action: 'help', keyword: word };
-  return undefined;
-};
-
 export function inboundParams(n: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
     AccountSid: ACCOUNT,
@@ -105,7 +96,7 @@ export async function harness(
   const { publisher: _p, ...rest } = options;
   const routes = createWebhookRoutes(
     { config, logger: silentLogger, metrics, publisher },
-    { classify: testClassifier, now: () => now.ms, clock: () => new Date(now.ms), ...rest },
+    { now: () => now.ms, clock: () => new Date(now.ms), ...rest },
   );
   const connector = new TwilioConnector({ routes: [routes], foundations: [], ingress: [] });
   const server = buildServer(config, { publisher, logger: silentLogger, metrics, connectors: [connector] });

@@ -392,16 +392,21 @@ describe('POST /webhooks/twilio/sms', () => {
       expect(consents(h)[0]!.data.keyword).toBeUndefined();
     });
 
-    it('publishes an opt-in for START that also lifts an account-wide opt-out, with distinct ids', async () => {
+    it('publishes an opt-in for START, scoped like the opt-out it lifts', async () => {
       h = await harness();
-      await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(24, { Body: 'Start', OptOutType: 'START' })));
-      const c = consents(h);
-      expect(c.map((e) => [e.data.action, e.data.scope.kind])).toEqual([
-        ['opt_in', 'sender'],
-        ['opt_in', 'account'],
+      await h.server.app.inject(
+        signed(SMS_WEBHOOK_PATH, inboundParams(24, { Body: 'Start', OptOutType: 'START', MessagingServiceSid: MG })),
+      );
+      expect(consents(h).map((e) => [e.data.action, e.data.scope, e.data.via, e.data.keyword])).toEqual([
+        ['opt_in', { kind: 'messaging_service', messagingServiceSid: MG }, 'opt_out_type', 'START'],
       ]);
-      expect(new Set(c.map((e) => e.id)).size).toBe(2);
       expect(await metricValue(h.metrics, 'twilio_opt_out_events_total', { action: 'opt_in' })).toBe(1);
+    });
+
+    it('falls back to the whole account when the number written to is a short code', async () => {
+      h = await harness();
+      await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(27, { Body: 'quit', To: '12345' })));
+      expect(consents(h).map((e) => e.data.scope)).toEqual([{ kind: 'account' }]);
     });
 
     it('publishes no consent change for HELP or for an ordinary message', async () => {
