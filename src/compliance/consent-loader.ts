@@ -1,0 +1,217 @@
+/**
+ * Materialises the ConsentStore from the compacted consent topic: at start
+ * it reads every partition from the beginning up to the high watermarks it
+ * saw when it started (then it is `ready`), and it keeps following the topic
+ * while running, so opt-outs published by any instance reach every instance.
+ *
+ * Every instance needs every partition, so the loader joins a throw-away
+ * consumer group of its own (a fresh id per start) and never commits:
+ * Kafka, not a local file, holds the truth, and a restart rebuilds the same
+ * state by replaying the compacted topic.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { parseEnvelope, type InternalEventV2 } from '../envelope';
+import { IngressEgressError } from '../errors';
+import { silentLogger, type Logger } from '../observability';
+import type { ConsentStore } from './consent-store';
+
+export type ConsentLoaderState = 'idle' | 'catching_up' | 'ready' | 'failed' | 'stopping' | 'stopped';
+
+export interface ConsentLoaderOptions {
+  kafka: Kafka;
+  /** The compacted consent topic (KAFKA_TOPIC_CONSENT). */
+  topic: string;
+  store: ConsentStore;
+  /** Record value → validated envelope; throws on a bad record (e.g. an EnvelopeCodec's decode). */
+  decode: (value: Buffer) => Promise<InternalEventV2>;
+  logger?: Logger;
+  /** Prefix of the per-start consumer group id (default `ingress-egress-consent`). */
+  groupIdPrefix?: string;
+  /** Consumer session timeout (default 10 s); a group of one member rebalances only at join. */
+  sessionTimeoutMs?: number;
+  /** Longest a fetch waits for new records (default 500 ms): bounds how stale a following store can be. */
+  maxWaitTimeMs?: number;
+}
+
+export interface ConsentLoaderStats {
+  /** Records that changed the store. */
+  applied: number;
+  /** Valid envelopes that changed nothing (help requests, repeats, other types). */
+  unchanged: number;
+  /** Records that could not be decoded; logged and skipped. */
+  skipped: number;
+  /** Tombstones (null values) that removed a key. */
+  removed: number;
+}
+
+export class ConsentLoader {
+  private currentState: ConsentLoaderState = 'idle';
+  private consumer: Consumer | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly pending = new Map<number, bigint>();
+  private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  private readonly log: Logger;
+  private readonly counters: ConsentLoaderStats = { applied: 0, unchanged: 0, skipped: 0, removed: 0 };
+
+  constructor(private readonly options: ConsentLoaderOptions) {
+    this.log = (options.logger ?? silentLogger).child({ part: 'consent-loader', topic: options.topic });
+  }
+
+  get state(): ConsentLoaderState {
+    return this.currentState;
+  }
+
+  /** True once the store holds everything the topic held at start, and while it keeps following. */
+  get ready(): boolean {
+    return this.currentState === 'ready';
+  }
+
+  get stats(): Readonly<ConsentLoaderStats> {
+    return { ...this.counters };
+  }
+
+  /**
+   * Starts reading and resolves once caught up. Calling it again returns the
+   * same promise; after stop() it rejects, because a stopped loader never
+   * reopens (create a new one, with a fresh store or the same).
+   */
+  start(): Promise<void> {
+    if (this.stopping) {
+      return Promise.reject(new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped; create a new one'));
+    }
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.currentState = 'stopping';
+      this.caughtUp?.reject(
+        new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped before it caught up'),
+      );
+      this.caughtUp = undefined;
+      // Let a start() that is still connecting finish before disconnecting what it built.
+      await this.starting?.catch(() => undefined);
+      try {
+        await this.consumer?.disconnect();
+      } catch (err) {
+        this.log.warn({ err }, 'consent consumer did not disconnect cleanly');
+      }
+      this.currentState = 'stopped';
+    })();
+    return this.stopping;
+  }
+
+  private async run(): Promise<void> {
+    const { kafka, topic } = this.options;
+    this.currentState = 'catching_up';
+    const startedAt = Date.now();
+    try {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          if (BigInt(p.high) > BigInt(p.low)) this.pending.set(p.partition, BigInt(p.high));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      if (this.stopping) throw new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped while starting');
+
+      const caughtUp = new Promise<void>((resolve, reject) => {
+        this.caughtUp = { resolve, reject };
+      });
+      // stop() or a crash may reject it before it is awaited below; that is handled there.
+      caughtUp.catch(() => undefined);
+      const consumer = kafka.consumer({
+        groupId: `${this.options.groupIdPrefix ?? 'ingress-egress-consent'}-${randomUUID()}`,
+        sessionTimeout: this.options.sessionTimeoutMs ?? 10000,
+        heartbeatInterval: Math.max(Math.floor((this.options.sessionTimeoutMs ?? 10000) / 10), 100),
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
+      });
+      this.consumer = consumer;
+      // Batches of only control records or compacted-away offsets reach no eachBatch, but still move the position.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (e.payload.batchSize === 0) this.progress(e.payload.partition, e.payload.lastOffset);
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (e.payload.restart) return;
+        this.log.error(
+          { err: e.payload.error },
+          'consent consumer crashed; the consent store no longer follows the topic',
+        );
+        this.currentState = 'failed';
+        this.caughtUp?.reject(e.payload.error);
+        this.caughtUp = undefined;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+      this.checkCaughtUp();
+      await caughtUp;
+      this.log.info(
+        { ...this.counters, optedOutNumbers: this.options.store.optedOutNumbers, ms: Date.now() - startedAt },
+        'consent store caught up with the topic',
+      );
+    } catch (err) {
+      if (!this.stopping) this.currentState = 'failed';
+      throw err;
+    }
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      await this.onRecord(message.key, message.value, batch.partition, message.offset);
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+    this.progress(batch.partition, batch.lastOffset());
+  }
+
+  private async onRecord(key: Buffer | null, value: Buffer | null, partition: number, offset: string): Promise<void> {
+    const { store } = this.options;
+    if (value === null) {
+      // A tombstone: compaction will drop the key, so forget it now as well.
+      if (key !== null && store.removeKey(key.toString('utf8'))) this.counters.removed++;
+      return;
+    }
+    let event: InternalEventV2;
+    try {
+      event = await this.options.decode(value);
+    } catch (err) {
+      this.counters.skipped++;
+      this.log.warn(
+        { partition, offset, err: err instanceof Error ? err.message : String(err) },
+        'skipped a consent record that could not be decoded',
+      );
+      return;
+    }
+    if (store.apply(event)) this.counters.applied++;
+    else this.counters.unchanged++;
+  }
+
+  private progress(partition: number, lastOffset: string): void {
+    const target = this.pending.get(partition);
+    if (target === undefined) return;
+    if (BigInt(lastOffset) + 1n >= target) {
+      this.pending.delete(partition);
+      this.checkCaughtUp();
+    }
+  }
+
+  private checkCaughtUp(): void {
+    if (this.pending.size > 0 || this.currentState !== 'catching_up' || !this.consumer) return;
+    this.currentState = 'ready';
+    this.caughtUp?.resolve();
+    this.caughtUp = undefined;
+  }
+}
+
+/** The JSON decoder: JSON.parse + the envelope schema (with a Schema Registry, pass the configured codec's decode). */
+export async function decodeJsonConsentRecord(value: Buffer): Promise<InternalEventV2> {
+  return parseEnvelope(JSON.parse(value.toString('utf8')));
+}
