@@ -53,6 +53,15 @@ export interface AppConfig {
     topics: TopicNames;
   };
   schemaRegistry: { url: string } | undefined;
+  egress: {
+    /** The compacted send-ledger topic (KAFKA_TOPIC_EGRESS_LEDGER); not in `kafka.topics`, it carries no envelopes. */
+    ledgerTopic: string;
+    concurrency: number;
+    maxAttempts: number;
+    sessionTimeoutMs: number;
+    /** Each sender's token bucket (TWILIO_PER_SENDER_RATE/_BURST, default the account's). */
+    perSender: { rate: number; burst: number };
+  };
 }
 
 export class ConfigError extends IngressEgressError {
@@ -172,6 +181,16 @@ function toAppConfig(env: Env): AppConfig {
       },
     },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { url: env.SCHEMA_REGISTRY_URL } : undefined,
+    egress: {
+      ledgerTopic: env.KAFKA_TOPIC_EGRESS_LEDGER,
+      concurrency: env.EGRESS_CONCURRENCY,
+      maxAttempts: env.EGRESS_MAX_ATTEMPTS,
+      sessionTimeoutMs: Math.round(env.EGRESS_SESSION_TIMEOUT_SECS * 1000),
+      perSender: {
+        rate: env.TWILIO_PER_SENDER_RATE ?? env.TWILIO_RATE_LIMIT_PER_SEC,
+        burst: env.TWILIO_PER_SENDER_BURST ?? env.TWILIO_RATE_LIMIT_BURST,
+      },
+    },
   };
 }
 

@@ -44,6 +44,9 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_RATE_LIMIT_BURST: 'Account-wide burst (token bucket size).',
   TWILIO_PER_NUMBER_RATE: 'Sends per second to one recipient.',
   TWILIO_PER_NUMBER_BURST: 'Burst of sends to one recipient.',
+  TWILIO_PER_SENDER_RATE:
+    'Sends per second from one sender (a number or messaging service), shared by all instances; default: the account rate.',
+  TWILIO_PER_SENDER_BURST: 'Burst of sends from one sender; default: the account burst.',
   TWILIO_CIRCUIT_FAILURE_THRESHOLD: 'Consecutive retriable Twilio failures that open the circuit breaker.',
   TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: 'How long the circuit stays open before a half-open probe.',
   TWILIO_MAX_SEGMENTS: 'Largest number of SMS segments a message may need; longer bodies are rejected.',
@@ -60,6 +63,12 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events.',
   KAFKA_TOPIC_OUTCOMES: 'Topic of egress outcomes (accepted, rejected, failed, canceled, summary).',
   KAFKA_TOPIC_EGRESS_DLQ: 'Dead-letter topic of egress records that failed permanently, with the cause.',
+  KAFKA_TOPIC_EGRESS_LEDGER:
+    'Compacted topic of the egress send ledger (intent and sent per request and recipient), shared by all instances.',
+  EGRESS_CONCURRENCY: 'Egress records handled at the same time per instance (Twilio calls in flight).',
+  EGRESS_MAX_ATTEMPTS: 'Attempts per message for retriable Twilio errors before it fails to the DLQ.',
+  EGRESS_SESSION_TIMEOUT_SECS:
+    'Session timeout of the egress consumer group: how long a silent instance keeps its partitions.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
 };

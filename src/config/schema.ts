@@ -103,6 +103,17 @@ export const envSchema = z.object({
   TWILIO_RATE_LIMIT_BURST: int(30, 1, 1000000),
   TWILIO_PER_NUMBER_RATE: num(1, 0.001, 100000),
   TWILIO_PER_NUMBER_BURST: int(3, 1, 1000000),
+  TWILIO_PER_SENDER_RATE: z.coerce
+    .number({ message: 'must be a number' })
+    .min(0.001, { message: 'must be >= 0.001' })
+    .max(100000, { message: 'must be <= 100000' })
+    .optional(),
+  TWILIO_PER_SENDER_BURST: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be >= 1' })
+    .max(1000000, { message: 'must be <= 1000000' })
+    .optional(),
   TWILIO_CIRCUIT_FAILURE_THRESHOLD: int(5, 1, 10000),
   TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: num(30, 0.1, 3600),
   TWILIO_MAX_SEGMENTS: int(10, 1, 100),
@@ -125,6 +136,10 @@ export const envSchema = z.object({
   KAFKA_TOPIC_EGRESS: topic('sms.egress'),
   KAFKA_TOPIC_OUTCOMES: topic('sms.outcomes'),
   KAFKA_TOPIC_EGRESS_DLQ: topic('sms.egress.dlq'),
+  KAFKA_TOPIC_EGRESS_LEDGER: topic('sms.egress.ledger'),
+  EGRESS_CONCURRENCY: int(100, 1, 10000),
+  EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
+  EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),
   SCHEMA_REGISTRY_URL: url,
 });
 
