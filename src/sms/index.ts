@@ -17,6 +17,7 @@ export {
   isE164,
   redactPhone,
   DEFAULT_EMERGENCY_NUMBERS,
+  PHONE_REJECTION_CODES,
   type CountryCode,
   type PhonePolicyOptions,
   type PhoneRejectionCode,
@@ -27,6 +28,7 @@ export {
   DEFAULT_ALLOWED_MEDIA_TYPES,
   MAX_BODY_LENGTH,
   MAX_MEDIA,
+  SMS_REJECTION_CODES,
   type BodyCheck,
   type MediaItem,
   type OutboundSmsInput,
@@ -38,6 +40,7 @@ export {
 export {
   TemplateRegistry,
   TemplateDefinitionError,
+  TEMPLATE_REJECTION_CODES,
   type RenderResult,
   type TemplateDefinition,
   type TemplateRegistryOptions,

@@ -15,13 +15,15 @@ import {
 export { redactPhone } from '../observability/redact';
 export type { CountryCode };
 
-export type PhoneRejectionCode =
-  | 'SMS_PHONE_EMPTY'
-  | 'SMS_PHONE_INVALID'
-  | 'SMS_PHONE_EMERGENCY'
-  | 'SMS_PHONE_PREMIUM_RATE'
-  | 'SMS_PHONE_COUNTRY_BLOCKED'
-  | 'SMS_PHONE_COUNTRY_NOT_ALLOWED';
+export const PHONE_REJECTION_CODES = [
+  'SMS_PHONE_EMPTY',
+  'SMS_PHONE_INVALID',
+  'SMS_PHONE_EMERGENCY',
+  'SMS_PHONE_PREMIUM_RATE',
+  'SMS_PHONE_COUNTRY_BLOCKED',
+  'SMS_PHONE_COUNTRY_NOT_ALLOWED',
+] as const;
+export type PhoneRejectionCode = (typeof PHONE_REJECTION_CODES)[number];
 
 export type PhoneResult =
   | { ok: true; e164: string; country: CountryCode | undefined; type: NumberType | undefined }

@@ -34,11 +34,13 @@ export interface TemplateDefinition {
   description?: string;
 }
 
-export type TemplateRejectionCode =
-  | 'SMS_TEMPLATE_UNKNOWN'
-  | 'SMS_TEMPLATE_VARIABLE_MISSING'
-  | 'SMS_TEMPLATE_VARIABLE_EXTRA'
-  | 'SMS_TEMPLATE_VARIABLE_INVALID';
+export const TEMPLATE_REJECTION_CODES = [
+  'SMS_TEMPLATE_UNKNOWN',
+  'SMS_TEMPLATE_VARIABLE_MISSING',
+  'SMS_TEMPLATE_VARIABLE_EXTRA',
+  'SMS_TEMPLATE_VARIABLE_INVALID',
+] as const;
+export type TemplateRejectionCode = (typeof TEMPLATE_REJECTION_CODES)[number];
 
 export type RenderResult =
   | { ok: true; body: string; encoding: SmsEncodingInfo }

@@ -6,17 +6,19 @@
 import { analyzeSms, type SmsEncodingInfo } from './encoding';
 import { isE164 } from './phone';
 
-export type SmsRejectionCode =
-  | 'SMS_SENDER_MISSING'
-  | 'SMS_SENDER_INVALID'
-  | 'SMS_MESSAGING_SERVICE_INVALID'
-  | 'SMS_BODY_EMPTY'
-  | 'SMS_BODY_TOO_LONG'
-  | 'SMS_TOO_MANY_SEGMENTS'
-  | 'SMS_MEDIA_TOO_MANY'
-  | 'SMS_MEDIA_URL_INVALID'
-  | 'SMS_MEDIA_URL_NOT_HTTPS'
-  | 'SMS_MEDIA_TYPE_NOT_ALLOWED';
+export const SMS_REJECTION_CODES = [
+  'SMS_SENDER_MISSING',
+  'SMS_SENDER_INVALID',
+  'SMS_MESSAGING_SERVICE_INVALID',
+  'SMS_BODY_EMPTY',
+  'SMS_BODY_TOO_LONG',
+  'SMS_TOO_MANY_SEGMENTS',
+  'SMS_MEDIA_TOO_MANY',
+  'SMS_MEDIA_URL_INVALID',
+  'SMS_MEDIA_URL_NOT_HTTPS',
+  'SMS_MEDIA_TYPE_NOT_ALLOWED',
+] as const;
+export type SmsRejectionCode = (typeof SMS_REJECTION_CODES)[number];
 
 export interface SmsRejection {
   code: SmsRejectionCode;
