@@ -1,0 +1,65 @@
+import { LocalKafkaBroker } from '../../../../src/kafka/local-broker';
+import { onCleanup } from '../../../helpers/cleanup';
+import { CUSTOMER, SENDER, startWebhookEnv, type WebhookEnv } from './webhook-env';
+
+jest.setTimeout(90_000);
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const kafkaReady = (env: WebhookEnv) => env.server.health().kafka;
+
+describe('inbound webhooks while Kafka is stopped and restarted', () => {
+  it('answers 503 while the broker is down, and 200 again (with the record on Kafka) once it is back', async () => {
+    // Its own broker, because this test stops it.
+    const broker = new LocalKafkaBroker({ brokers: 1 });
+    onCleanup(() => broker.stop());
+    await broker.start();
+    const brokers = broker.brokerList;
+    const env = await startWebhookEnv({ brokers });
+
+    const before = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'before the outage' });
+    expect(before.statusCodes).toEqual([200]);
+    await env.envelopes(env.topics.inbound, 1);
+
+    await broker.stop();
+    const during = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'during the outage' });
+    expect(during.statusCodes).toEqual([503]);
+    expect(during.webhook!.attempts[0]!.durationMs).toBeLessThan(10_000);
+    expect(JSON.parse(during.webhook!.responseBody!)).toMatchObject({ error: 'kafka_unavailable' });
+    await until(() => !kafkaReady(env), 10_000);
+    // Once the publisher knows, refusals are immediate.
+    const fast = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'still down' });
+    expect(fast.statusCodes).toEqual([503]);
+    expect(fast.webhook!.attempts[0]!.durationMs).toBeLessThan(1000);
+
+    await broker.start(); // same port: the publisher reconnects by itself
+    await until(() => kafkaReady(env), 20_000);
+    const after = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'after the outage' });
+    expect(after.statusCodes).toEqual([200]);
+
+    // Twilio's retry of the webhook refused during the outage: same URL, parameters, signature and token.
+    const d = during.webhook!;
+    const retry = await fetch(d.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': d.signature,
+        'i-twilio-idempotency-token': d.idempotencyToken,
+      },
+      body: new URLSearchParams(d.params).toString(),
+    });
+    expect(retry.status).toBe(200);
+
+    // The restarted mock broker starts empty: exactly the two webhooks answered 200 since are on it.
+    const { events } = await env.envelopes(env.topics.inbound, 2);
+    expect(events.map((e) => e.type === 'sms.inbound.received' && e.data.messageSid).sort()).toEqual(
+      [after.messageSid, during.messageSid].sort(),
+    );
+  });
+});
