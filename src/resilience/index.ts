@@ -23,3 +23,4 @@ export {
   type RetryPolicyOptions,
   type RetrySignal,
 } from './retry-policy';
+export { Semaphore } from './semaphore';

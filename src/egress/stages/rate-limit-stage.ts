@@ -1,0 +1,22 @@
+import type { Delivery } from '../delivery';
+import type { EgressDeps } from '../egress-deps';
+import { NEXT, type Stage } from '../stage';
+
+/** Waits for a token of the account, the sender and the recipient. Never drops: the wait is the backpressure. */
+export function rateLimitStage(deps: EgressDeps): Stage {
+  return {
+    name: 'rate-limit',
+    async run(d: Delivery) {
+      const m = d.message!;
+      await deps.limiter.acquire(
+        {
+          accountSid: d.request.tenant.accountSid,
+          sender: m.messagingServiceSid ?? m.from,
+          recipient: m.conversationSid ?? m.to,
+        },
+        d.context.signal,
+      );
+      return NEXT;
+    },
+  };
+}
