@@ -1,5 +1,7 @@
 export {
   KeywordDetector,
+  keywordConflicts,
+  type KeywordProblem,
   canonicalKeyword,
   consentScopeFor,
   actionFromOptOutType,

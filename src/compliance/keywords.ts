@@ -50,34 +50,75 @@ export function canonicalKeyword(text: string): string {
   return text.normalize('NFC').trim().toUpperCase();
 }
 
+export interface KeywordProblem {
+  /** Which option holds the bad keyword. */
+  option: keyof KeywordOptions;
+  message: string;
+}
+
+const OPTION_OF: Readonly<Record<KeywordAction, keyof KeywordOptions>> = {
+  opt_out: 'extraOptOut',
+  opt_in: 'extraOptIn',
+  help: 'extraHelp',
+};
+
+/**
+ * What is wrong with configured extras: keywords that are not single words,
+ * or that already mean another action (defaults included). Empty when fine.
+ */
+export function keywordConflicts(options: KeywordOptions): KeywordProblem[] {
+  const problems: KeywordProblem[] = [];
+  const seen = new Map<string, KeywordAction>();
+  const add = (raw: string, action: KeywordAction, extra: boolean) => {
+    const keyword = canonicalKeyword(raw);
+    if (keyword === '' || /\s/u.test(keyword) || keyword.length > MAX_KEYWORD_LENGTH) {
+      problems.push({
+        option: OPTION_OF[action],
+        message: `keywords must be single words of 1–${MAX_KEYWORD_LENGTH} characters`,
+      });
+      return;
+    }
+    const existing = seen.get(keyword);
+    if (existing !== undefined && existing !== action && extra) {
+      problems.push({
+        option: OPTION_OF[action],
+        message: `keyword ${keyword} is already ${ACTION_LABEL[existing]} keyword`,
+      });
+      return;
+    }
+    seen.set(keyword, action);
+  };
+  for (const k of DEFAULT_OPT_OUT_KEYWORDS) add(k, 'opt_out', false);
+  for (const k of DEFAULT_OPT_IN_KEYWORDS) add(k, 'opt_in', false);
+  for (const k of DEFAULT_HELP_KEYWORDS) add(k, 'help', false);
+  for (const k of options.extraOptOut ?? []) add(k, 'opt_out', true);
+  for (const k of options.extraOptIn ?? []) add(k, 'opt_in', true);
+  for (const k of options.extraHelp ?? []) add(k, 'help', true);
+  return problems;
+}
+
 export class KeywordDetector {
   private readonly byKeyword = new Map<string, KeywordMatch>();
 
+  /** Throws IE_CONFIG_INVALID when keywordConflicts(options) finds a problem. */
   constructor(options: KeywordOptions = {}) {
-    const add = (raw: string, action: KeywordAction, source: string) => {
-      const keyword = canonicalKeyword(raw);
-      if (keyword === '' || /\s/u.test(keyword) || keyword.length > MAX_KEYWORD_LENGTH) {
-        throw new IngressEgressError(
-          'IE_CONFIG_INVALID',
-          `${source}: keywords must be single words of 1–${MAX_KEYWORD_LENGTH} characters`,
-        );
+    const problem = keywordConflicts(options)[0];
+    if (problem) throw new IngressEgressError('IE_CONFIG_INVALID', `${problem.option}: ${problem.message}`);
+    const lists: [readonly string[], KeywordAction][] = [
+      [DEFAULT_OPT_OUT_KEYWORDS, 'opt_out'],
+      [DEFAULT_OPT_IN_KEYWORDS, 'opt_in'],
+      [DEFAULT_HELP_KEYWORDS, 'help'],
+      [options.extraOptOut ?? [], 'opt_out'],
+      [options.extraOptIn ?? [], 'opt_in'],
+      [options.extraHelp ?? [], 'help'],
+    ];
+    for (const [list, action] of lists) {
+      for (const raw of list) {
+        const keyword = canonicalKeyword(raw);
+        const scope = (ACCOUNT_WIDE_OPT_OUT_KEYWORDS as readonly string[]).includes(keyword) ? 'account' : 'sender';
+        this.byKeyword.set(keyword, { action, keyword, scope });
       }
-      const existing = this.byKeyword.get(keyword);
-      if (existing && existing.action !== action) {
-        throw new IngressEgressError(
-          'IE_CONFIG_INVALID',
-          `${source}: keyword ${keyword} is already ${ACTION_LABEL[existing.action]} keyword`,
-        );
-      }
-      const scope = (ACCOUNT_WIDE_OPT_OUT_KEYWORDS as readonly string[]).includes(keyword) ? 'account' : 'sender';
-      this.byKeyword.set(keyword, { action, keyword, scope });
-    };
-    for (const k of DEFAULT_OPT_OUT_KEYWORDS) add(k, 'opt_out', 'defaults');
-    for (const k of DEFAULT_OPT_IN_KEYWORDS) add(k, 'opt_in', 'defaults');
-    for (const k of DEFAULT_HELP_KEYWORDS) add(k, 'help', 'defaults');
-    for (const k of options.extraOptOut ?? []) add(k, 'opt_out', 'extra opt-out keywords');
-    for (const k of options.extraOptIn ?? []) add(k, 'opt_in', 'extra opt-in keywords');
-    for (const k of options.extraHelp ?? []) add(k, 'help', 'extra help keywords');
+    }
   }
 
   /** The keyword an inbound body consists of, or undefined when it is anything else. */

@@ -1,5 +1,5 @@
 import { IngressEgressError } from '../errors';
-import { crossFieldIssues, envSchema, parseSubaccountTokens, SECRET_ENV_VARS, type Env } from './schema';
+import { crossFieldIssues, envSchema, parseSubaccountTokens, SECRET_ENV_VARS, splitList, type Env } from './schema';
 
 export interface TopicNames {
   inbound: string;
@@ -53,6 +53,20 @@ export interface AppConfig {
     topics: TopicNames;
   };
   schemaRegistry: { url: string } | undefined;
+  sms: {
+    /** Country for national-format recipients (ISO 3166 alpha-2, upper case). */
+    defaultCountry: string;
+    phoneValidation: 'valid' | 'possible';
+    blockedCountries: string[];
+    /** Empty: every country not blocked. */
+    allowedCountries: string[];
+    blockPremiumRate: boolean;
+    blockEmergency: boolean;
+    /** Undefined: the built-in list (DEFAULT_ALLOWED_MEDIA_TYPES in src/sms/validate). */
+    allowedMediaTypes: string[] | undefined;
+    smartEncoding: boolean;
+  };
+  compliance: { extraOptOutKeywords: string[]; extraOptInKeywords: string[]; extraHelpKeywords: string[] };
   egress: {
     /** The compacted send-ledger topic (KAFKA_TOPIC_EGRESS_LEDGER); not in `kafka.topics`, it carries no envelopes. */
     ledgerTopic: string;
@@ -181,6 +195,21 @@ function toAppConfig(env: Env): AppConfig {
       },
     },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { url: env.SCHEMA_REGISTRY_URL } : undefined,
+    sms: {
+      defaultCountry: env.SMS_DEFAULT_COUNTRY,
+      phoneValidation: env.SMS_PHONE_VALIDATION,
+      blockedCountries: splitList(env.SMS_BLOCKED_COUNTRIES).map((c) => c.toUpperCase()),
+      allowedCountries: splitList(env.SMS_ALLOWED_COUNTRIES).map((c) => c.toUpperCase()),
+      blockPremiumRate: env.SMS_BLOCK_PREMIUM_RATE,
+      blockEmergency: env.SMS_BLOCK_EMERGENCY,
+      allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
+      smartEncoding: env.SMS_SMART_ENCODING,
+    },
+    compliance: {
+      extraOptOutKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),
+      extraOptInKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_IN_KEYWORDS),
+      extraHelpKeywords: splitList(env.COMPLIANCE_EXTRA_HELP_KEYWORDS),
+    },
     egress: {
       ledgerTopic: env.KAFKA_TOPIC_EGRESS_LEDGER,
       concurrency: env.EGRESS_CONCURRENCY,

@@ -69,6 +69,22 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   EGRESS_MAX_ATTEMPTS: 'Attempts per message for retriable Twilio errors before it fails to the DLQ.',
   EGRESS_SESSION_TIMEOUT_SECS:
     'Session timeout of the egress consumer group: how long a silent instance keeps its partitions.',
+  SMS_DEFAULT_COUNTRY: 'Country assumed for recipient numbers written without +country code (ISO 3166 alpha-2).',
+  SMS_PHONE_VALIDATION:
+    '`valid`: recipients must match their country’s numbering plan; `possible`: only their length is checked (fictional test numbers).',
+  SMS_BLOCKED_COUNTRIES: 'Countries never texted, comma-separated ISO codes (e.g. `CU,IR`).',
+  SMS_ALLOWED_COUNTRIES:
+    'When set, the only countries texted (comma-separated ISO codes); numbers of unknown country are refused.',
+  SMS_BLOCK_PREMIUM_RATE: 'Refuses premium-rate recipient numbers.',
+  SMS_BLOCK_EMERGENCY: 'Refuses emergency and crisis numbers (911, 112, 999, 988, …).',
+  SMS_ALLOWED_MEDIA_TYPES:
+    'MMS content types accepted, comma-separated (`image/*` patterns allowed); unset = the built-in list (docs/sms.md).',
+  SMS_SMART_ENCODING:
+    'Counts segments as if Twilio Smart Encoding were on, for requests that do not set `smartEncoded` (match your messaging service).',
+  COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS:
+    'Opt-out keywords added to Twilio’s defaults (STOP, STOPALL, UNSUBSCRIBE, …), comma-separated.',
+  COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: 'Opt-in keywords added to Twilio’s defaults (START, YES, UNSTOP), comma-separated.',
+  COMPLIANCE_EXTRA_HELP_KEYWORDS: 'Help keywords added to Twilio’s defaults (HELP, INFO), comma-separated.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
 };

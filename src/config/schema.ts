@@ -1,4 +1,6 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
+import { keywordConflicts } from '../compliance/keywords';
 
 /**
  * The whole environment, one zod schema. Names are part of the public contract
@@ -45,6 +47,23 @@ const topic = (def: string) =>
     .string()
     .default(def)
     .refine((v) => /^[a-zA-Z0-9._-]{1,249}$/.test(v), { message: 'must be a valid Kafka topic name' });
+
+// Comma-separated lists: absent or blank means "none"; each item is checked.
+const csv = (what: string, item: RegExp) =>
+  optionalString.refine((v) => v === undefined || splitList(v).every((x) => item.test(x)), {
+    message: `must be a comma-separated list of ${what}`,
+  });
+
+/** `a, b,,c` → `['a', 'b', 'c']`. */
+export function splitList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+const countries = csv('ISO 3166 alpha-2 country codes (e.g. US,CA)', /^[A-Za-z]{2}$/);
+const keywords = csv('single-word keywords', /^\S{1,40}$/u);
 
 /** Variables whose values are secrets: never logged, echoed or exported as metrics. */
 export const SECRET_ENV_VARS = [
@@ -140,6 +159,21 @@ export const envSchema = z.object({
   EGRESS_CONCURRENCY: int(100, 1, 10000),
   EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
   EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),
+  SMS_DEFAULT_COUNTRY: z
+    .string()
+    .default('US')
+    .transform((v) => v.trim().toUpperCase())
+    .refine((v) => isSupportedCountry(v), { message: 'must be an ISO 3166 alpha-2 country code libphonenumber knows' }),
+  SMS_PHONE_VALIDATION: z.enum(['valid', 'possible'], { message: 'must be valid or possible' }).default('valid'),
+  SMS_BLOCKED_COUNTRIES: countries,
+  SMS_ALLOWED_COUNTRIES: countries,
+  SMS_BLOCK_PREMIUM_RATE: bool(true),
+  SMS_BLOCK_EMERGENCY: bool(true),
+  SMS_ALLOWED_MEDIA_TYPES: csv('MIME types or type/* patterns', /^(\*|[a-z0-9.+-]+)\/(\*|[a-z0-9.+-]+)$/i),
+  SMS_SMART_ENCODING: bool(false),
+  COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS: keywords,
+  COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: keywords,
+  COMPLIANCE_EXTRA_HELP_KEYWORDS: keywords,
   SCHEMA_REGISTRY_URL: url,
 });
 
@@ -180,6 +214,18 @@ export function crossFieldIssues(env: Env): { variable: string; message: string 
         message: 'must be a comma-separated list of ACxxxxxxxx:token pairs',
       });
     }
+  }
+  for (const c of keywordConflicts({
+    extraOptOut: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),
+    extraOptIn: splitList(env.COMPLIANCE_EXTRA_OPT_IN_KEYWORDS),
+    extraHelp: splitList(env.COMPLIANCE_EXTRA_HELP_KEYWORDS),
+  })) {
+    const variable = {
+      extraOptOut: 'COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS',
+      extraOptIn: 'COMPLIANCE_EXTRA_OPT_IN_KEYWORDS',
+      extraHelp: 'COMPLIANCE_EXTRA_HELP_KEYWORDS',
+    }[c.option];
+    issues.push({ variable, message: c.message });
   }
   return issues;
 }

@@ -65,7 +65,7 @@ describe('KeywordDetector', () => {
     [{ extraOptIn: [''] }, /single words/],
     [{ extraOptIn: ['STOP'] }, /already an opt-out keyword/],
     [{ extraHelp: ['start'] }, /already an opt-in keyword/],
-    [{ extraOptOut: ['x'], extraHelp: ['X'] }, /already an opt-out keyword/],
+    [{ extraOptOut: ['x'], extraHelp: ['X'] }, /extraHelp: keyword X is already an opt-out keyword/],
   ])('refuses %j as a non-retriable configuration error', (options, message) => {
     let caught: unknown;
     try {
