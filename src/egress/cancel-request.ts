@@ -1,6 +1,7 @@
 import type { DataOf, EventOf, InternalEventV2 } from '../envelope';
 import { sleep } from '../resilience';
 import type { EgressContext } from '../server/connector';
+import { failureCode } from './classify-send-error';
 import { messageStatus, safeReason } from './decisions';
 import type { EgressDeps } from './egress-deps';
 import { EgressError, OUTCOME_CODES } from './egress-errors';
@@ -70,7 +71,7 @@ async function cancelOne(
           'sms.outbound.rejected',
           {
             requestId,
-            code: f.configuration ? 'TWILIO_AUTH' : 'TWILIO_REJECTED',
+            code: f.configuration ? failureCode(f) : 'TWILIO_REJECTED',
             reason: safeReason(f.message),
             ...(f.twilioErrorCode !== undefined ? { twilioErrorCode: f.twilioErrorCode } : {}),
           },

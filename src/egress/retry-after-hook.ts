@@ -1,7 +1,6 @@
 import type twilio from 'twilio';
 
-/** Where the hook leaves a response's Retry-After on the SDK's RestException (`err.details`). */
-export const RETRY_AFTER_DETAIL = 'retry_after_seconds';
+import { RETRY_AFTER_DETAIL } from '../twilio/error-map';
 
 type RequestFn = (opts: unknown) => Promise<{ statusCode: number; body: unknown; headers: unknown }>;
 

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observability';
 import type { Connector } from './connector';
+import { createEgressConsumer } from '../kafka/create-egress-consumer';
 import { createEventPublisher } from '../kafka/create-event-publisher';
 import { createTwilioConnector } from '../twilio/create-twilio-connector';
 import { ConnectorManager } from './connector-manager';
@@ -25,13 +26,19 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
   const connectors = new ConnectorManager(logger.child({ part: 'connectors' }));
   const list = deps.connectors ?? defaultConnectors(config, { logger, metrics, publisher });
   for (const c of list) connectors.register(c);
+  // One egress consumer routes sms.egress to every connector that handles egress.
+  const egressConsumer =
+    deps.egressConsumer ??
+    (list.some((c) => c.egress)
+      ? createEgressConsumer(config, { router: connectors, publisher, logger, metrics })
+      : undefined);
   return new IngressEgressServer({
     config,
     logger,
     metrics,
     publisher,
     connectors,
-    ...(deps.egressConsumer ? { egressConsumer: deps.egressConsumer } : {}),
+    ...(egressConsumer ? { egressConsumer } : {}),
     ...(deps.onStopped ? { onStopped: deps.onStopped } : {}),
   });
 }

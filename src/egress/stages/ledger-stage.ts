@@ -1,4 +1,5 @@
 import { sleep } from '../../resilience';
+import { failureCode } from '../classify-send-error';
 import { acceptedFromLedger, acceptedFromTwilio, failed } from '../decisions';
 import { addPending, type Delivery } from '../delivery';
 import type { EgressDeps } from '../egress-deps';
@@ -79,7 +80,7 @@ export function ledgerStage(deps: EgressDeps): Stage {
         if (f.outage) permit.failure();
         else permit.success();
         deps.metrics?.errors.inc({ error_type: f.type });
-        if (f.configuration) return decide(failed(d, 'ledger', 'TWILIO_AUTH', f.message, f));
+        if (f.configuration) return decide(failed(d, 'ledger', failureCode(f), f.message, f));
         d.reconcileAttempts = (d.reconcileAttempts ?? 0) + 1;
         if (!deps.retry.shouldRetry(f, d.reconcileAttempts)) {
           throw new EgressError('IE_EGRESS_RECONCILE_FAILED', `could not reconcile: ${f.message}`, { cause: err });

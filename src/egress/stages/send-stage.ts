@@ -1,5 +1,6 @@
 import { abortError } from '../../resilience/clock';
 import type { CircuitPermit } from '../../resilience';
+import { failureCode } from '../classify-send-error';
 import { acceptedFromTwilio, failed, rejected } from '../decisions';
 import { addPending, type Delivery, type OutboundMessage, type SendFailure } from '../delivery';
 import type { EgressDeps } from '../egress-deps';
@@ -170,7 +171,7 @@ async function reconcileBeforeResend(
     if (f.outage) permit.failure();
     else permit.success();
     deps.metrics?.errors.inc({ error_type: f.type });
-    if (f.configuration) return decide(failed(d, 'send', 'TWILIO_AUTH', f.message, f));
+    if (f.configuration) return decide(failed(d, 'send', failureCode(f), f.message, f));
     d.reconcileAttempts = (d.reconcileAttempts ?? 0) + 1;
     if (!deps.retry.shouldRetry(f, d.reconcileAttempts)) {
       throw new EgressError('IE_EGRESS_RECONCILE_FAILED', `could not reconcile: ${f.message}`, { cause: err });
@@ -190,7 +191,7 @@ async function afterFailure(
     publishOptOut(deps, d, m);
     return decide(rejected(d, 'OPTED_OUT', OUTCOME_CODES.OPTED_OUT, f.twilioErrorCode ?? 21610));
   }
-  if (f.configuration) return decide(failed(d, 'send', 'TWILIO_AUTH', f.message, f));
+  if (f.configuration) return decide(failed(d, 'send', failureCode(f), f.message, f));
   if (!f.retriable) return decide(rejected(d, 'TWILIO_REJECTED', f.message, f.twilioErrorCode));
   if (deps.retry.shouldRetry(f, d.attempts)) return retryFrom('rate-limit', deps.retry.delayMs(d.attempts, f));
   const breaker = deps.circuits.for(d.request.tenant.accountSid);
