@@ -8,6 +8,8 @@ import type { InternalEventV2 } from '../envelope';
  * extension attributes (lower-case alphanumeric names, as the spec requires).
  */
 export interface CloudEventHeaders {
+  // Assignable to kafkajs's IHeaders as is, so records need no copy.
+  [name: string]: string | undefined;
   ce_specversion: '1.0';
   ce_id: string;
   ce_type: string;

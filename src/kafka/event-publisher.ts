@@ -32,7 +32,10 @@ export interface EventPublisherOptions {
   now?: () => number;
   /** From publish() to acknowledgement; past it the caller gets a retriable error. Default 10000. */
   publishTimeoutMs?: number;
-  /** Most records per produce request. Default 1000. */
+  /**
+   * Most records per produce request. Default 500: below the number of publishes a busy service has in
+   * flight, so the next batch is encoded while the previous one waits for its acknowledgement.
+   */
   maxBatchRecords?: number;
   /** How long a lone record waits for others to share its batch. Default 1; 0 = end of the event-loop turn. */
   lingerMs?: number;
@@ -52,7 +55,7 @@ export interface EventPublisherOptions {
 
 const DEFAULTS = {
   publishTimeoutMs: 10_000,
-  maxBatchRecords: 1000,
+  maxBatchRecords: 500,
   lingerMs: 1,
   maxQueuedRecords: 100_000,
   maxRecordBytes: 1_000_000,
@@ -230,6 +233,7 @@ export class EventPublisher implements EventPublisherPort {
    * (retriable) when Kafka does not acknowledge in time.
    */
   async publish(event: InternalEventV2): Promise<PublishedRecord> {
+    const started = this.now();
     this.assertAccepting();
     const valid = parseEnvelope(event);
     const topic = topicFor(valid, this.topics);
@@ -241,21 +245,22 @@ export class EventPublisher implements EventPublisherPort {
     } finally {
       this.encoding.delete(encoding);
     }
-    return this.enqueue(topic, {
-      key: keyFor(valid),
-      value,
-      headers: { ...cloudEventHeaders(valid, this.codec.contentType) },
-    });
+    return this.enqueue(
+      topic,
+      { key: keyFor(valid), value, headers: cloudEventHeaders(valid, this.codec.contentType) },
+      started,
+    );
   }
 
   /** Publishes a record that is not an envelope (DLQ entries), with the same batching and guarantees. */
   async publishRaw(record: RawRecord): Promise<PublishedRecord> {
+    const started = this.now();
     this.assertAccepting();
-    return this.enqueue(record.topic, {
-      key: record.key,
-      value: record.value,
-      ...(record.headers ? { headers: { ...record.headers } } : {}),
-    });
+    return this.enqueue(
+      record.topic,
+      { key: record.key, value: record.value, ...(record.headers ? { headers: record.headers } : {}) },
+      started,
+    );
   }
 
   private assertAccepting(): void {
@@ -266,37 +271,44 @@ export class EventPublisher implements EventPublisherPort {
     }
   }
 
-  private async enqueue(topic: string, message: Message): Promise<PublishedRecord> {
+  private enqueue(topic: string, message: Message, started: number): Promise<PublishedRecord> {
     // Encoding may have awaited the Schema Registry while stop() ran to its end.
     if (this.closed) {
-      throw new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
-        details: { state: this.state, maybeWritten: false },
-      });
+      return Promise.reject(
+        new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
+          details: { state: this.state, maybeWritten: false },
+        }),
+      );
     }
     const size = (message.value?.length ?? 0) + (typeof message.key === 'string' ? message.key.length : 0);
     if (size > this.opts.maxRecordBytes) {
-      throw new IngressEgressError(
-        'IE_KAFKA_UNAVAILABLE',
-        `record of ${size} bytes exceeds the ${this.opts.maxRecordBytes}-byte limit`,
-        { retriable: false, details: { topic, bytes: size } },
+      return Promise.reject(
+        new IngressEgressError(
+          'IE_KAFKA_UNAVAILABLE',
+          `record of ${size} bytes exceeds the ${this.opts.maxRecordBytes}-byte limit`,
+          { retriable: false, details: { topic, bytes: size } },
+        ),
       );
     }
-    const started = this.now();
-    try {
-      const result = await this.batcher.add({ topic, message });
-      this.latencyFor(topic)?.observe((this.now() - started) / 1000);
-      return result;
-    } catch (err) {
-      this.metrics?.kafkaPublishErrors.inc({ topic });
-      throw err;
-    }
+    const sent = this.batcher.add({ topic, message });
+    const metrics = this.metrics;
+    if (!metrics) return sent;
+    return sent.then(
+      (result) => {
+        this.latencyFor(metrics, topic).observe((this.now() - started) / 1000);
+        return result;
+      },
+      (err: unknown) => {
+        metrics.kafkaPublishErrors.inc({ topic });
+        throw err;
+      },
+    );
   }
 
-  private latencyFor(topic: string): { observe(v: number): void } | undefined {
-    if (!this.metrics) return undefined;
+  private latencyFor(metrics: Metrics, topic: string): { observe(v: number): void } {
     let child = this.latency.get(topic);
     if (!child) {
-      child = this.metrics.kafkaPublishLatency.labels({ topic });
+      child = metrics.kafkaPublishLatency.labels({ topic });
       this.latency.set(topic, child);
     }
     return child;
@@ -354,19 +366,22 @@ export class EventPublisher implements EventPublisherPort {
   }
 
   // Records of one partition are appended in batch order from the partition's base offset.
+  // Offsets are int64 strings; numbers are exact (and cheaper than BigInt) below 2^53.
   private offsets(records: readonly OutgoingRecord[], response: RecordMetadata[]): PublishedRecord[] {
-    const next = new Map<string, bigint>();
+    const next = new Map<string, number | bigint>();
     for (const m of response) {
-      const base = m.baseOffset ?? m.offset;
-      if (base !== undefined) next.set(`${m.topicName}\u0000${m.partition}`, BigInt(base));
+      const raw = m.baseOffset ?? m.offset;
+      if (raw === undefined) continue;
+      const base = Number(raw);
+      next.set(`${m.topicName}\u0000${m.partition}`, Number.isSafeInteger(base) ? base : BigInt(raw));
     }
     return records.map(({ topic, message }) => {
       const partition = this.partitionOf.get(message) ?? -1;
       const key = `${topic}\u0000${partition}`;
       const offset = next.get(key);
       if (offset === undefined) return { topic, partition, offset: '-1' };
-      next.set(key, offset + 1n);
-      return { topic, partition, offset: offset.toString() };
+      next.set(key, typeof offset === 'bigint' ? offset + 1n : offset + 1);
+      return { topic, partition, offset: String(offset) };
     });
   }
 

@@ -27,12 +27,17 @@ export interface ProduceBatcherOptions {
   now: () => number;
 }
 
-interface Entry extends OutgoingRecord {
-  deadline: number;
-  sent: boolean;
-  done: boolean;
-  resolve: (r: PublishedRecord) => void;
-  reject: (e: unknown) => void;
+// A class, not a spread object literal: one stable shape, cheap to allocate at ~100k records/s.
+class Entry implements OutgoingRecord {
+  sent = false;
+  done = false;
+  constructor(
+    readonly topic: string,
+    readonly message: OutgoingRecord['message'],
+    readonly deadline: number,
+    readonly resolve: (r: PublishedRecord) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
 }
 
 /**
@@ -74,14 +79,8 @@ export class ProduceBatcher {
       return Promise.reject(this.options.overflowError(this.queued));
     }
     return new Promise<PublishedRecord>((resolve, reject) => {
-      const entry: Entry = {
-        ...record,
-        deadline: this.options.now() + this.options.timeoutMs,
-        sent: false,
-        done: false,
-        resolve,
-        reject,
-      };
+      const deadline = this.options.now() + this.options.timeoutMs;
+      const entry = new Entry(record.topic, record.message, deadline, resolve, reject);
       this.queue.push(entry);
       this.armDeadline(entry.deadline);
       this.schedule();

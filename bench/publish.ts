@@ -1,0 +1,242 @@
+/**
+ * Benchmark: envelopes/s through EventPublisher (validation, JSON encoding,
+ * CloudEvents headers, coalesced batches, acks=all, idempotent producer) with
+ * 1000 publishes in flight, next to a raw kafkajs producer sending the same
+ * bytes (key, value, headers) in batches of 1000 with the same producer
+ * settings, in the same run against the same broker.
+ *
+ * Starts its own local mock broker (build/kafka-mock-broker, built by
+ * scripts/build-broker.sh) unless KAFKA_BROKERS is set. The mock keeps about
+ * 5 MB per partition and drops older records; only acknowledgements are
+ * counted, so that does not matter here.
+ *
+ *   npm run bench publish        BENCH_PUBLISH_COUNT=20000 npm run bench publish
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
+import type { TopicNames } from '../src/config';
+import { JsonEnvelopeCodec, SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
+import { cloudEventHeaders, createKafka, EventPublisher, keyFor, LocalKafkaBroker } from '../src/kafka';
+import { createLogger } from '../src/observability';
+import { registerBenchmark, type BenchmarkReport } from './registry';
+import { fmtInt, ratioText, table } from './report';
+
+const TARGET_RATIO = 0.8;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** The raw producer's batch size (FACTS.md measured ~80,000 records/s with it on a quiet machine). */
+const RAW_BATCH = 1000;
+const IN_FLIGHT = 1000;
+
+interface Run {
+  perSec: number;
+  ms: number;
+  /** This process's CPU time per record (user + system), µs: steadier than wall time on a shared machine. */
+  cpuUs: number;
+  p50?: number;
+  p99?: number;
+}
+
+function measure<T>(
+  count: number,
+  fn: () => Promise<T>,
+): Promise<{ result: T; perSec: number; ms: number; cpuUs: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  return fn().then((result) => {
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    return { result, ms, perSec: (count / ms) * 1000, cpuUs: (used.user + used.system) / count };
+  });
+}
+
+function envelopes(count: number): InternalEventV2[] {
+  const builder = new SmsEnvelopeBuilder(() => new Date('2024-05-01T12:00:00.000Z'));
+  const account = 'AC' + '0'.repeat(31) + '1';
+  const out: InternalEventV2[] = [];
+  for (let n = 0; n < count; n++) {
+    out.push(
+      builder.inboundFromWebhook({
+        MessageSid: 'SM' + n.toString(16).padStart(32, '0'),
+        AccountSid: account,
+        MessagingServiceSid: 'MG' + '0'.repeat(31) + '2',
+        From: `+1415${String(5_000_000 + (n % 10_000)).padStart(7, '0')}`,
+        To: '+14155550100',
+        Body: `Hi, this is customer ${n % 10_000}. Can you confirm my appointment for tomorrow at 10:30? Thanks!`,
+        NumSegments: '1',
+        FromCity: 'SAN FRANCISCO',
+        FromState: 'CA',
+        FromCountry: 'US',
+        ToCountry: 'US',
+      }),
+    );
+  }
+  return out;
+}
+
+function topicsFor(round: string): TopicNames {
+  const t = (role: string) => `bench-${role}-${round}-${Date.now().toString(36)}`;
+  return {
+    inbound: t('inbound'),
+    status: t('status'),
+    consent: t('consent'),
+    egress: t('egress'),
+    outcomes: t('outcomes'),
+    egressDlq: t('dlq'),
+  };
+}
+
+/** The baseline: the same records, pre-encoded, sent by a bare idempotent producer in batches, one in flight. */
+async function rawProducer(kafka: Kafka, topic: string, messages: Message[]): Promise<Run> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: messages.slice(0, 10), acks: -1 }); // topic metadata, connections
+    const m = await measure(messages.length, async () => {
+      for (let i = 0; i < messages.length; i += RAW_BATCH) {
+        const batch = messages.slice(i, i + RAW_BATCH);
+        await producer.send({ topic, messages: batch, acks: -1, compression: CompressionTypes.None });
+      }
+    });
+    return { perSec: m.perSec, ms: m.ms, cpuUs: m.cpuUs };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** EventPublisher (default options) with IN_FLIGHT concurrent callers, each publishing its next envelope once the last is acknowledged. */
+async function publisher(kafka: Kafka, topics: TopicNames, events: InternalEventV2[]): Promise<Run> {
+  const pub = new EventPublisher({ kafka, topics, publishTimeoutMs: 60_000 });
+  await pub.start();
+  try {
+    await Promise.all(events.slice(0, 10).map((e) => pub.publish(e)));
+    const latencies = new Float64Array(events.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < events.length; i = next++) {
+        const t0 = performance.now();
+        await pub.publish(events[i]!);
+        latencies[i] = performance.now() - t0;
+      }
+    };
+    const m = await measure(events.length, () => Promise.all(Array.from({ length: IN_FLIGHT }, worker)));
+    latencies.sort();
+    return {
+      perSec: m.perSec,
+      ms: m.ms,
+      cpuUs: m.cpuUs,
+      p50: latencies[Math.floor(latencies.length * 0.5)]!,
+      p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    };
+  } finally {
+    await pub.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function run(): Promise<BenchmarkReport> {
+  const count = Number(process.env.BENCH_PUBLISH_COUNT ?? 100_000);
+  let broker: LocalKafkaBroker | undefined;
+  let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim());
+  if (!brokers) {
+    broker = new LocalKafkaBroker({ brokers: 1 });
+    brokers = (await broker.start()).split(',');
+  }
+  try {
+    const logger = createLogger({ level: 'error' });
+    const kafkaConfig = {
+      brokers,
+      clientId: 'bench-publish',
+      groupId: 'bench',
+      ssl: false,
+      sasl: undefined,
+      topics: topicsFor('x'),
+    };
+    const kafka = createKafka(kafkaConfig, logger);
+
+    const events = envelopes(count);
+    const codec = new JsonEnvelopeCodec();
+    const messages: Message[] = [];
+    for (const e of events) {
+      messages.push({
+        key: keyFor(e),
+        value: await codec.encode(e),
+        headers: { ...cloudEventHeaders(e, codec.contentType) },
+      });
+    }
+    const avgBytes = messages.reduce((s, m) => s + (m.value as Buffer).length, 0) / messages.length;
+
+    // Alternate the two after a warm-up of each; keep each one's best round, and each round's ratio.
+    const loadBefore = os.loadavg()[0]!;
+    const warm = Math.min(10_000, count);
+    await rawProducer(kafka, topicsFor('warm').inbound, messages.slice(0, warm));
+    await publisher(kafka, topicsFor('warm'), events.slice(0, warm));
+    const raws: Run[] = [];
+    const pubs: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      raws.push(await rawProducer(kafka, topicsFor(`raw${round}`).inbound, messages));
+      pubs.push(await publisher(kafka, topicsFor(`pub${round}`), events));
+    }
+    const loadAfter = os.loadavg()[0]!;
+    const best = (runs: Run[]) => runs.reduce((a, b) => (b.perSec > a.perSec ? b : a));
+    const raw = best(raws);
+    const pub = best(pubs);
+    const ratio = pub.perSec / raw.perSec;
+    const paired = median(pubs.map((p, i) => p.perSec / raws[i]!.perSec));
+    const cpuRatio = Math.min(...raws.map((r) => r.cpuUs)) / Math.min(...pubs.map((p) => p.cpuUs));
+    const where = broker
+      ? 'the local mock broker (librdkafka mock cluster, 1 broker)'
+      : `KAFKA_BROKERS=${brokers.join(',')}`;
+    const rounds = (runs: Run[]) => runs.map((r) => fmtInt(r.perSec)).join(', ');
+    return {
+      targetMet: ratio >= TARGET_RATIO,
+      lines: [
+        `${fmtInt(count)} \`sms.inbound.received\` envelopes (JSON ${fmtInt(avgBytes)} bytes each, 7 CloudEvents headers, 10,000 distinct keys) to ${where}.`,
+        'Both sides: kafkajs 2.2.4, idempotent producer, acks=all, no compression, one produce request in flight.',
+        `EventPublisher: default options (maxBatchRecords 500, linger 1 ms), ${IN_FLIGHT} publish() calls in flight; each envelope validated (zod), JSON-encoded, given CloudEvents headers and coalesced.`,
+        `Raw: the same pre-encoded key/value/headers through \`producer.send\` in batches of ${RAW_BATCH}.`,
+        `${ROUNDS} alternating rounds after a warm-up; the figures are each side's best round. Load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores.`,
+        '',
+        ...table(
+          [
+            'sender',
+            'records/s (best)',
+            'seconds',
+            'CPU µs/record (best)',
+            'publish p50 ms',
+            'publish p99 ms',
+            'every round (records/s)',
+          ],
+          [
+            [
+              'EventPublisher',
+              fmtInt(pub.perSec),
+              (pub.ms / 1000).toFixed(2),
+              Math.min(...pubs.map((p) => p.cpuUs)).toFixed(1),
+              pub.p50!.toFixed(1),
+              pub.p99!.toFixed(1),
+              rounds(pubs),
+            ],
+            [
+              'raw kafkajs producer (baseline)',
+              fmtInt(raw.perSec),
+              (raw.ms / 1000).toFixed(2),
+              Math.min(...raws.map((r) => r.cpuUs)).toFixed(1),
+              '',
+              '',
+              rounds(raws),
+            ],
+          ],
+        ),
+        '',
+        `**EventPublisher / raw producer: ${ratioText(ratio, TARGET_RATIO)}** (best rounds). Median of the per-round ratios: ${paired.toFixed(2)}. CPU per record, raw / EventPublisher: ${cpuRatio.toFixed(2)}.`,
+        '',
+      ],
+    };
+  } finally {
+    await broker?.stop();
+  }
+}
+
+registerBenchmark({ name: 'publish', title: 'publish: EventPublisher vs a raw kafkajs producer', run });

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench [name…]`: loads every module in this folder, runs the
+ * benchmarks they register (those whose name contains one of the arguments,
+ * or all), and writes each one's section of docs/benchmarks.md.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { registerBenchmark, registeredBenchmarks, type BenchmarkReport } from './registry';
+import { machineDescription, renderSection, writeSection } from './report';
+
+const SELF = new Set(['run', 'registry', 'report']);
+
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found above bench/');
+    dir = up;
+  }
+  return dir;
+}
+
+type LegacyModule = { run?: () => Promise<{ name?: string; lines: string[] }> };
+
+function loadModules(): void {
+  const ext = path.extname(__filename);
+  for (const file of readdirSync(__dirname).sort()) {
+    if (path.extname(file) !== ext || file.endsWith('.d.ts')) continue;
+    const base = path.basename(file, ext);
+    if (SELF.has(base)) continue;
+    const before = registeredBenchmarks().length;
+    const mod = require(path.join(__dirname, file)) as LegacyModule; // eslint-disable-line @typescript-eslint/no-require-imports
+    const legacy = mod.run;
+    // A module that exports run() without registering runs as a benchmark named after its file.
+    if (registeredBenchmarks().length === before && typeof legacy === 'function') {
+      registerBenchmark({
+        name: base,
+        title: base,
+        run: async (): Promise<BenchmarkReport> => ({ lines: (await legacy()).lines }),
+      });
+    }
+  }
+}
+
+async function main(filters: string[]): Promise<number> {
+  loadModules();
+  const selected = registeredBenchmarks().filter(
+    (b) => filters.length === 0 || filters.some((f) => b.name.includes(f)),
+  );
+  if (selected.length === 0) {
+    console.error(
+      `no benchmark matches ${filters.join(', ')}; known: ${registeredBenchmarks()
+        .map((b) => b.name)
+        .join(', ')}`,
+    );
+    return 2;
+  }
+  const docs = process.env.BENCH_REPORT ?? path.join(projectRoot(), 'docs', 'benchmarks.md');
+  let failures = 0;
+  for (const bench of selected) {
+    console.log(`\n== ${bench.name}: ${bench.title}`);
+    try {
+      const report = await bench.run();
+      const section = renderSection({ ...bench, date: new Date(), machine: machineDescription(), lines: report.lines });
+      console.log(report.lines.join('\n'));
+      await writeSection(docs, bench.name, section);
+      if (report.targetMet === false) {
+        failures++;
+        console.error(`${bench.name}: target NOT met`);
+      }
+    } catch (err) {
+      failures++;
+      console.error(`${bench.name} failed:`, err);
+    }
+  }
+  console.log(`\nresults written to ${docs}`);
+  return failures === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);
