@@ -75,6 +75,8 @@ export interface AppConfig {
     sessionTimeoutMs: number;
     /** Each sender's token bucket (TWILIO_PER_SENDER_RATE/_BURST, default the account's). */
     perSender: { rate: number; burst: number };
+    /** EGRESS_TEMPLATES_FILE: template definitions loaded at start-up. */
+    templatesFile: string | undefined;
   };
 }
 
@@ -219,6 +221,7 @@ function toAppConfig(env: Env): AppConfig {
         rate: env.TWILIO_PER_SENDER_RATE ?? env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_PER_SENDER_BURST ?? env.TWILIO_RATE_LIMIT_BURST,
       },
+      templatesFile: env.EGRESS_TEMPLATES_FILE,
     },
   };
 }

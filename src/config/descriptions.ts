@@ -67,6 +67,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
     'Compacted topic of the egress send ledger (intent and sent per request and recipient), shared by all instances.',
   EGRESS_CONCURRENCY: 'Egress records handled at the same time per instance (Twilio calls in flight).',
   EGRESS_MAX_ATTEMPTS: 'Attempts per message for retriable Twilio errors before it fails to the DLQ.',
+  EGRESS_TEMPLATES_FILE:
+    'JSON file of message templates (`[{name, body, variables}]`) that egress requests may name; read at start-up.',
   EGRESS_SESSION_TIMEOUT_SECS:
     'Session timeout of the egress consumer group: how long a silent instance keeps its partitions.',
   SMS_DEFAULT_COUNTRY: 'Country assumed for recipient numbers written without +country code (ISO 3166 alpha-2).',

@@ -159,6 +159,7 @@ export const envSchema = z.object({
   EGRESS_CONCURRENCY: int(100, 1, 10000),
   EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
   EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),
+  EGRESS_TEMPLATES_FILE: optionalString,
   SMS_DEFAULT_COUNTRY: z
     .string()
     .default('US')

@@ -17,7 +17,7 @@ import {
   type Clock,
   type RetryPolicyOptions,
 } from '../resilience';
-import { PhoneNormalizer } from '../sms/phone';
+import { PhoneNormalizer, type CountryCode } from '../sms/phone';
 import { SmsValidator } from '../sms/validate';
 import type { ConversationReply, ConversationReplyResult } from '../twilio/conversations/send-conversation-reply';
 import { createTwilioRestClient } from '../twilio/rest-client';
@@ -27,6 +27,7 @@ import { classifySendError } from './classify-send-error';
 import type { SendFailure } from './delivery';
 import { DlqWriter } from './dlq-writer';
 import type { ConsentCheck, EgressDeps } from './egress-deps';
+import { loadTemplates } from './load-templates';
 import { keepRetryAfter } from './retry-after-hook';
 import type { SendLedger } from './send-ledger';
 import { SmsOutboundValidator, type TemplateRenderer } from './sms-outbound-validator';
@@ -98,7 +99,11 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
       clock,
       sessionTimeoutMs: Math.min(config.egress.sessionTimeoutMs, 10_000),
     });
-  const sms = new SmsValidator({ maxSegments: t.maxSegments });
+  const sms = new SmsValidator({
+    maxSegments: t.maxSegments,
+    smartEncoding: config.sms.smartEncoding,
+    ...(config.sms.allowedMediaTypes ? { allowedMediaTypes: config.sms.allowedMediaTypes } : {}),
+  });
   const deps: EgressDeps = {
     clock,
     logger,
@@ -130,9 +135,16 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     }),
     classify: ctx.classify ?? classifySendError,
     validator: new SmsOutboundValidator({
-      phones: new PhoneNormalizer(),
+      phones: new PhoneNormalizer({
+        defaultCountry: config.sms.defaultCountry as CountryCode,
+        validation: config.sms.phoneValidation,
+        blockedCountries: config.sms.blockedCountries,
+        allowedCountries: config.sms.allowedCountries,
+        blockPremiumRate: config.sms.blockPremiumRate,
+        blockEmergency: config.sms.blockEmergency,
+      }),
       sms,
-      templates: ctx.templates,
+      templates: ctx.templates ?? loadTemplates(config.egress.templatesFile, sms),
       defaultFrom: t.phoneNumber,
       defaultMessagingServiceSid: t.messagingServiceSid,
       statusCallbackUrl: t.statusCallbackUrl,
