@@ -48,9 +48,8 @@ export interface SimMessage {
   readonly history: { status: MessageStatus; at: number }[];
   /** How the message will end, drawn at creation (outbound only). */
   outcome?: { status: 'delivered' | 'undelivered' | 'failed'; errorCode: number | null } | undefined;
-  /** The statuses still ahead, with their simulated times (see StatusProgression). */
-  plan?: PlannedStep[] | null | undefined;
-  planIndex?: number | undefined;
+  /** Still moving along its lifecycle (see StatusProgression). */
+  progressing?: boolean | undefined;
 }
 
 export interface PlannedStep {

@@ -86,7 +86,7 @@ export interface TwilioSimulatorOptions {
   /** Keep a log of every REST request for inspection (default true). */
   requestLog?: boolean;
   /**
-   * Messages kept for the API and inspection (default 250,000); older ones are
+   * Messages kept for the API and inspection (default 100,000; about 1 KB each); older ones are
    * dropped, while send counts and duplicate counts stay exact. The request and
    * webhook logs keep the same number of entries.
    */
@@ -141,7 +141,7 @@ export function resolveOptions(o: TwilioSimulatorOptions): ResolvedOptions {
   for (const [k, v] of Object.entries(delays)) {
     if (!Number.isFinite(v) || v < 0) throw invalid(`statusDelaysMs.${k} must be a number >= 0`);
   }
-  const maxStored = o.maxStoredMessages ?? 250_000;
+  const maxStored = o.maxStoredMessages ?? 100_000;
   if (!(maxStored >= 1)) throw invalid('maxStoredMessages must be >= 1');
   const pageSize = o.defaultPageSize ?? 50;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw invalid('defaultPageSize must be 1..1000');

@@ -10,11 +10,12 @@ import { DELIVERY_ERRORS } from './twilio-errors';
  * draws follow creation order and a seeded run is reproducible whatever order
  * timers fire in.
  *
- * The whole remaining lifecycle is planned up front (status + simulated time
- * per step). A message with a StatusCallback gets a timer per step, because its
- * callbacks must go out when they happen; one without is brought up to date
- * only when something reads it (`catchUp`), which makes progression free for
- * the thousands of messages a benchmark creates per second.
+ * Each step follows from the current status and the time it was entered, so
+ * nothing needs storing per message beyond a flag. A message with a
+ * StatusCallback gets a timer per step, because its callbacks must go out when
+ * they happen; one without is brought up to date only when something reads it
+ * (`catchUp`), which makes progression nearly free for the thousands of
+ * messages a benchmark creates per second.
  */
 export interface StatusDelays {
   /** accepted → queued (a messaging service picked a sender). */
@@ -47,6 +48,11 @@ export function isTerminal(status: MessageStatus): boolean {
 
 /** Twilio's per-segment price for a US long code, so `price` looks real once a message is sent. */
 const PRICE_PER_SEGMENT = 0.0079;
+
+/** When the message entered its current status (the last history entry). */
+function enteredAt(m: SimMessage): number {
+  return m.history[m.history.length - 1]?.at ?? m.dateCreated;
+}
 const DELIVERED: Outcome = { status: 'delivered', errorCode: null };
 
 export class StatusProgression {
@@ -58,7 +64,7 @@ export class StatusProgression {
   /** Starts a freshly created outbound message on its way. */
   begin(m: SimMessage, outcome: Outcome): void {
     m.outcome = outcome;
-    if (this.deps.autoProgress) this.plan(m, this.deps.clock.now());
+    if (this.deps.autoProgress) this.plan(m);
   }
 
   /** Messages waiting for a timer (those with a StatusCallback). */
@@ -71,31 +77,30 @@ export class StatusProgression {
     return this.latestPlanned;
   }
 
-  /** Applies every planned step that is due by now. Call before reading a message. */
+  /** Applies every step that is due by now. Call before reading a message. */
   catchUp(m: SimMessage): void {
-    const plan = m.plan;
-    if (!plan) return;
+    if (!m.progressing) return;
     const now = this.deps.clock.now();
-    let i = m.planIndex ?? 0;
-    for (; i < plan.length; i++) {
-      const step = plan[i];
-      if (!step || step.at > now) break;
-      this.enter(m, step.status, step.errorCode, step.at);
+    for (;;) {
+      const next = this.nextStep(m, enteredAt(m));
+      if (!next) {
+        m.progressing = false;
+        return;
+      }
+      if (next.at > now) return;
+      this.enter(m, next.status, next.errorCode, next.at);
     }
-    m.planIndex = i;
-    if (i >= plan.length) m.plan = null;
   }
 
   /** Takes the next step now, whatever the plan says; returns the new status. */
   step(m: SimMessage): MessageStatus | undefined {
     this.catchUp(m);
     const now = this.deps.clock.now();
-    const next = this.steps(m, now)[0];
+    const next = this.nextStep(m, now);
     if (!next) return undefined;
-    this.clearTimer(m);
-    m.plan = null;
+    this.halt(m);
     this.enter(m, next.status, next.errorCode, now);
-    if (this.deps.autoProgress) this.plan(m, now);
+    if (this.deps.autoProgress) this.plan(m);
     return m.status;
   }
 
@@ -103,7 +108,7 @@ export class StatusProgression {
   halt(m: SimMessage): void {
     this.catchUp(m);
     this.clearTimer(m);
-    m.plan = null;
+    m.progressing = false;
   }
 
   /** Sets any status by hand (tests: `read`, regressions, late callbacks), sends its callback, and carries on from there. */
@@ -111,7 +116,7 @@ export class StatusProgression {
     this.halt(m);
     const now = this.deps.clock.now();
     this.enter(m, status, errorCode, now);
-    if (this.deps.autoProgress) this.plan(m, now);
+    if (this.deps.autoProgress) this.plan(m);
   }
 
   stopAll(): void {
@@ -124,74 +129,72 @@ export class StatusProgression {
     this.latestPlanned = -Infinity;
   }
 
-  /** The rest of the lifecycle from the message's current status, starting at `from`. */
-  private steps(m: SimMessage, from: number): PlannedStep[] {
+  /** The step after the current status, entered at `from`; undefined when there is none. */
+  private nextStep(m: SimMessage, from: number, status: MessageStatus = m.status): PlannedStep | undefined {
     const d = this.deps.delays;
     const outcome = m.outcome ?? DELIVERED;
-    const out: PlannedStep[] = [];
-    let status = m.status;
-    let t = from;
-    for (;;) {
-      let next: MessageStatus;
-      let errorCode: number | null = null;
-      switch (status) {
-        case 'scheduled':
-          next = 'queued';
-          t = Math.max(t, m.sendAt ?? t);
-          break;
-        case 'accepted':
-          next = 'queued';
-          t += d.queued;
-          break;
-        case 'queued':
-          next = 'sending';
-          t += d.sending;
-          break;
-        case 'sending':
-          next = outcome.status === 'failed' ? 'failed' : 'sent';
-          errorCode = next === 'failed' ? outcome.errorCode : null;
-          t += d.sent;
-          break;
-        case 'sent':
-          next = outcome.status === 'undelivered' ? 'undelivered' : 'delivered';
-          errorCode = next === 'undelivered' ? outcome.errorCode : null;
-          t += d.delivered;
-          break;
-        default:
-          return out;
-      }
-      // A message that waited in the queue longer than its ValidityPeriod is never sent.
-      if (next === 'sending' && m.validityPeriodSec !== null && t - m.dateCreated > m.validityPeriodSec * 1000) {
-        out.push({ status: 'failed', at: t, errorCode: 30036 });
-        return out;
-      }
-      out.push({ status: next, at: t, errorCode });
-      status = next;
+    let next: MessageStatus;
+    let errorCode: number | null = null;
+    let at = from;
+    switch (status) {
+      case 'scheduled':
+        next = 'queued';
+        at = Math.max(from, m.sendAt ?? from);
+        break;
+      case 'accepted':
+        next = 'queued';
+        at += d.queued;
+        break;
+      case 'queued':
+        next = 'sending';
+        at += d.sending;
+        break;
+      case 'sending':
+        next = outcome.status === 'failed' ? 'failed' : 'sent';
+        errorCode = next === 'failed' ? outcome.errorCode : null;
+        at += d.sent;
+        break;
+      case 'sent':
+        next = outcome.status === 'undelivered' ? 'undelivered' : 'delivered';
+        errorCode = next === 'undelivered' ? outcome.errorCode : null;
+        at += d.delivered;
+        break;
+      default:
+        return undefined;
     }
+    // A message that waited in the queue longer than its ValidityPeriod is never sent.
+    if (next === 'sending' && m.validityPeriodSec !== null && at - m.dateCreated > m.validityPeriodSec * 1000) {
+      return { status: 'failed', at, errorCode: 30036 };
+    }
+    return { status: next, at, errorCode };
   }
 
-  private plan(m: SimMessage, from: number): void {
-    const steps = this.steps(m, from);
-    if (steps.length === 0) {
-      m.plan = null;
+  /** Sets the message moving from its current status (and remembers when everything will have happened). */
+  private plan(m: SimMessage): void {
+    let status = m.status;
+    let at = enteredAt(m);
+    for (let step = this.nextStep(m, at, status); step; step = this.nextStep(m, at, status)) {
+      status = step.status;
+      at = step.at;
+    }
+    if (status === m.status) {
+      m.progressing = false;
       return;
     }
-    m.plan = steps;
-    m.planIndex = 0;
-    const last = steps[steps.length - 1];
-    if (last && last.at > this.latestPlanned) this.latestPlanned = last.at;
+    m.progressing = true;
+    if (at > this.latestPlanned) this.latestPlanned = at;
     if (m.statusCallback !== null) this.armTimer(m);
   }
 
   private armTimer(m: SimMessage): void {
-    const next = m.plan?.[m.planIndex ?? 0];
+    const next = this.nextStep(m, enteredAt(m));
     if (!next) return;
     this.timers.set(
       m.sid,
       this.deps.clock.setTimer(() => {
         this.timers.delete(m.sid);
         this.catchUp(m);
-        if (m.plan) this.armTimer(m);
+        if (m.progressing) this.armTimer(m);
       }, next.at - this.deps.clock.now()),
     );
   }

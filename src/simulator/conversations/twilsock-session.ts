@@ -23,6 +23,8 @@ export interface SessionContext {
   tokenTimers: boolean;
   /** How long before expiry `token_about_to_expire` is pushed (Twilio: 3 minutes). */
   aboutToExpireLeadMs: number;
+  /** `estimated_delivery_in_ms` of subscription replies. */
+  estimatedDeliveryMs: number;
   onClosed(session: TwilsockSession): void;
   onFrame?(session: TwilsockSession, header: TwilsockHeader): void;
 }
@@ -230,7 +232,13 @@ export class TwilsockSession {
       requests?: { object_sid: string; object_type: string; last_event_id?: number }[];
     };
     const correlationId = b.correlation_id ?? 0;
-    this.replyHttp(id, { code: 202, body: { estimated_delivery_in_ms: 5000, max_batch_size: 100, ttl_in_s: -1 } });
+    // The SDK re-checks delivery after `estimated_delivery_in_ms` on a timer it
+    // never cancels (Twilio says 10 s); replies here are immediate, so a short
+    // estimate keeps a stopped client from lingering that long.
+    this.replyHttp(id, {
+      code: 202,
+      body: { estimated_delivery_in_ms: this.ctx.estimatedDeliveryMs, max_batch_size: 100, ttl_in_s: -1 },
+    });
     for (const r of b.requests ?? []) {
       const obj = this.ctx.backend.sync.getBySid(r.object_sid);
       if (b.action === 'cancel') {
