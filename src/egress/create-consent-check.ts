@@ -9,15 +9,15 @@ import type { ConsentCheck } from './egress-deps';
 /**
  * The opt-out list egress consults: a ConsentStore kept current by a
  * ConsentLoader reading the compacted consent topic. The loader is a
- * connector foundation, so it has caught up before the egress consumer
- * starts handing out records.
+ * connector foundation; egress waits for it to catch up before it handles
+ * the first record of an assignment.
  */
 export function createConsentCheck(ctx: {
   config: AppConfig;
   kafka: Kafka;
   logger: Logger;
   metrics?: Metrics | undefined;
-}): { check: ConsentCheck; store: ConsentStore; part: TwilioPart } {
+}): { check: ConsentCheck; store: ConsentStore; part: TwilioPart; ready: () => Promise<void> } {
   const store = new ConsentStore(ctx.metrics ? { gauge: ctx.metrics.optOutCacheSize } : {});
   const codec = createCodec(ctx.config);
   const loader = new ConsentLoader({
@@ -32,11 +32,20 @@ export function createConsentCheck(ctx: {
     isOptedOut: (q) =>
       store.isOptedOut(q.accountSid, q.phoneNumber, { from: q.from, messagingServiceSid: q.messagingServiceSid }),
   };
+  // Loading runs in the background so the service starts at once; egress waits for it (`ready`)
+  // before it handles any record, and /readyz reports the loader until it caught up.
+  let loading: Promise<void> | undefined;
+  const ready = () => {
+    loading ??= loader.start();
+    return loading;
+  };
   const part: TwilioPart = {
     name: 'consent-loader',
-    start: () => loader.start(),
+    start: async () => {
+      ready().catch((err: unknown) => ctx.logger.error({ err }, 'the consent loader failed to load'));
+    },
     stop: () => loader.stop(),
     health: () => ({ ready: loader.ready, state: loader.state }),
   };
-  return { check, store, part };
+  return { check, store, part, ready };
 }

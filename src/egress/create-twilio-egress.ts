@@ -42,6 +42,8 @@ export interface TwilioEgressContext {
   publisher: EventPublisherPort;
   /** The opt-out list (the ConsentStore the consent loader keeps current). */
   consent: ConsentCheck;
+  /** Resolves once the opt-out list has caught up (see createConsentCheck). */
+  consentReady?: () => Promise<void>;
   templates?: TemplateRenderer | undefined;
   conversationReply?: ((reply: ConversationReply) => Promise<ConversationReplyResult>) | undefined;
   /** Seams: each is built from the configuration when omitted. */
@@ -154,6 +156,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     instanceId,
     twilioTimeoutMs: t.timeoutMs,
     conversationReply: ctx.conversationReply,
+    consentReady: ctx.consentReady,
   };
   metrics?.circuitState.set(0);
   const handler = new TwilioEgressHandler(deps);

@@ -52,4 +52,6 @@ export interface EgressDeps {
   twilioTimeoutMs: number;
   /** Posts a reply into a Conversation (requests carrying conversationSid); absent when Conversations is off. */
   conversationReply?: ((reply: ConversationReply) => Promise<ConversationReplyResult>) | undefined;
+  /** Resolves once the opt-out list has caught up with the consent topic (awaited before any record). */
+  consentReady?: (() => Promise<void>) | undefined;
 }

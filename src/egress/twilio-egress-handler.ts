@@ -82,7 +82,7 @@ export class TwilioEgressHandler implements EgressHandler {
   /** Called by the egress consumer on every assignment, before it hands over records. */
   async partitionsAssigned(info: AssignmentInfo): Promise<void> {
     if (info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
-    await this.deps.ledger.restore();
+    await Promise.all([this.deps.consentReady?.(), this.deps.ledger.restore()]);
   }
 
   /** Polled by the egress consumer: fetching pauses while Twilio is down or sends queue for tokens. */

@@ -163,8 +163,11 @@ export class KafkaSendLedger implements SendLedger {
     });
     this.pruneTimer = setInterval(() => this.table.prune(this.clock.now() - this.retentionMs), 3600_000);
     this.pruneTimer.unref();
-    await this.restore();
-    this.o.logger.info({ topic: this.o.topic, entries: this.table.size }, 'send ledger restored');
+    // Catching up happens in the background: the egress consumer awaits restore() before its first record.
+    this.restore().then(
+      () => this.o.logger.info({ topic: this.o.topic, entries: this.table.size }, 'send ledger restored'),
+      (err: unknown) => this.o.logger.warn({ err }, 'send ledger not restored yet'),
+    );
   }
 
   private async doStop(): Promise<void> {

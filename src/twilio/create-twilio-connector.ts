@@ -37,7 +37,13 @@ export function createTwilioConnector(ctx: TwilioConnectorContext): TwilioConnec
   const kafka = createKafka(ctx.config.kafka, ctx.logger.child({ part: 'egress-kafka' }));
   const consent = createConsentCheck({ config: ctx.config, kafka, logger: ctx.logger, metrics: ctx.metrics });
   parts.foundations.push(consent.part);
-  const egress = createTwilioEgress({ ...ctx, kafka, consent: consent.check, conversationReply });
+  const egress = createTwilioEgress({
+    ...ctx,
+    kafka,
+    consent: consent.check,
+    consentReady: consent.ready,
+    conversationReply,
+  });
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;
   return new TwilioConnector(parts);
