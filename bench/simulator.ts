@@ -10,6 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { TwilioSimulator } from '../src/simulator';
@@ -110,6 +111,7 @@ export async function run(
   const connections = options.connections ?? 50;
   const rounds = options.rounds ?? ROUNDS;
 
+  const loadBefore = os.loadavg()[0] ?? 0;
   // Default options: status progression on, request log on, no faults.
   const sim = new TwilioSimulator({ accounts: [{ accountSid: ACCOUNT, authToken: TOKEN }], seed: 1 });
   await sim.start();
@@ -165,6 +167,9 @@ export async function run(
         `Rounds (simulator): ${simulated.map((m) => fmtInt(m.rps)).join(', ')}; ` +
         `(ceiling): ${ceiling.map((m) => fmtInt(m.rps)).join(', ')}. ` +
         `Messages created: ${fmtInt(created.outbound + created.evicted)}.`,
+      '',
+      `1-minute load average ${loadBefore.toFixed(1)} before and ${(os.loadavg()[0] ?? 0).toFixed(1)} after the run ` +
+        `on ${os.cpus().length} cores: other work on the machine moves absolute figures; the same-run comparison is the one to read.`,
     ],
   };
 }
