@@ -1,6 +1,8 @@
 // Registers the commands that parts bring (simulator, sandbox, send, dlq).
 import { runSimulatorCommand } from '../../simulator/cli';
 import { registerCommand } from '../cli';
+import { sandboxCommand } from './sandbox';
+import { sendCommand } from './send';
 
 registerCommand('simulator', {
   summary: 'run the local Twilio simulator (REST Messages API, signed webhooks) and print the env to use it',
@@ -10,3 +12,9 @@ registerCommand('simulator', {
     return runSimulatorCommand(args, { stdout: io.stdout, stderr: io.stderr, signal: stop.signal });
   },
 });
+
+registerCommand('sandbox', {
+  summary: 'local broker + Twilio simulator + the service, and a short story (--follow keeps it running)',
+  run: sandboxCommand,
+});
+registerCommand('send', { summary: 'publish an sms.outbound.requested event to the egress topic', run: sendCommand });

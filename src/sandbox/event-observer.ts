@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import { parseEnvelope, type InternalEventV2 } from '../envelope';
+
+type Seen = { topic: string; event: InternalEventV2 };
+
+/**
+ * Reads every envelope on the given topics (from the beginning) so the sandbox
+ * can show what reached Kafka and wait for the event a step expects.
+ */
+export class EventObserver {
+  private consumer: Consumer | undefined;
+  private readonly seen: Seen[] = [];
+  private readonly waiters = new Set<{ match: (s: Seen) => boolean; resolve: (s: Seen) => void }>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: string[],
+    private readonly onEvent: (topic: string, e: InternalEventV2) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.consumer = this.kafka.consumer({
+      groupId: `sandbox-observer-${randomUUID()}`,
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    let joined: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (joined = resolve));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => joined());
+    await this.consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (!message.value) return;
+        let event: InternalEventV2;
+        try {
+          event = parseEnvelope(JSON.parse(message.value.toString('utf8')));
+        } catch {
+          return; // ledger or DLQ records are not envelopes
+        }
+        const s = { topic, event };
+        this.seen.push(s);
+        this.onEvent(topic, event);
+        for (const w of [...this.waiters]) {
+          if (w.match(s)) {
+            this.waiters.delete(w);
+            w.resolve(s);
+          }
+        }
+      },
+    });
+    await ready;
+  }
+
+  /** The first event (already seen or still to come) that matches. */
+  waitFor(
+    match: (e: InternalEventV2, topic: string) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<InternalEventV2> {
+    const m = (s: Seen) => match(s.event, s.topic);
+    const hit = this.seen.find(m);
+    if (hit) return Promise.resolve(hit.event);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match: m,
+        resolve: (s: Seen) => {
+          clearTimeout(timer);
+          resolve(s.event);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
