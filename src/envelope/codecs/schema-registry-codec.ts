@@ -1,6 +1,5 @@
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import type { InternalEventV2 } from '../schema';
-import { EnvelopeValidationError } from '../validate';
 import { SCHEMA_REGISTRY_JSON_CONTENT_TYPE, type EnvelopeCodec } from './codec';
 import { EnvelopeDecodeError } from './decode-error';
 import { decodeJsonEnvelope, validateDecoded } from './json-codec';
@@ -27,8 +26,9 @@ const HEADER_BYTES = 5;
  * Encodes envelopes in the Confluent wire format with a JSON Schema generated
  * from the zod schema, registered once per subject (the first encode for a
  * topic registers, later ones use the cached id). Decoding validates twice:
- * the client checks the writer's JSON Schema, then parseEnvelope applies the
- * full zod rules. Plain JSON values (first byte `{`) are accepted too, so a
+ * the client checks the writer's JSON Schema (so records from any producer
+ * are held to the schema they declare), then parseEnvelope applies the full
+ * zod rules. Plain JSON values (first byte `{`) are accepted too, so a
  * consumer keeps working while producers migrate between codecs.
  */
 export class SchemaRegistryEnvelopeCodec implements EnvelopeCodec {
@@ -45,17 +45,13 @@ export class SchemaRegistryEnvelopeCodec implements EnvelopeCodec {
     url.username = '';
     url.password = '';
     this.compatibility = (options.compatibility ?? 'BACKWARD') as COMPATIBILITY;
-    this.registry = new SchemaRegistry(
-      {
-        host: url.toString().replace(/\/+$/, ''),
-        clientId: 'ingress-egress',
-        ...(auth ? { auth } : {}),
-        ...(options.retries !== undefined ? { retry: { retries: options.retries } } : {}),
-      },
-      // Formats are annotations in JSON Schema; the patterns zod emits next to
-      // them already constrain the values, and parseEnvelope re-checks them.
-      { [SchemaType.JSON]: { strict: true, allowUnionTypes: true, validateFormats: false } },
-    );
+    // The client's default Ajv on purpose: it is what any other consumer of these topics gets.
+    this.registry = new SchemaRegistry({
+      host: url.toString().replace(/\/+$/, ''),
+      clientId: 'ingress-egress',
+      ...(auth ? { auth } : {}),
+      ...(options.retries !== undefined ? { retry: { retries: options.retries } } : {}),
+    });
   }
 
   /** The registry id of the envelope schema under the subject of this event (registers it on first use). */
@@ -83,21 +79,20 @@ export class SchemaRegistryEnvelopeCodec implements EnvelopeCodec {
     }
   }
 
+  /**
+   * Writes the wire format directly rather than through the client's encode,
+   * which re-validates every record with Ajv against the 10-branch oneOf (about
+   * 30 µs a record, several times zod's cost). The envelope was validated by
+   * parseEnvelope and the schema is generated from the same zod schema.
+   */
   async encode(event: InternalEventV2): Promise<Buffer> {
     const id = await this.schemaIdFor(event);
-    try {
-      return await this.registry.encode(id, event);
-    } catch (err) {
-      const paths = (err as { paths?: unknown }).paths;
-      if (Array.isArray(paths)) {
-        // zod accepted it but the JSON Schema did not: the generated schema and zod disagree.
-        throw new EnvelopeValidationError(
-          paths.map((p: unknown) => ({ path: toPath(p), message: 'fails the registered JSON Schema' })),
-          err,
-        );
-      }
-      throw registryError(`encoding with schema id ${id}`, err);
-    }
+    const json = JSON.stringify(event);
+    const out = Buffer.allocUnsafe(HEADER_BYTES + Buffer.byteLength(json, 'utf8'));
+    out[0] = MAGIC_BYTE;
+    out.writeInt32BE(id, 1);
+    out.write(json, HEADER_BYTES, 'utf8');
+    return out;
   }
 
   async decode(value: Buffer): Promise<InternalEventV2> {

@@ -4,6 +4,7 @@ import {
   SchemaRegistryEnvelopeCodec,
   SCHEMA_REGISTRY_JSON_CONTENT_TYPE,
 } from '../../../../src/envelope/codecs';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { EVENT_TYPES, type InternalEventV2 } from '../../../../src/envelope';
 import { IngressEgressError } from '../../../../src/errors';
 import { LocalSchemaRegistry } from '../../../../src/kafka/schema-registry';
@@ -29,6 +30,14 @@ describe('SchemaRegistryEnvelopeCodec', () => {
     // A separate codec (a consumer) decodes by fetching the schema by id.
     const consumer = new SchemaRegistryEnvelopeCodec({ url: registry.url, subjectFor });
     expect(await consumer.decode(bytes)).toEqual(samples[type]);
+  });
+
+  it('writes exactly the bytes the client library would', async () => {
+    const codec = new SchemaRegistryEnvelopeCodec({ url: registry.url, subjectFor });
+    const event = samples['sms.outbound.requested'];
+    const ours = await codec.encode(event);
+    const library = await new SchemaRegistry({ host: registry.url }).encode(ours.readInt32BE(1), event);
+    expect(ours.equals(library)).toBe(true);
   });
 
   it('registers once per subject, with the same schema id for every subject', async () => {
