@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { EnvelopeCodec, InternalEventV2 } from '../envelope';
 import type { DlqWriter } from '../egress/dlq-writer';
@@ -130,6 +131,8 @@ export class EgressConsumer {
       retry: options.retry ?? new RetryPolicy(),
     };
     this.slots = new Semaphore(this.o.maxInFlight);
+    // Every record in flight may wait on this signal (rate limit, circuit, back-off).
+    setMaxListeners(0, this.abort.signal);
   }
 
   get state(): LifecycleState {

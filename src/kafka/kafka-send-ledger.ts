@@ -64,6 +64,7 @@ export class KafkaSendLedger implements SendLedger {
   private readonly clock: Clock;
   private readonly retentionMs: number;
   private consumer: Consumer | undefined;
+  private running: Promise<void> | undefined;
   /** Next offset to read, per partition, as far as this reader got. */
   private readonly positions = new Map<number, bigint>();
   private waiters: (() => void)[] = [];
@@ -116,7 +117,12 @@ export class KafkaSendLedger implements SendLedger {
   }
 
   async restore(): Promise<void> {
-    if (!this.consumer) throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger is not started');
+    if (!this.consumer || !this.running) {
+      throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger is not started');
+    }
+    await this.running.catch((err: unknown) => {
+      throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger reader did not start', { cause: err });
+    });
     const admin = this.o.kafka.admin();
     let targets: { partition: number; low: bigint; high: bigint }[];
     await admin.connect();
@@ -156,14 +162,16 @@ export class KafkaSendLedger implements SendLedger {
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [this.o.topic], fromBeginning: true });
-    await consumer.run({
+    // kafkajs resolves run() once the group is joined (seconds on a fresh group); restore() waits
+    // for it, so the service starts without waiting and the egress consumer joins meanwhile.
+    this.running = consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 16,
       eachBatch: (p) => this.apply(p),
     });
+    this.running.catch((err: unknown) => this.o.logger.error({ err }, 'send ledger reader failed to start'));
     this.pruneTimer = setInterval(() => this.table.prune(this.clock.now() - this.retentionMs), 3600_000);
     this.pruneTimer.unref();
-    // Catching up happens in the background: the egress consumer awaits restore() before its first record.
     this.restore().then(
       () => this.o.logger.info({ topic: this.o.topic, entries: this.table.size }, 'send ledger restored'),
       (err: unknown) => this.o.logger.warn({ err }, 'send ledger not restored yet'),

@@ -9,6 +9,8 @@ export interface EnvelopeCodec {
   readonly contentType: string;
   /** Encodes an envelope the caller has already validated (EventPublisher does). */
   encode(event: InternalEventV2): Promise<Buffer>;
+  /** Offered by codecs that need no I/O (JSON): same bytes as encode(), without a promise per record. */
+  encodeSync?(event: InternalEventV2): Buffer;
   /** Decodes and validates; throws EnvelopeDecodeError (IE_ENVELOPE_DECODE) on bytes that are not a valid envelope. */
   decode(value: Buffer): Promise<InternalEventV2>;
 }

@@ -8,7 +8,11 @@ export class JsonEnvelopeCodec implements EnvelopeCodec {
   readonly contentType = JSON_CONTENT_TYPE;
 
   encode(event: InternalEventV2): Promise<Buffer> {
-    return Promise.resolve(Buffer.from(JSON.stringify(event), 'utf8'));
+    return Promise.resolve(this.encodeSync(event));
+  }
+
+  encodeSync(event: InternalEventV2): Buffer {
+    return Buffer.from(JSON.stringify(event), 'utf8');
   }
 
   decode(value: Buffer): Promise<InternalEventV2> {
