@@ -13,6 +13,11 @@ describe('JsonEnvelopeCodec', () => {
     expect(await codec.decode(bytes)).toEqual(event);
   });
 
+  it('encodeSync gives the same bytes as encode', async () => {
+    const event = samples['sms.consent.changed'];
+    expect(codec.encodeSync(event).equals(await codec.encode(event))).toBe(true);
+  });
+
   it('says application/json', () => {
     expect(codec.contentType).toBe(JSON_CONTENT_TYPE);
   });
