@@ -5,6 +5,7 @@ export const STAGE_NAMES = [
   'ledger',
   'validate',
   'consent',
+  'intent',
   'rate-limit',
   'circuit-breaker',
   'send',

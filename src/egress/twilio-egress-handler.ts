@@ -8,6 +8,7 @@ import { Pipeline } from './pipeline';
 import { ledgerKey } from './send-ledger';
 import { circuitBreakerStage } from './stages/circuit-breaker-stage';
 import { consentStage } from './stages/consent-stage';
+import { intentStage } from './stages/intent-stage';
 import { ledgerStage } from './stages/ledger-stage';
 import { outcomeStage } from './stages/outcome-stage';
 import { rateLimitStage } from './stages/rate-limit-stage';
@@ -31,7 +32,7 @@ export interface TwilioEgressHandlerOptions {
 
 /**
  * The Twilio connector's egress handler: decode, then per recipient the
- * named stages ledger → validate → consent → rate-limit → circuit-breaker →
+ * named stages ledger → validate → consent → intent → rate-limit → circuit-breaker →
  * send → outcome. A bulk request (`recipients`) runs them per recipient and
  * ends with an `sms.outbound.summary`. Cancel requests cancel scheduled
  * messages. It resolves after every outcome is on Kafka and throws only
@@ -53,6 +54,7 @@ export class TwilioEgressHandler implements EgressHandler {
         ledgerStage(deps),
         validateStage(deps),
         consentStage(deps),
+        intentStage(deps),
         rateLimitStage(deps),
         circuitBreakerStage(deps),
         sendStage(deps),

@@ -10,9 +10,9 @@ import { decide, retryFrom, type Stage, type StageResult } from '../stage';
 import type { TwilioMessage } from '../twilio-messages-port';
 
 /**
- * One attempt to send. Before the first attempt an `intent` goes to the
- * ledger (durable before Twilio is called); after Twilio accepts, `sent`
- * follows, and the outcome waits for it. After an ambiguous failure the next
+ * One attempt to send (the intent stage already made the ledger say it may
+ * happen). After Twilio accepts, `sent` goes to the ledger and the outcome
+ * waits for it. After an ambiguous failure the next
  * attempt first asks Twilio whether the message exists. Retriable failures go
  * back to rate-limit after a back-off; when attempts run out while Twilio
  * looks down (circuit not closed) the record is retried later rather than
@@ -33,7 +33,6 @@ export function sendStage(deps: EgressDeps): Stage {
         const r = await reconcileBeforeResend(deps, d, m, permit);
         if (r) return r;
       }
-      if (!d.intentWritten) await writeIntent(deps, d, permit);
       d.attempts++;
       const started = deps.clock.now();
       try {
@@ -55,27 +54,6 @@ export function sendStage(deps: EgressDeps): Stage {
       }
     },
   };
-}
-
-async function writeIntent(deps: EgressDeps, d: Delivery, permit: CircuitPermit): Promise<void> {
-  d.attemptAt ??= deps.clock.now();
-  try {
-    await deps.ledger.recordIntent({
-      key: d.ledgerKey,
-      requestId: d.request.id,
-      recipient: d.recipient,
-      accountSid: d.request.tenant.accountSid,
-      attemptAt: d.attemptAt,
-      owner: deps.instanceId,
-      attempts: d.attempts,
-    });
-  } catch (err) {
-    permit.release();
-    throw err instanceof EgressError
-      ? err
-      : new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send intent could not be recorded', { cause: err });
-  }
-  d.intentWritten = true;
 }
 
 type CallResult = { message: TwilioMessage } | { rejected: ReturnType<typeof rejected> };
