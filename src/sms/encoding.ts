@@ -68,9 +68,24 @@ const SMART_KEYS = new RegExp(
  * (surrogate pairs, combining and spacing marks, joiners, Hangul jamo,
  * prepended and other grapheme-extending characters). The set is a superset
  * on purpose: a false positive only costs a slower, still exact, path.
+ * Between two characters outside it there is always a grapheme boundary.
+ * U+1CF2 and U+1CF3 are letters in Node's Unicode data but spacing marks in
+ * the older tables of the calculator's splitter, whose answers we reproduce.
  */
 const MAY_JOIN =
-  /[\u{10000}-\u{10FFFF}\uD800-\uDFFF\p{M}\p{Cf}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0E33\u0EB3\u0D4E\uFF9E\uFF9F]/u;
+  /[\uD800-\uDFFF\p{M}\p{Cf}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0E33\u0EB3\u0D4E\uFF9E\uFF9F\u1CF2\u1CF3]/u;
+let joinTable: Uint8Array | undefined;
+
+/** MAY_JOIN per UTF-16 unit, built on first use (65,536 regex tests, a few ms). */
+function joins(): Uint8Array {
+  if (joinTable) return joinTable;
+  const table = new Uint8Array(0x10000);
+  for (let c = 0; c < 0x10000; c++) {
+    if ((c >= 0xd800 && c <= 0xdfff) || MAY_JOIN.test(String.fromCharCode(c))) table[c] = 1;
+  }
+  joinTable = table;
+  return table;
+}
 
 /** Replaces what Twilio's Smart Encoding would replace; returns the input itself when nothing changes. */
 export function applySmartEncoding(text: string): string {
@@ -86,6 +101,14 @@ export function applySmartEncoding(text: string): string {
 class SegmentPacker {
   segments = 1;
   private used = 0;
+
+  reset(): this {
+    this.segments = 1;
+    this.used = 0;
+    this.firstCount = 0;
+    return this;
+  }
+
   // Sizes of the characters in the first segment: at most 160 (7 bits each).
   private readonly first = new Uint16Array(SEGMENT_BITS / 7 + 1);
   private firstCount = 0;
@@ -113,10 +136,14 @@ class SegmentPacker {
   }
 }
 
+// One packer for every call: analyzeSms is synchronous, so it is never shared.
+const PACKER = new SegmentPacker();
+
 /** Encoding, segment count and the characters that forced UCS-2, for one message body. */
 export function analyzeSms(body: string, options: EncodingOptions = {}): SmsEncodingInfo {
   const text = options.smartEncoding ? applySmartEncoding(body) : body;
   let gsmUnits = 0;
+  let extension = false;
   let isGsm = true;
   for (let i = 0; i < text.length; i++) {
     const u = GSM_UNITS[text.charCodeAt(i)] ?? 0;
@@ -124,30 +151,51 @@ export function analyzeSms(body: string, options: EncodingOptions = {}): SmsEnco
       isGsm = false;
       break;
     }
+    if (u === 2) extension = true;
     gsmUnits += u;
   }
 
   if (isGsm) {
-    const packer = new SegmentPacker();
+    // Without escape pairs every character is 7 bits and the greedy packing is plain division.
+    if (gsmUnits <= GSM7_SINGLE_SEGMENT_UNITS) return result('GSM-7', 1, gsmUnits, [], text);
+    if (!extension) return result('GSM-7', Math.ceil(gsmUnits / GSM7_MULTI_SEGMENT_UNITS), gsmUnits, [], text);
+    const packer = PACKER.reset();
     for (let i = 0; i < text.length; i++) packer.add(7 * (GSM_UNITS[text.charCodeAt(i)] ?? 1));
     return result('GSM-7', packer.segments, gsmUnits, [], text);
   }
 
-  const packer = new SegmentPacker();
+  const join = joins();
   const nonGsm = new Set<string>();
-  if (!MAY_JOIN.test(text)) {
-    // Every UTF-16 unit is its own grapheme here, so no splitting is needed.
-    for (let i = 0; i < text.length; i++) {
-      packer.add(16);
-      if (GSM_UNITS[text.charCodeAt(i)] === 0) nonGsm.add(text.charAt(i));
-    }
-  } else {
-    for (const grapheme of splitGraphemes(text)) {
-      packer.add(16 * grapheme.length);
-      if (grapheme.length > 1 || GSM_UNITS[grapheme.charCodeAt(0)] === 0) nonGsm.add(grapheme);
-    }
+  let complex = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (join[c] === 1) complex = true;
+    else if (GSM_UNITS[c] === 0) nonGsm.add(text.charAt(i));
   }
-  return result('UCS-2', packer.segments, text.length, [...nonGsm], text);
+  if (!complex) {
+    // Every UTF-16 unit is its own 16-bit grapheme: plain division again.
+    const n = text.length;
+    const segments = n <= UCS2_SINGLE_SEGMENT_UNITS ? 1 : Math.ceil(n / UCS2_MULTI_SEGMENT_UNITS);
+    return result('UCS-2', segments, n, [...nonGsm], text);
+  }
+
+  // Graphemes matter only inside runs where a joining character sits next to another character;
+  // only those runs go through the calculator's (slow) grapheme splitter.
+  const packer = PACKER.reset();
+  const found = new Set<string>();
+  const grapheme = (g: string) => {
+    packer.add(16 * g.length);
+    if (g.length > 1 || GSM_UNITS[g.charCodeAt(0)] === 0) found.add(g);
+  };
+  let i = 0;
+  while (i < text.length) {
+    let j = i + 1;
+    while (j < text.length && (join[text.charCodeAt(j - 1)] === 1 || join[text.charCodeAt(j)] === 1)) j++;
+    if (j === i + 1) grapheme(text.charAt(i));
+    else for (const g of splitGraphemes(text.slice(i, j))) grapheme(g);
+    i = j;
+  }
+  return result('UCS-2', packer.segments, text.length, [...found], text);
 }
 
 function result(
@@ -171,6 +219,11 @@ function result(
 /** Segment count only (same rules as analyzeSms). */
 export function countSegments(body: string, options: EncodingOptions = {}): number {
   return analyzeSms(body, options).segments;
+}
+
+/** Whether a UTF-16 unit may join a neighbour into one grapheme (exported for the tests that prove the fast path). */
+export function mayJoinGrapheme(codeUnit: number): boolean {
+  return joins()[codeUnit] === 1;
 }
 
 /** True when every character of the body is in the GSM-7 basic or extension table. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { SegmentedMessage } from 'sms-segments-calculator';
 import GSM_TABLE from 'sms-segments-calculator/dist/libs/UnicodeToGSM';
 import { splitGraphemes } from 'sms-segments-calculator/dist/libs/textUtils';
-import { analyzeSms } from '../../../src/sms/encoding';
+import { analyzeSms, mayJoinGrapheme } from '../../../src/sms/encoding';
 
 const GSM_CHARS = Object.keys(GSM_TABLE).map((c) => String.fromCharCode(Number(c)));
 const GSM_BASIC = GSM_CHARS.filter((c) => GSM_TABLE[c.charCodeAt(0)]!.length === 1);
@@ -11,11 +11,11 @@ const GSM_EXTENSION = GSM_CHARS.filter((c) => GSM_TABLE[c.charCodeAt(0)]!.length
 const UCS2_SIMPLE = [...'жщюяфлбгдπλσωあア中文한국שלוםæ€✓→‘’“”–—'].filter((c) => !GSM_CHARS.includes(c));
 
 const gsmChar = fc.constantFrom(...GSM_CHARS);
-const gsmText = (maxLength: number) => fc.string({ unit: gsmChar, maxLength });
+const gsmText = (maxLength: number) => fc.string({ unit: gsmChar, maxLength, size: 'max' });
 const simpleUcs2Text = (minLength: number, maxLength: number) =>
   fc
     .tuple(
-      fc.string({ unit: fc.oneof(gsmChar, fc.constantFrom(...UCS2_SIMPLE)), minLength, maxLength }),
+      fc.string({ unit: fc.oneof(gsmChar, fc.constantFrom(...UCS2_SIMPLE)), minLength, maxLength, size: 'max' }),
       fc.constantFrom(...UCS2_SIMPLE),
       fc.nat(),
     )
@@ -47,6 +47,30 @@ describe('analyzeSms agrees with sms-segments-calculator', () => {
     );
   });
 
+  it('on long GSM-7 text dense with extension characters (escape pairs straddling segment edges)', () => {
+    const dense = fc.oneof(
+      { arbitrary: fc.constantFrom(...GSM_BASIC), weight: 3 },
+      { arbitrary: fc.constantFrom(...GSM_EXTENSION), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: dense, minLength: 150, maxLength: 800, size: 'max' }), (text) =>
+        expectAgreement(text),
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('on long emoji-heavy text (graphemes straddling segment edges)', () => {
+    const unit = fc.oneof(
+      { arbitrary: gsmChar, weight: 3 },
+      { arbitrary: fc.constantFrom('😀', '👍🏽', '🇫🇷', '👨‍👩‍👧', '❤️', 'e\u0301', 'ж'), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, minLength: 60, maxLength: 400, size: 'max' }), (text) => expectAgreement(text)),
+      { numRuns: 200 },
+    );
+  });
+
   it('on random UCS-2 text without joining characters', () => {
     fc.assert(
       fc.property(simpleUcs2Text(0, 300), (text) => {
@@ -61,12 +85,13 @@ describe('analyzeSms agrees with sms-segments-calculator', () => {
     fc.assert(
       fc.property(
         fc.oneof(
-          fc.string({ unit: 'grapheme', maxLength: 200 }),
-          fc.string({ unit: 'grapheme-composite', maxLength: 200 }),
-          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.string({ unit: 'grapheme', maxLength: 200, size: 'max' }),
+          fc.string({ unit: 'grapheme-composite', maxLength: 200, size: 'max' }),
+          fc.string({ unit: 'binary', maxLength: 200, size: 'max' }),
           fc.string({
             unit: fc.constantFrom('a', 'é', 'e\u0301', '😀', '👍🏽', '🇫🇷', '👨‍👩‍👧', '\r\n', '€', 'ж'),
             maxLength: 150,
+            size: 'max',
           }),
         ),
         (text) => expectAgreement(text),
@@ -81,6 +106,7 @@ describe('analyzeSms agrees with sms-segments-calculator', () => {
         fc.string({
           unit: fc.oneof(gsmChar, fc.constantFrom('‘', '’', '“', '”', '–', '—', '…', '½', '\u00a0')),
           maxLength: 400,
+          size: 'max',
         }),
         (text) => expectAgreement(text, true),
       ),
@@ -137,6 +163,27 @@ describe('segment boundaries', () => {
       }),
       { numRuns: 30 },
     );
+  });
+
+  it('an escape pair that does not fit moves whole into the next part', () => {
+    // 152 + 2 + 152 septets: plain division would say 2 segments, the packing needs 3.
+    const text = 'a'.repeat(152) + '€' + 'a'.repeat(152);
+    expect(analyzeSms(text)).toMatchObject({ units: 306, segments: 3 });
+    expectAgreement(text);
+  });
+
+  it('no BMP character outside the joining set joins a neighbour in the calculator’s grapheme splitter', () => {
+    // The fast paths rely on this: between two such characters there is always a boundary.
+    const plain: string[] = [];
+    for (let c = 0; c < 0x10000; c++) if (!mayJoinGrapheme(c)) plain.push(String.fromCharCode(c));
+    expect(plain.length).toBeGreaterThan(50_000);
+    for (let i = 0; i < plain.length; i += 128) {
+      const batch = plain.slice(i, i + 128);
+      // "a c c" per character: catches extenders and spacing marks (a c), prepended (c a) and jamo (c c).
+      const text = batch.map((c) => `a${c}${c}`).join('') + 'a';
+      const graphemes = splitGraphemes(text);
+      expect(graphemes.length).toBe(3 * batch.length + 1);
+    }
   });
 
   it('the fast UCS-2 path only runs when every UTF-16 unit is its own grapheme', () => {
