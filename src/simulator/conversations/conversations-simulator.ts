@@ -40,7 +40,7 @@ export interface ConversationsSimulatorOptions {
   tokenTimers?: boolean;
   aboutToExpireLeadMs?: number;
   identityConversationLimit?: number;
-  /** `estimated_delivery_in_ms` answered to subscription requests (Twilio: 10,000; default 500). */
+  /** `estimated_delivery_in_ms` answered to subscription requests (Twilio: 10,000; default 100). */
   estimatedDeliveryMs?: number;
   /** Post-event webhooks (`onConversationAdded`, `onMessageAdded`), signed with `authToken`. */
   webhook?: { url: string; authToken: string; events?: ('onConversationAdded' | 'onMessageAdded')[] };
@@ -101,7 +101,7 @@ export class ConversationsSimulator {
           intercept: (r) => this.intercept(r),
           tokenTimers: opts.tokenTimers ?? true,
           aboutToExpireLeadMs: opts.aboutToExpireLeadMs ?? 180_000,
-          estimatedDeliveryMs: opts.estimatedDeliveryMs ?? 500,
+          estimatedDeliveryMs: opts.estimatedDeliveryMs ?? 100,
           onClosed: (s) => this.sessionSet.delete(s),
         });
         this.sessionSet.add(session);

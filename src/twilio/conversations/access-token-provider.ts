@@ -32,11 +32,21 @@ export function createAccessTokenProvider(opts: AccessTokenOptions, now: () => n
     throw new RangeError(`token ttl must be between ${MIN_TOKEN_TTL_SECS} and ${MAX_TOKEN_TTL_SECS} seconds`);
   }
   const { AccessToken } = twilio.jwt;
+  let lastSecond = 0;
+  let sameSecond = 0;
   return () => {
     const issuedAt = now();
+    // Two tokens minted in the same second would be byte-identical (the JWT
+    // only has second resolution) and the SDK ignores a token equal to the one
+    // it holds, so an expired session would never reconnect. A not-before a
+    // second or two in the past keeps each token distinct and changes nothing else.
+    const second = Math.floor(Date.now() / 1000);
+    sameSecond = second === lastSecond ? sameSecond + 1 : 0;
+    lastSecond = second;
     const token = new AccessToken(opts.accountSid, opts.apiKeySid, opts.apiKeySecret, {
       identity: opts.identity,
       ttl: opts.ttlSecs,
+      nbf: second - sameSecond,
     });
     token.addGrant(new AccessToken.ChatGrant({ serviceSid: opts.serviceSid }));
     return { jwt: token.toJwt(), issuedAt, expiresAt: issuedAt + opts.ttlSecs * 1000 };

@@ -13,8 +13,11 @@ import type { ConversationMessage } from './conversations-adapter';
 export interface TrackDeps {
   /** Publishes or deliberately skips one message; rejects only when the client is stopping. */
   handle(message: ConversationMessage): Promise<void>;
-  /** Messages after `afterIndex` (all of them), or the latest ones when null. */
-  fetchAfter(conversationSid: string, afterIndex: number | null): Promise<ConversationMessage[]>;
+  /**
+   * Messages after `afterIndex` (all of them), or the latest ones when null.
+   * Must reject when `signal` aborts (the track gave up on this attempt).
+   */
+  fetchAfter(conversationSid: string, afterIndex: number | null, signal: AbortSignal): Promise<ConversationMessage[]>;
   /** Called after each message is handled, in index order. */
   checkpointed(conversationSid: string, index: number): void;
   /** Waits before retrying a failed fetch; resolves early when stopping. */
@@ -31,6 +34,7 @@ export class ConversationTrack {
   private again = false;
   private tail: Promise<void> = Promise.resolve();
   private halted = false;
+  private attempt: AbortController | undefined;
 
   constructor(
     readonly sid: string,
@@ -59,10 +63,14 @@ export class ConversationTrack {
   /**
    * Fetches everything after what was already taken in and queues it; calls
    * made while one runs make it go round once more (new pages may exist).
+   * `restart` also abandons a fetch in flight: after a reconnect its request
+   * may never be answered (the SDK does not fail requests of a socket it
+   * closed itself), so it is asked again on the new connection.
    */
-  backfill(): Promise<void> {
+  backfill(options: { restart?: boolean } = {}): Promise<void> {
     if (this.backfilling) {
       this.again = true;
+      if (options.restart) this.attempt?.abort();
       return this.backfilling;
     }
     this.backfilling = this.runBackfill().finally(() => {
@@ -113,17 +121,23 @@ export class ConversationTrack {
   private async runBackfill(): Promise<void> {
     do {
       this.again = false;
-      let attempt = 0;
+      let failures = 0;
       for (;;) {
         if (this.deps.stopping()) return;
+        const attempt = new AbortController();
+        this.attempt = attempt;
         try {
-          const messages = await this.deps.fetchAfter(this.sid, this.floor());
+          const messages = await this.deps.fetchAfter(this.sid, this.floor(), attempt.signal);
           for (const m of messages.sort((a, b) => a.index - b.index)) this.enqueue(m);
           break;
         } catch (err) {
-          attempt++;
-          this.deps.fetchFailed(this.sid, err, attempt);
-          await this.deps.backoff(attempt);
+          // Abandoned on purpose (reconnect): ask again at once.
+          if (attempt.signal.aborted) continue;
+          failures++;
+          this.deps.fetchFailed(this.sid, err, failures);
+          await this.deps.backoff(failures);
+        } finally {
+          this.attempt = undefined;
         }
       }
     } while (this.again && !this.deps.stopping());

@@ -23,6 +23,22 @@ export interface SdkAdapterOptions {
   retryPolicy?: { min: number; max: number; randomness: number } | undefined;
   /** How long `updateToken` waits for a closing socket to finish closing (the SDK needs up to 3 s). */
   disconnectWaitMs?: number;
+  /** How long `close()` lets the SDK shut down gracefully before closing the socket itself. */
+  shutdownWaitMs?: number;
+}
+
+/**
+ * The two SDK internals close() needs (see there), typed as optional so a
+ * different SDK build degrades to the public shutdown only.
+ */
+interface TwilsockInternals {
+  disconnect?: () => Promise<void>;
+  channel?: { transport?: { shutdown?: () => void } };
+}
+
+function sdkInternals(client: Client): TwilsockInternals | undefined {
+  const services = (client as unknown as { _services?: { twilsockClient?: TwilsockInternals } })._services;
+  return services?.twilsockClient;
 }
 
 const STATES: readonly SessionState[] = ['connecting', 'connected', 'disconnecting', 'disconnected', 'denied'];
@@ -41,6 +57,7 @@ class SdkConversationsSession implements ConversationsSession {
   private readonly conversations = new Map<string, Conversation>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  private loaded: Promise<void> | undefined;
 
   constructor(
     token: string,
@@ -112,9 +129,32 @@ class SdkConversationsSession implements ConversationsSession {
     if (!this.closing) {
       // Listeners stay attached (the SDK's own may share the emitter); `closed` mutes ours.
       this.closed = true;
-      this.closing = this.client.shutdown().catch(() => undefined);
+      this.closing = this.shutdown();
     }
     return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const twilsock = sdkInternals(this.client);
+    if (this.loaded && this.state === 'connected') await this.waitAtMost(this.loaded, 2000);
+    // shutdown() first waits for the client to be ready, which never happens
+    // while Twilio is unreachable: then the socket is disconnected directly.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      this.client.shutdown().then(
+        () => false,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.options.shutdownWaitMs ?? 3000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (gaveUp) await twilsock?.disconnect?.().catch(() => undefined);
+    // Requests in flight on a socket the SDK closed itself are never failed and
+    // keep a 30 s timer each: cancel them so a stopped client leaves nothing running.
+    twilsock?.channel?.transport?.shutdown?.();
   }
 
   private wire(): void {
@@ -128,7 +168,14 @@ class SdkConversationsSession implements ConversationsSession {
     c.on(
       'stateChanged',
       live((state) => {
-        if (state === 'initialized') l.initialized();
+        if (state !== 'initialized') return;
+        // The joined conversations still load after `initialized`; close() waits
+        // for them, or the SDK reports the interrupted load on the console.
+        this.loaded = this.client.getSubscribedConversations().then(
+          () => undefined,
+          () => undefined,
+        );
+        l.initialized();
       }),
     );
     c.on(
@@ -178,6 +225,18 @@ class SdkConversationsSession implements ConversationsSession {
       'messageAdded',
       live((message) => l.messageAdded(toMessage(message.conversation.sid, message))),
     );
+  }
+
+  private async waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      p,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private waitWhileDisconnecting(): Promise<void> {

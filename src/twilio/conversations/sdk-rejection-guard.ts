@@ -40,7 +40,13 @@ export function isSdkRejection(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && 'terminal' in reason && 'message' in reason;
 }
 
-export class SdkRejectionGuard {
+/** What the ingress client needs from a guard: on while a session may exist. */
+export interface RejectionGuard {
+  install(): void;
+  uninstall(): void;
+}
+
+export class SdkRejectionGuard implements RejectionGuard {
   private installed = false;
   swallowed = 0;
   private readonly listener = (reason: unknown) => this.onRejection(reason);

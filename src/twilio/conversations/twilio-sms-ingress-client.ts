@@ -18,7 +18,7 @@ import type {
 import { ConversationTrack } from './conversation-track';
 import { InboundMessagePublisher, type IngestOutcome } from './inbound-message-publisher';
 import { ReadHorizonWriter } from './read-horizon-writer';
-import { SdkRejectionGuard } from './sdk-rejection-guard';
+import { SdkRejectionGuard, type RejectionGuard } from './sdk-rejection-guard';
 
 /**
  * TwilioSmsIngressClient keeps one Twilio Conversations session open and
@@ -75,9 +75,12 @@ export interface TwilioSmsIngressClientOptions {
   restartBackoff?: { initialMs: number; maxMs: number };
   /** How long stop() waits for in-flight publishes and checkpoint writes. */
   stopTimeoutMs?: number;
+  /** A backfill page request that takes longer is abandoned and retried. */
+  fetchTimeoutMs?: number;
   /** Called (once drained) for conversations that are closed: leave them (1,000 per identity). */
   onClosedConversation?: (conversationSid: string) => Promise<void>;
-  rejectionGuard?: SdkRejectionGuard;
+  /** Defaults to an SdkRejectionGuard on the process. */
+  rejectionGuard?: RejectionGuard;
 }
 
 export class TwilioSmsIngressClient implements TwilioPart {
@@ -85,7 +88,13 @@ export class TwilioSmsIngressClient implements TwilioPart {
   private readonly o: Required<
     Pick<
       TwilioSmsIngressClientOptions,
-      'backfillLimit' | 'refreshAt' | 'startTimeoutMs' | 'reconnectGraceMs' | 'restartBackoff' | 'stopTimeoutMs'
+      | 'backfillLimit'
+      | 'refreshAt'
+      | 'startTimeoutMs'
+      | 'reconnectGraceMs'
+      | 'restartBackoff'
+      | 'stopTimeoutMs'
+      | 'fetchTimeoutMs'
     >
   > &
     TwilioSmsIngressClientOptions;
@@ -94,7 +103,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
   private readonly lifecycle: Lifecycle;
   private readonly ingestor: InboundMessagePublisher;
   private readonly horizons: ReadHorizonWriter;
-  private readonly guard: SdkRejectionGuard;
+  private readonly guard: RejectionGuard;
   private readonly tracks = new Map<string, ConversationTrack>();
   private readonly leaving = new Set<string>();
   private readonly abort = new AbortController();
@@ -110,6 +119,8 @@ export class TwilioSmsIngressClient implements TwilioPart {
   private refreshTimer: ClockTimer | undefined;
   private restartTimer: ClockTimer | undefined;
   private refreshing: Promise<void> | undefined;
+  private refreshingUrgent = false;
+  private refreshSeq = 0;
   private restarts = 0;
   private startWaiters: (() => void)[] = [];
   private lastError: string | undefined;
@@ -124,6 +135,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
       reconnectGraceMs: 30_000,
       restartBackoff: { initialMs: 30_000, maxMs: 600_000 },
       stopTimeoutMs: 5_000,
+      fetchTimeoutMs: 15_000,
       ...options,
     };
     this.clock = options.clock ?? systemClock;
@@ -247,7 +259,9 @@ export class TwilioSmsIngressClient implements TwilioPart {
     this.generation++;
     await this.session?.close();
     this.session = undefined;
-    this.guard.uninstall();
+    // The SDK rejects its pending requests while it shuts down, in promises
+    // nobody awaits; keep the guard a little longer so those stay harmless.
+    this.clock.setTimeout(() => this.guard.uninstall(), 2000);
     this.setState('stopped');
   }
 
@@ -366,7 +380,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
     if (reconnect) {
       this.o.metrics.conversationsReconnects.inc();
       this.log.info({ conversations: this.tracks.size }, 'Conversations session reconnected; backfilling');
-      for (const t of this.tracks.values()) this.backfill(t);
+      for (const t of this.tracks.values()) this.backfill(t, true);
     }
   }
 
@@ -403,25 +417,34 @@ export class TwilioSmsIngressClient implements TwilioPart {
     );
   }
 
-  /** Mints a token and hands it to the session; concurrent reasons share one refresh. */
+  /**
+   * Mints a token and hands it to the session; concurrent reasons share one
+   * refresh. An expiry (or a session that closed) does not wait behind a
+   * routine refresh still in flight: that one may hang on requests the closed
+   * socket will never answer, and only a token given after the close reconnects.
+   */
   private refresh(reason: string): Promise<void> {
-    if (this.refreshing) return this.refreshing;
+    const urgent = reason === 'expired' || reason === 'disconnected';
+    if (this.refreshing && (!urgent || this.refreshingUrgent)) return this.refreshing;
     if (this.stopping() || !this.session || this._state === 'denied') return Promise.resolve();
     const session = this.session;
-    this.refreshing = (async () => {
+    const seq = ++this.refreshSeq;
+    const current = () => seq === this.refreshSeq && session === this.session;
+    this.refreshingUrgent = urgent;
+    const run = (async () => {
       try {
         const token = this.o.tokens();
         this.token = token;
         this.scheduleRefresh(token);
         await session.updateToken(token.jwt);
-        if (session !== this.session) return;
+        if (!current()) return;
         this.o.metrics.conversationsTokenRefreshes.inc();
         this.log.info(
           { reason, expiresAt: new Date(token.expiresAt).toISOString() },
           'Conversations access token refreshed',
         );
       } catch (err) {
-        if (this.stopping() || session !== this.session) return;
+        if (this.stopping() || !current()) return;
         this.log.warn({ err, reason }, 'Conversations token refresh failed; retrying');
         this.clearTimer('refreshTimer');
         this.refreshTimer = this.clock.setTimeout(() => {
@@ -429,10 +452,11 @@ export class TwilioSmsIngressClient implements TwilioPart {
           void this.refresh('retry');
         }, 10_000);
       } finally {
-        this.refreshing = undefined;
+        if (seq === this.refreshSeq) this.refreshing = undefined;
       }
     })();
-    return this.refreshing;
+    this.refreshing = run;
+    return run;
   }
 
   // ---- conversations ----
@@ -452,12 +476,12 @@ export class TwilioSmsIngressClient implements TwilioPart {
       handle: async (m) => {
         await this.ingestor.ingest(m, this.abort.signal);
       },
-      fetchAfter: (conversationSid, after) => {
+      fetchAfter: (conversationSid, after, signal) => {
         const session = this.session;
         if (!session) return Promise.reject(new Error('no Conversations session'));
         // First join with backfill turned off: only what arrives from now on.
         if (after === null && this.o.backfillLimit === 0) return Promise.resolve([]);
-        return session.messagesAfter(conversationSid, after, this.o.backfillLimit);
+        return this.bounded(session.messagesAfter(conversationSid, after, this.o.backfillLimit), signal);
       },
       checkpointed: (conversationSid, index) => this.horizons.schedule(conversationSid, index),
       backoff: (attempt) =>
@@ -471,8 +495,8 @@ export class TwilioSmsIngressClient implements TwilioPart {
     return t;
   }
 
-  private backfill(t: ConversationTrack): void {
-    t.backfill().catch((err: unknown) =>
+  private backfill(t: ConversationTrack, restart = false): void {
+    t.backfill({ restart }).catch((err: unknown) =>
       this.log.error({ err, conversationSid: t.sid }, 'Conversations backfill failed'),
     );
   }
@@ -517,6 +541,39 @@ export class TwilioSmsIngressClient implements TwilioPart {
     const t = this[which];
     if (t) this.clock.clearTimeout(t);
     this[which] = undefined;
+  }
+
+  /**
+   * A backfill fetch that gives up after `fetchTimeoutMs` or when `signal`
+   * aborts. The SDK's own request can hang for 30 s when the socket it went
+   * out on was closed by a `close` frame; its late outcome is ignored.
+   */
+  private bounded<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+    p.catch(() => undefined);
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        reject(new Error(`backfill fetch took longer than ${this.o.fetchTimeoutMs} ms`));
+      }, this.o.fetchTimeoutMs);
+      const onAbort = () => {
+        this.clock.clearTimeout(timer);
+        reject(new Error('backfill fetch abandoned'));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          this.clock.clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.clock.clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   private async within(ms: number, p: Promise<unknown>): Promise<boolean> {

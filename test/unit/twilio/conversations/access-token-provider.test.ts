@@ -58,6 +58,12 @@ describe('createAccessTokenProvider', () => {
     ).toMatchObject({ ok: false, reason: 'expired' });
   });
 
+  it('never mints the same token twice, even within one second (the SDK ignores an unchanged token)', () => {
+    const mint = createAccessTokenProvider(opts);
+    const jwts = new Set(Array.from({ length: 5 }, () => mint().jwt));
+    expect(jwts.size).toBe(5);
+  });
+
   it('refuses a TTL outside 3 minutes to 24 hours', () => {
     expect(() => createAccessTokenProvider({ ...opts, ttlSecs: 179 })).toThrow(RangeError);
     expect(() => createAccessTokenProvider({ ...opts, ttlSecs: 86_401 })).toThrow(RangeError);

@@ -114,6 +114,9 @@ describe('TwilioSmsIngressClient', () => {
       await env.client.stop();
       await env.client.stop();
       expect(s.closed).toBe(true);
+      // The guard outlives the session briefly: the SDK rejects pending requests as it shuts down.
+      expect(env.processEvents.listenerCount('unhandledRejection')).toBe(1);
+      await jest.advanceTimersByTimeAsync(2000);
       expect(env.processEvents.listenerCount('unhandledRejection')).toBe(0);
       expect(env.client.state).toBe('stopped');
       await expect(env.client.start()).rejects.toThrow(/cannot be started again/);
@@ -224,6 +227,33 @@ describe('TwilioSmsIngressClient', () => {
       await env.client.settled();
       expect(published(env.publisher)).toEqual(['01#0']);
       expect(s.fetches).toHaveLength(3);
+      await env.client.stop();
+    });
+
+    it('abandons a backfill fetch that hangs and asks again (after the timeout, or at once on reconnect)', async () => {
+      const env = setup({ fetchTimeoutMs: 5000 });
+      env.adapter.put(msg(1, 0));
+      const s = await startConnected(env);
+      s.gate = new Promise<void>(() => undefined);
+      s.listener.conversationJoined({ sid: conversationSid(1), lastReadMessageIndex: null, state: 'active' });
+      s.listener.messageAdded(msg(1, 1));
+      await jest.advanceTimersByTimeAsync(4999);
+      expect(env.publisher.events).toHaveLength(0);
+      await jest.advanceTimersByTimeAsync(1 + 500);
+      await env.client.settled();
+      expect(published(env.publisher)).toEqual(['01#0', '01#1']);
+
+      // A fetch hung on a socket that closed is asked again as soon as the session reconnects.
+      s.gate = new Promise<void>(() => undefined);
+      env.adapter.put(msg(1, 2));
+      s.listener.stateChanged('connecting');
+      s.listener.stateChanged('connected');
+      await flush();
+      expect(s.fetches.at(-1)).toEqual([conversationSid(1), 1]);
+      s.listener.stateChanged('connecting');
+      s.listener.stateChanged('connected');
+      await env.client.settled();
+      expect(published(env.publisher)).toEqual(['01#0', '01#1', '01#2']);
       await env.client.stop();
     });
 
@@ -395,6 +425,22 @@ describe('TwilioSmsIngressClient', () => {
       s.listener.stateChanged('connected');
       await flush();
       expect(env.client.state).toBe('connected');
+      expect(await metricValue(env.metrics, 'twilio_conversations_token_refreshes_total')).toBe(1);
+      await env.client.stop();
+    });
+
+    it('does not let an expiry wait behind a routine refresh that hangs', async () => {
+      const env = setup();
+      const s = await startConnected(env);
+      s.updateTokenImpl = (t) => (t === 't2' ? new Promise<void>(() => undefined) : Promise.resolve());
+      s.listener.tokenAboutToExpire();
+      await flush();
+      s.listener.tokenAboutToExpire();
+      await flush();
+      expect(s.tokens).toEqual(['t1', 't2']);
+      s.listener.tokenExpired();
+      await flush();
+      expect(s.tokens).toEqual(['t1', 't2', 't3']);
       expect(await metricValue(env.metrics, 'twilio_conversations_token_refreshes_total')).toBe(1);
       await env.client.stop();
     });
