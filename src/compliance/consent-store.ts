@@ -11,9 +11,13 @@
  * - Ties between an account-wide opt-out and a sender opt-in resolve to
  *   "blocked": a wrong block costs a message, a wrong send breaks the law.
  *
- * Layout: one Map lookup by E.164 number answers the common case (a number
- * that never opted out) without allocating; the few numbers with records
- * keep them inline with shared (interned) SID and sender strings.
+ * Layout, for millions of numbers: one Map lookup by E.164 number answers the
+ * common case (a number that never opted out) without allocating. Scopes
+ * (account + sender or service) are interned objects shared by every number.
+ * The usual record, an opt-out of one sender or service, is stored as that
+ * shared scope itself: its time is never needed, because only an account-wide
+ * opt-out is ever weighed against a later opt-in. Other records (account-wide
+ * opt-outs, opt-ins) keep their time in a small object.
  */
 import type { InternalEventV2 } from '../envelope';
 
@@ -22,15 +26,27 @@ const SERVICE = 1;
 const ACCOUNT = 2;
 type ScopeKind = typeof SENDER | typeof SERVICE | typeof ACCOUNT;
 
-interface ConsentRecord {
-  readonly account: string;
-  readonly kind: ScopeKind;
-  /** The sender number (kind SENDER), the MG SID (kind SERVICE), or '' (ACCOUNT). */
-  readonly target: string;
-  optedOut: boolean;
-  /** occurredAt in ms, used only to order an account-wide opt-out against a later sender opt-in. */
-  at: number;
+class Scope {
+  constructor(
+    readonly account: string,
+    readonly kind: ScopeKind,
+    /** The sender number (SENDER), the MG SID (SERVICE), or '' (ACCOUNT). */
+    readonly target: string,
+  ) {}
 }
+
+class TimedRecord {
+  constructor(
+    readonly scope: Scope,
+    readonly optedOut: boolean,
+    /** occurredAt in ms. */
+    readonly at: number,
+  ) {}
+}
+
+/** A bare Scope means "opted out of this sender or service". */
+type Entry = Scope | TimedRecord;
+type NumberState = Entry | Entry[];
 
 export interface SenderContext {
   /** The From of the message about to be sent (a number, short code or sender ID). */
@@ -44,7 +60,8 @@ export interface ConsentEntry {
     | { kind: 'messaging_service'; messagingServiceSid: string }
     | { kind: 'account' };
   optedOut: boolean;
-  occurredAt: string;
+  /** Kept for account-wide opt-outs and for opt-ins, where it decides precedence; undefined otherwise. */
+  occurredAt: string | undefined;
 }
 
 /** The part of a prom-client Gauge the store needs. */
@@ -57,11 +74,9 @@ export interface ConsentStoreOptions {
   gauge?: SizeGauge;
 }
 
-type NumberState = ConsentRecord | ConsentRecord[];
-
 export class ConsentStore {
   private readonly byNumber = new Map<string, NumberState>();
-  private readonly strings = new Map<string, string>();
+  private readonly scopes = new Map<string, Scope>();
   private readonly gauge: SizeGauge | undefined;
   private optedOutNumberCount = 0;
   private recordCount = 0;
@@ -78,16 +93,23 @@ export class ConsentStore {
   isOptedOut(accountSid: string, number: string, sender: SenderContext = {}): boolean {
     const state = this.byNumber.get(number);
     if (state === undefined) return false;
-    if (!Array.isArray(state)) return blocks(state, accountSid, sender);
+    if (state instanceof Scope) return state.account === accountSid && matches(state, sender);
+    if (state instanceof TimedRecord) {
+      const s = state.scope;
+      return state.optedOut && s.account === accountSid && (s.kind === ACCOUNT || matches(s, sender));
+    }
     let accountOptOutAt = Number.NaN;
     let senderOptInAt = Number.NEGATIVE_INFINITY;
-    for (const r of state) {
-      if (r.account !== accountSid) continue;
-      if (r.kind === ACCOUNT) {
-        if (r.optedOut) accountOptOutAt = r.at;
-      } else if (matches(r, sender)) {
-        if (r.optedOut) return true;
-        if (r.at > senderOptInAt) senderOptInAt = r.at;
+    for (const e of state) {
+      const s = e instanceof Scope ? e : e.scope;
+      if (s.account !== accountSid) continue;
+      if (e instanceof Scope) {
+        if (matches(e, sender)) return true;
+      } else if (s.kind === ACCOUNT) {
+        if (e.optedOut) accountOptOutAt = e.at;
+      } else if (matches(s, sender)) {
+        if (e.optedOut) return true;
+        if (e.at > senderOptInAt) senderOptInAt = e.at;
       }
     }
     return !Number.isNaN(accountOptOutAt) && !(senderOptInAt > accountOptOutAt);
@@ -100,21 +122,14 @@ export class ConsentStore {
   apply(event: InternalEventV2): boolean {
     if (event.type !== 'sms.consent.changed' || event.data.action === 'help') return false;
     const s = event.data.scope;
-    const [kind, target] =
+    const scope =
       s.kind === 'sender'
-        ? [SENDER, s.sender]
+        ? this.scope(event.tenant.accountSid, SENDER, s.sender)
         : s.kind === 'messaging_service'
-          ? [SERVICE, s.messagingServiceSid]
-          : [ACCOUNT, ''];
+          ? this.scope(event.tenant.accountSid, SERVICE, s.messagingServiceSid)
+          : this.scope(event.tenant.accountSid, ACCOUNT, '');
     const at = Date.parse(event.occurredAt);
-    return this.set(
-      event.data.phoneNumber,
-      event.tenant.accountSid,
-      kind as ScopeKind,
-      target,
-      event.data.action === 'opt_out',
-      Number.isNaN(at) ? 0 : at,
-    );
+    return this.set(event.data.phoneNumber, scope, event.data.action === 'opt_out', Number.isNaN(at) ? 0 : at);
   }
 
   /**
@@ -122,9 +137,17 @@ export class ConsentStore {
    * src/kafka/topics.ts): what a tombstone on the compacted topic means.
    */
   removeKey(key: string): boolean {
-    const parsed = parseConsentKey(key);
-    if (!parsed) return false;
-    return this.remove(parsed.number, parsed.account, parsed.kind, parsed.target);
+    const parts = key.split('|');
+    if (parts.length !== 3) return false;
+    const [account, scopePart, number] = parts as [string, string, string];
+    let kind: ScopeKind;
+    let target: string;
+    if (scopePart === 'account') [kind, target] = [ACCOUNT, ''];
+    else if (scopePart.startsWith('sender:')) [kind, target] = [SENDER, scopePart.slice(7)];
+    else if (scopePart.startsWith('ms:')) [kind, target] = [SERVICE, scopePart.slice(3)];
+    else return false;
+    const scope = this.scopes.get(scopeId(account, kind, target));
+    return scope !== undefined && this.remove(number, scope);
   }
 
   /** The records held for one number of one account (for the admin API and tests). */
@@ -132,17 +155,20 @@ export class ConsentStore {
     const state = this.byNumber.get(number);
     if (state === undefined) return [];
     return (Array.isArray(state) ? state : [state])
-      .filter((r) => r.account === accountSid)
-      .map((r) => ({
-        scope:
-          r.kind === SENDER
-            ? { kind: 'sender', sender: r.target }
-            : r.kind === SERVICE
-              ? { kind: 'messaging_service', messagingServiceSid: r.target }
-              : { kind: 'account' },
-        optedOut: r.optedOut,
-        occurredAt: new Date(r.at).toISOString(),
-      }));
+      .filter((e) => scopeOf(e).account === accountSid)
+      .map((e) => {
+        const s = scopeOf(e);
+        return {
+          scope:
+            s.kind === SENDER
+              ? { kind: 'sender', sender: s.target }
+              : s.kind === SERVICE
+                ? { kind: 'messaging_service', messagingServiceSid: s.target }
+                : { kind: 'account' },
+          optedOut: e instanceof Scope ? true : e.optedOut,
+          occurredAt: e instanceof Scope ? undefined : new Date(e.at).toISOString(),
+        };
+      });
   }
 
   /** Phone numbers opted out of at least one scope (the gauge's value). */
@@ -162,43 +188,53 @@ export class ConsentStore {
     this.gauge?.set(0);
   }
 
-  private set(
-    number: string,
-    account: string,
-    kind: ScopeKind,
-    target: string,
-    optedOut: boolean,
-    at: number,
-  ): boolean {
+  private scope(account: string, kind: ScopeKind, target: string): Scope {
+    const id = scopeId(account, kind, target);
+    let scope = this.scopes.get(id);
+    if (scope === undefined) {
+      scope = new Scope(account, kind, target);
+      this.scopes.set(id, scope);
+    }
+    return scope;
+  }
+
+  private set(number: string, scope: Scope, optedOut: boolean, at: number): boolean {
     // An account-wide opt-in has no cross-scope meaning: it just removes the account-wide opt-out.
-    if (kind === ACCOUNT && !optedOut) return this.remove(number, account, kind, target);
+    if (scope.kind === ACCOUNT && !optedOut) return this.remove(number, scope);
+    const entry: Entry = optedOut && scope.kind !== ACCOUNT ? scope : new TimedRecord(scope, optedOut, at);
     const state = this.byNumber.get(number);
     const before = state !== undefined && anyOptedOut(state);
-    const existing = state === undefined ? undefined : find(state, account, kind, target);
-    if (existing) {
-      if (existing.optedOut === optedOut && existing.at === at) return false;
-      existing.optedOut = optedOut;
-      existing.at = at;
+    if (state === undefined) {
+      this.byNumber.set(number, entry);
+      this.recordCount++;
+    } else if (Array.isArray(state)) {
+      const i = state.findIndex((e) => scopeOf(e) === scope);
+      if (i >= 0 && sameEntry(state[i]!, entry)) return false;
+      if (i >= 0) state[i] = entry;
+      else {
+        state.push(entry);
+        this.recordCount++;
+      }
+    } else if (scopeOf(state) === scope) {
+      if (sameEntry(state, entry)) return false;
+      this.byNumber.set(number, entry);
     } else {
-      const record: ConsentRecord = { account: this.intern(account), kind, target: this.intern(target), optedOut, at };
-      if (state === undefined) this.byNumber.set(number, record);
-      else if (Array.isArray(state)) state.push(record);
-      else this.byNumber.set(number, [state, record]);
+      this.byNumber.set(number, [state, entry]);
       this.recordCount++;
     }
     this.countChange(before, anyOptedOut(this.byNumber.get(number)!));
     return true;
   }
 
-  private remove(number: string, account: string, kind: ScopeKind, target: string): boolean {
+  private remove(number: string, scope: Scope): boolean {
     const state = this.byNumber.get(number);
     if (state === undefined) return false;
     const before = anyOptedOut(state);
     if (!Array.isArray(state)) {
-      if (!same(state, account, kind, target)) return false;
+      if (scopeOf(state) !== scope) return false;
       this.byNumber.delete(number);
     } else {
-      const i = state.findIndex((r) => same(r, account, kind, target));
+      const i = state.findIndex((e) => scopeOf(e) === scope);
       if (i < 0) return false;
       state.splice(i, 1);
       if (state.length === 1) this.byNumber.set(number, state[0]!);
@@ -214,46 +250,26 @@ export class ConsentStore {
     this.optedOutNumberCount += after ? 1 : -1;
     this.gauge?.set(this.optedOutNumberCount);
   }
-
-  // SIDs and sender numbers repeat across millions of records; keep one copy of each.
-  private intern(value: string): string {
-    const known = this.strings.get(value);
-    if (known !== undefined) return known;
-    this.strings.set(value, value);
-    return value;
-  }
 }
 
-function blocks(r: ConsentRecord, accountSid: string, sender: SenderContext): boolean {
-  if (!r.optedOut || r.account !== accountSid) return false;
-  return r.kind === ACCOUNT || matches(r, sender);
+function scopeId(account: string, kind: ScopeKind, target: string): string {
+  return `${account}|${kind}|${target}`;
 }
 
-function matches(r: ConsentRecord, sender: SenderContext): boolean {
-  return r.kind === SENDER ? r.target === sender.from : r.target === sender.messagingServiceSid;
+function scopeOf(e: Entry): Scope {
+  return e instanceof Scope ? e : e.scope;
 }
 
-function same(r: ConsentRecord, account: string, kind: ScopeKind, target: string): boolean {
-  return r.kind === kind && r.target === target && r.account === account;
+function matches(s: Scope, sender: SenderContext): boolean {
+  return s.kind === SENDER ? s.target === sender.from : s.kind === SERVICE && s.target === sender.messagingServiceSid;
 }
 
-function find(state: NumberState, account: string, kind: ScopeKind, target: string): ConsentRecord | undefined {
-  if (!Array.isArray(state)) return same(state, account, kind, target) ? state : undefined;
-  return state.find((r) => same(r, account, kind, target));
+function sameEntry(a: Entry, b: Entry): boolean {
+  if (a === b) return true;
+  return a instanceof TimedRecord && b instanceof TimedRecord && a.optedOut === b.optedOut && a.at === b.at;
 }
 
 function anyOptedOut(state: NumberState): boolean {
-  return Array.isArray(state) ? state.some((r) => r.optedOut) : state.optedOut;
-}
-
-function parseConsentKey(
-  key: string,
-): { account: string; kind: ScopeKind; target: string; number: string } | undefined {
-  const parts = key.split('|');
-  if (parts.length !== 3) return undefined;
-  const [account, scope, number] = parts as [string, string, string];
-  if (scope === 'account') return { account, kind: ACCOUNT, target: '', number };
-  if (scope.startsWith('sender:')) return { account, kind: SENDER, target: scope.slice(7), number };
-  if (scope.startsWith('ms:')) return { account, kind: SERVICE, target: scope.slice(3), number };
-  return undefined;
+  const one = (e: Entry) => e instanceof Scope || e.optedOut;
+  return Array.isArray(state) ? state.some(one) : one(state);
 }
