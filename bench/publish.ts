@@ -194,7 +194,7 @@ async function run(): Promise<BenchmarkReport> {
       lines: [
         `${fmtInt(count)} \`sms.inbound.received\` envelopes (JSON ${fmtInt(avgBytes)} bytes each, 7 CloudEvents headers, 10,000 distinct keys) to ${where}.`,
         'Both sides: kafkajs 2.2.4, idempotent producer, acks=all, no compression, one produce request in flight.',
-        `EventPublisher: default options (maxBatchRecords 500, linger 1 ms), ${IN_FLIGHT} publish() calls in flight; each envelope validated (zod), JSON-encoded, given CloudEvents headers and coalesced.`,
+        `EventPublisher: default options (maxBatchRecords 1000, linger 1 ms), ${IN_FLIGHT} publish() calls in flight; each envelope validated (zod), JSON-encoded, given CloudEvents headers and coalesced.`,
         `Raw: the same pre-encoded key/value/headers through \`producer.send\` in batches of ${RAW_BATCH}.`,
         `${ROUNDS} alternating rounds after a warm-up; the figures are each side's best round. Load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores.`,
         '',

@@ -33,8 +33,8 @@ export interface EventPublisherOptions {
   /** From publish() to acknowledgement; past it the caller gets a retriable error. Default 10000. */
   publishTimeoutMs?: number;
   /**
-   * Most records per produce request. Default 500: below the number of publishes a busy service has in
-   * flight, so the next batch is encoded while the previous one waits for its acknowledgement.
+   * Most records per produce request. Default 1000: kafkajs's per-request costs are amortised and, with
+   * one request in flight, batches this size reach a raw producer's throughput (docs/benchmarks.md).
    */
   maxBatchRecords?: number;
   /** How long a lone record waits for others to share its batch. Default 1; 0 = end of the event-loop turn. */
@@ -55,7 +55,7 @@ export interface EventPublisherOptions {
 
 const DEFAULTS = {
   publishTimeoutMs: 10_000,
-  maxBatchRecords: 500,
+  maxBatchRecords: 1000,
   lingerMs: 1,
   maxQueuedRecords: 100_000,
   maxRecordBytes: 1_000_000,
