@@ -11,15 +11,16 @@
  * - Ties between an account-wide opt-out and a sender opt-in resolve to
  *   "blocked": a wrong block costs a message, a wrong send breaks the law.
  *
- * Layout, for millions of numbers: one Map lookup by E.164 number answers the
- * common case (a number that never opted out) without allocating. Scopes
- * (account + sender or service) are interned objects shared by every number.
- * The usual record, an opt-out of one sender or service, is stored as that
- * shared scope itself: its time is never needed, because only an account-wide
- * opt-out is ever weighed against a later opt-in. Other records (account-wide
- * opt-outs, opt-ins) keep their time in a small object.
+ * Layout, for millions of numbers: an E164Table (one cache line per lookup,
+ * no allocation) maps each number to an int. Scopes (account + sender or
+ * service) are interned objects shared by every number; the usual record, an
+ * opt-out of one sender or service, is just that scope's id, because its time
+ * is never needed: only an account-wide opt-out is ever weighed against a
+ * later opt-in. Other states (account-wide opt-outs, opt-ins, several
+ * records) live in a side array, referenced by a negative int.
  */
 import type { InternalEventV2 } from '../envelope';
+import { E164Table } from './e164-table';
 
 const SENDER = 0;
 const SERVICE = 1;
@@ -28,6 +29,8 @@ type ScopeKind = typeof SENDER | typeof SERVICE | typeof ACCOUNT;
 
 class Scope {
   constructor(
+    /** Index in ConsentStore.scopeList: what the table stores for a bare opt-out. */
+    readonly id: number,
     readonly account: string,
     readonly kind: ScopeKind,
     /** The sender number (SENDER), the MG SID (SERVICE), or '' (ACCOUNT). */
@@ -75,8 +78,13 @@ export interface ConsentStoreOptions {
 }
 
 export class ConsentStore {
-  private readonly byNumber = new Map<string, NumberState>();
+  private readonly table = new E164Table();
+  // Keys the table refuses (not E.164): consent events are validated, so normally empty.
+  private readonly other = new Map<string, NumberState>();
+  private complex: (NumberState | undefined)[] = [];
+  private freeComplex: number[] = [];
   private readonly scopes = new Map<string, Scope>();
+  private readonly scopeList: Scope[] = [];
   private readonly gauge: SizeGauge | undefined;
   private optedOutNumberCount = 0;
   private recordCount = 0;
@@ -91,8 +99,18 @@ export class ConsentStore {
    * account. Pass the same normalised E.164 the consent events carry.
    */
   isOptedOut(accountSid: string, number: string, sender: SenderContext = {}): boolean {
-    const state = this.byNumber.get(number);
-    if (state === undefined) return false;
+    const v = this.table.get(number);
+    let state: NumberState | undefined;
+    if (v === undefined) {
+      if (this.other.size === 0) return false;
+      state = this.other.get(number);
+      if (state === undefined) return false;
+    } else if (v >= 0) {
+      const s = this.scopeList[v]!;
+      return s.account === accountSid && matches(s, sender);
+    } else {
+      state = this.complex[-v - 1]!;
+    }
     if (state instanceof Scope) return state.account === accountSid && matches(state, sender);
     if (state instanceof TimedRecord) {
       const s = state.scope;
@@ -152,7 +170,7 @@ export class ConsentStore {
 
   /** The records held for one number of one account (for the admin API and tests). */
   entries(accountSid: string, number: string): ConsentEntry[] {
-    const state = this.byNumber.get(number);
+    const state = this.getState(number);
     if (state === undefined) return [];
     return (Array.isArray(state) ? state : [state])
       .filter((e) => scopeOf(e).account === accountSid)
@@ -182,7 +200,10 @@ export class ConsentStore {
   }
 
   clear(): void {
-    this.byNumber.clear();
+    this.table.clear();
+    this.other.clear();
+    this.complex = [];
+    this.freeComplex = [];
     this.optedOutNumberCount = 0;
     this.recordCount = 0;
     this.gauge?.set(0);
@@ -192,8 +213,9 @@ export class ConsentStore {
     const id = scopeId(account, kind, target);
     let scope = this.scopes.get(id);
     if (scope === undefined) {
-      scope = new Scope(account, kind, target);
+      scope = new Scope(this.scopeList.length, account, kind, target);
       this.scopes.set(id, scope);
+      this.scopeList.push(scope);
     }
     return scope;
   }
@@ -202,10 +224,11 @@ export class ConsentStore {
     // An account-wide opt-in has no cross-scope meaning: it just removes the account-wide opt-out.
     if (scope.kind === ACCOUNT && !optedOut) return this.remove(number, scope);
     const entry: Entry = optedOut && scope.kind !== ACCOUNT ? scope : new TimedRecord(scope, optedOut, at);
-    const state = this.byNumber.get(number);
+    const state = this.getState(number);
     const before = state !== undefined && anyOptedOut(state);
+    let next: NumberState;
     if (state === undefined) {
-      this.byNumber.set(number, entry);
+      next = entry;
       this.recordCount++;
     } else if (Array.isArray(state)) {
       const i = state.findIndex((e) => scopeOf(e) === scope);
@@ -215,34 +238,67 @@ export class ConsentStore {
         state.push(entry);
         this.recordCount++;
       }
+      next = state;
     } else if (scopeOf(state) === scope) {
       if (sameEntry(state, entry)) return false;
-      this.byNumber.set(number, entry);
+      next = entry;
     } else {
-      this.byNumber.set(number, [state, entry]);
+      next = [state, entry];
       this.recordCount++;
     }
-    this.countChange(before, anyOptedOut(this.byNumber.get(number)!));
+    this.putState(number, next);
+    this.countChange(before, anyOptedOut(next));
     return true;
   }
 
   private remove(number: string, scope: Scope): boolean {
-    const state = this.byNumber.get(number);
+    const state = this.getState(number);
     if (state === undefined) return false;
     const before = anyOptedOut(state);
+    let rest: NumberState | undefined;
     if (!Array.isArray(state)) {
       if (scopeOf(state) !== scope) return false;
-      this.byNumber.delete(number);
+      rest = undefined;
     } else {
       const i = state.findIndex((e) => scopeOf(e) === scope);
       if (i < 0) return false;
       state.splice(i, 1);
-      if (state.length === 1) this.byNumber.set(number, state[0]!);
+      rest = state.length === 1 ? state[0]! : state;
     }
+    this.putState(number, rest);
     this.recordCount--;
-    const rest = this.byNumber.get(number);
     this.countChange(before, rest !== undefined && anyOptedOut(rest));
     return true;
+  }
+
+  private getState(number: string): NumberState | undefined {
+    const v = this.table.get(number);
+    if (v === undefined) return this.other.size === 0 ? undefined : this.other.get(number);
+    return v >= 0 ? this.scopeList[v] : this.complex[-v - 1];
+  }
+
+  private putState(number: string, state: NumberState | undefined): void {
+    const old = this.table.get(number);
+    if (old !== undefined && old < 0) {
+      if (this.complex[-old - 1] === state) return;
+      this.complex[-old - 1] = undefined;
+      this.freeComplex.push(-old - 1);
+    }
+    if (state === undefined) {
+      if (!this.table.delete(number)) this.other.delete(number);
+      return;
+    }
+    if (state instanceof Scope) {
+      if (!this.table.set(number, state.id)) this.other.set(number, state);
+      return;
+    }
+    const slot = this.freeComplex.pop() ?? this.complex.length;
+    this.complex[slot] = state;
+    if (!this.table.set(number, -slot - 1)) {
+      this.complex[slot] = undefined;
+      this.freeComplex.push(slot);
+      this.other.set(number, state);
+    }
   }
 
   private countChange(before: boolean, after: boolean): void {

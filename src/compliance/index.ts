@@ -20,6 +20,7 @@ export {
   type SenderContext,
   type SizeGauge,
 } from './consent-store';
+export { E164Table } from './e164-table';
 export {
   ConsentLoader,
   decodeJsonConsentRecord,
