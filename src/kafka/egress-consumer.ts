@@ -281,13 +281,24 @@ export class EgressConsumer {
     await this.barrier;
     const tracker = new OffsetTracker(batch.messages.map((m) => m.offset));
     let stale = false;
+    // Aborted when this member is no longer in the group: another owner may already be handling these
+    // records, so nothing that has not reached Twilio yet may go out from here.
+    const lost = new AbortController();
+    setMaxListeners(0, lost.signal);
+    const signal = AbortSignal.any([this.abort.signal, lost.signal]);
+    setMaxListeners(0, signal);
     const heartbeat = async () => {
       try {
         await p.heartbeat();
       } catch (err) {
-        // A rebalance began: finish what is in flight, start nothing new, let kafkajs rejoin.
+        // A rebalance began: finish what is in flight, start nothing new, let kafkajs rejoin
+        // (the group waits for this batch, so no other owner starts meanwhile).
         stale = true;
-        this.o.logger.info({ err, partition }, 'egress batch interrupted by a rebalance');
+        const type = (err as { type?: unknown }).type;
+        if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID') {
+          lost.abort(new IngressEgressError('IE_LIFECYCLE', 'this instance left the egress group'));
+        }
+        this.o.logger.info({ err, partition, lost: lost.signal.aborted }, 'egress batch interrupted by a rebalance');
       }
     };
     const stop = () => stale || !this.accepting || !p.isRunning() || p.isStale();
@@ -314,7 +325,7 @@ export class EgressConsumer {
                 partition,
                 offset: m.offset,
                 heartbeat,
-                signal: this.abort.signal,
+                signal,
               };
               if (!(await this.processRecord(ctx, m))) return;
             } finally {

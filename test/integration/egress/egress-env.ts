@@ -8,6 +8,7 @@ import type { EgressConsumer } from '../../../src/kafka/egress-consumer';
 import { createMetrics, silentLogger, type Metrics } from '../../../src/observability';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../../../src/server';
 import { TwilioSimulator, type TwilioSimulatorOptions } from '../../../src/simulator';
+import { headersToStrings } from '../../../src/kafka/cloud-events';
 import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
 import { readRecords, type ConsumedRecord } from '../../helpers/kafka-consumer';
@@ -37,7 +38,11 @@ export interface EgressEnv {
     data: EventOf<'sms.outbound.requested'>['data'],
     messagingServiceSid?: string,
   ): EventOf<'sms.outbound.requested'>;
-  /** Reads `count` records from a topic from the beginning. */
+  /**
+   * The first `count` records of the outcomes or DLQ topic, from a reader
+   * that joined when the environment started (a fresh group per read would
+   * cost the mock broker's ~3 s join each time).
+   */
   read(topic: string, count: number, timeoutMs?: number): Promise<ConsumedRecord[]>;
   events(records: ConsumedRecord[]): InternalEventV2[];
   /** Records a topic ever received. */
@@ -107,6 +112,7 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
   onCleanup(() => producer.stop());
   await producer.start();
   const builder = new SmsEnvelopeBuilder();
+  const collected = await followTopics([topics.outcomes, topics.egressDlq]);
   return {
     config,
     topics,
@@ -128,7 +134,11 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
         data,
       }),
     read: (topic, count, timeoutMs = 60_000) =>
-      count === 0 ? Promise.resolve([]) : readRecords({ topics: [topic], count, timeoutMs, kafka: testKafka() }),
+      collected.has(topic)
+        ? waitForRecords(collected.get(topic)!, count, timeoutMs, topic)
+        : count === 0
+          ? Promise.resolve([])
+          : readRecords({ topics: [topic], count, timeoutMs, kafka: testKafka() }),
     events: (records) => records.map((r) => JSON.parse(r.value!.toString('utf8')) as InternalEventV2),
     count: async (topic) => {
       const admin = testKafka().admin();
@@ -141,6 +151,38 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
       }
     },
   };
+}
+
+/** Follows topics from the beginning with one consumer for the whole test; records land in per-topic arrays. */
+async function followTopics(topicNames: string[]): Promise<Map<string, ConsumedRecord[]>> {
+  const out = new Map(topicNames.map((t) => [t, [] as ConsumedRecord[]]));
+  const consumer = testKafka().consumer({
+    groupId: uniqueName('eg-reader'),
+    sessionTimeout: isMockBroker() ? 6000 : 10_000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 50,
+  });
+  onCleanup(() => consumer.disconnect());
+  await consumer.connect();
+  await consumer.subscribe({ topics: topicNames, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      out.get(topic)!.push({
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key?.toString('utf8') ?? null,
+        value: message.value,
+        headers: headersToStrings(message.headers),
+      });
+    },
+  });
+  return out;
+}
+
+async function waitForRecords(records: ConsumedRecord[], count: number, timeoutMs: number, topic: string) {
+  await waitFor(() => records.length >= count, timeoutMs, `${count} records on ${topic} (have ${records.length})`);
+  return records.slice(0, count);
 }
 
 /** The egress consumer of a built server (for its stats). */
