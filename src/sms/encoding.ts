@@ -136,6 +136,17 @@ class SegmentPacker {
   }
 }
 
+// Distinct non-GSM characters without a Set: SEEN[c] === mark means "listed in this call".
+const SEEN = new Uint32Array(0x10000);
+let seenMark = 0;
+function nextSeenMark(): number {
+  if (++seenMark === 0xffffffff) {
+    SEEN.fill(0);
+    seenMark = 1;
+  }
+  return seenMark;
+}
+
 // One packer for every call: analyzeSms is synchronous, so it is never shared.
 const PACKER = new SegmentPacker();
 
@@ -165,18 +176,22 @@ export function analyzeSms(body: string, options: EncodingOptions = {}): SmsEnco
   }
 
   const join = joins();
-  const nonGsm = new Set<string>();
+  const nonGsm: string[] = [];
+  const seen = nextSeenMark();
   let complex = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (join[c] === 1) complex = true;
-    else if (GSM_UNITS[c] === 0) nonGsm.add(text.charAt(i));
+    else if (GSM_UNITS[c] === 0 && SEEN[c] !== seen) {
+      SEEN[c] = seen;
+      nonGsm.push(text.charAt(i));
+    }
   }
   if (!complex) {
     // Every UTF-16 unit is its own 16-bit grapheme: plain division again.
     const n = text.length;
     const segments = n <= UCS2_SINGLE_SEGMENT_UNITS ? 1 : Math.ceil(n / UCS2_MULTI_SEGMENT_UNITS);
-    return result('UCS-2', segments, n, [...nonGsm], text);
+    return result('UCS-2', segments, n, nonGsm, text);
   }
 
   // Graphemes matter only inside runs where a joining character sits next to another character;
