@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
   CompressionTypes,
-  Partitioners,
   type Kafka,
   type Message,
   type Producer,
@@ -13,6 +12,7 @@ import { JsonEnvelopeCodec, parseEnvelope, type EnvelopeCodec, type InternalEven
 import { IngressEgressError } from '../errors';
 import { silentLogger, type Logger, type Metrics } from '../observability';
 import { cloudEventHeaders } from './cloud-events';
+import { JavaCompatiblePartitioner } from './java-partitioner';
 import { toKafkaError } from './kafka-errors';
 import { ProduceBatcher, type OutgoingRecord } from './produce-batcher';
 import type { EventPublisherPort, PublishedRecord, RawRecord } from './publisher-port';
@@ -333,7 +333,7 @@ export class EventPublisher implements EventPublisherPort {
       allowAutoTopicCreation: true,
       retry: { retries: this.opts.sendRetries },
       createPartitioner: () => {
-        const partition = Partitioners.DefaultPartitioner();
+        const partition = JavaCompatiblePartitioner();
         return (args) => {
           const p = partition(args);
           partitionOf.set(args.message, p);

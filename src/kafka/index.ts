@@ -3,6 +3,7 @@ export { createEventPublisher } from './create-event-publisher';
 export { createKafka, DEFAULT_KAFKA_RETRY, type KafkaClientOptions } from './create-kafka';
 export { cloudEventHeaders, headersToStrings, type CloudEventHeaders } from './cloud-events';
 export { toKafkaError } from './kafka-errors';
+export { JavaCompatiblePartitioner, murmur2 } from './java-partitioner';
 export { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 export { ProduceBatcher, type ProduceBatcherOptions, type OutgoingRecord, type SendBatch } from './produce-batcher';
 export type { EventPublisherPort, PublishedRecord, RawRecord } from './publisher-port';
