@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { SmsEnvelopeBuilder, type ConsentScope, type InternalEventV2 } from '../../../src/envelope';
 import { consentKey } from '../../../src/kafka/topics';
 import { ConsentStore } from '../../../src/compliance/consent-store';
+import { createMetrics } from '../../../src/observability';
 
 const ACCOUNT = 'AC' + '0'.repeat(31) + '1';
 const OTHER_ACCOUNT = 'AC' + '0'.repeat(31) + '9';
@@ -146,6 +147,16 @@ describe('ConsentStore', () => {
     store.clear();
     expect(values.at(-1)).toBe(0);
     expect(store.isOptedOut(ACCOUNT, '+14155550124', { from: A })).toBe(false);
+  });
+
+  it('drives the twilio_opt_out_cache_size gauge of the metrics registry', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const store = new ConsentStore({ gauge: metrics.optOutCacheSize });
+    store.apply(consent('opt_out', sender(A)));
+    store.apply(consent('opt_out', account, { number: '+14155550124' }));
+    expect(await metrics.registry.getSingleMetricAsString('twilio_opt_out_cache_size')).toMatch(
+      /^twilio_opt_out_cache_size 2$/m,
+    );
   });
 
   it('forgets a key on a tombstone', () => {
