@@ -203,8 +203,7 @@ export class EventPublisher implements EventPublisherPort {
         (async () => {
           await Promise.allSettled([...this.encoding]);
           if (!this.producerConnected) return;
-          this.batcher.resume();
-          await this.batcher.whenDrained();
+          await this.batcher.drain();
         })(),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.stopTimeoutMs))),
       ]);
@@ -378,19 +377,22 @@ export class EventPublisher implements EventPublisherPort {
   // Records of one partition are appended in batch order from the partition's base offset.
   // Offsets are int64 strings; numbers are exact (and cheaper than BigInt) below 2^53.
   private offsets(records: readonly OutgoingRecord[], response: RecordMetadata[]): PublishedRecord[] {
-    const next = new Map<string, number | bigint>();
+    // topic → next offset by partition number
+    const next = new Map<string, (number | bigint)[]>();
     for (const m of response) {
       const raw = m.baseOffset ?? m.offset;
       if (raw === undefined) continue;
+      let byPartition = next.get(m.topicName);
+      if (!byPartition) next.set(m.topicName, (byPartition = []));
       const base = Number(raw);
-      next.set(`${m.topicName}\u0000${m.partition}`, Number.isSafeInteger(base) ? base : BigInt(raw));
+      byPartition[m.partition] = Number.isSafeInteger(base) ? base : BigInt(raw);
     }
     return records.map(({ topic, message }) => {
       const partition = this.partitionOf.get(message) ?? -1;
-      const key = `${topic}\u0000${partition}`;
-      const offset = next.get(key);
-      if (offset === undefined) return { topic, partition, offset: '-1' };
-      next.set(key, typeof offset === 'bigint' ? offset + 1n : offset + 1);
+      const byPartition = next.get(topic);
+      const offset = byPartition?.[partition];
+      if (byPartition === undefined || offset === undefined) return { topic, partition, offset: '-1' };
+      byPartition[partition] = typeof offset === 'bigint' ? offset + 1n : offset + 1;
       return { topic, partition, offset: String(offset) };
     });
   }

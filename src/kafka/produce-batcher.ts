@@ -55,6 +55,8 @@ export class ProduceBatcher {
   private inFlight: Entry[] = [];
   private sending = false;
   private paused = false;
+  /** Set by drain(): no more waiting for company, send what is there. */
+  private draining = false;
   private staleQueued = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private lingerImmediate: NodeJS.Immediate | undefined;
@@ -108,6 +110,14 @@ export class ProduceBatcher {
     this.notifyIdle();
   }
 
+  /** Resumes and sends everything queued without lingering; resolves like whenDrained(). */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.paused = false;
+    this.schedule();
+    return this.whenDrained();
+  }
+
   /** Resolves when nothing is queued or in flight (or only paused records wait). */
   whenDrained(): Promise<void> {
     if (this.isDrained()) return Promise.resolve();
@@ -134,7 +144,7 @@ export class ProduceBatcher {
 
   private schedule(): void {
     if (this.sending || this.paused || this.queued === 0) return;
-    if (this.queued >= this.options.maxBatchRecords) {
+    if (this.draining || this.queued >= this.options.maxBatchRecords) {
       this.flush();
       return;
     }

@@ -181,6 +181,17 @@ describe('ProduceBatcher', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('drain() sends what is queued without lingering, even when paused', async () => {
+    const { batcher, calls, rec, ack } = harness({ lingerMs: 10_000 });
+    batcher.pause();
+    const a = batcher.add(rec(1));
+    const drained = batcher.drain();
+    expect(calls).toHaveLength(1);
+    ack(calls[0]!);
+    await drained;
+    await expect(a).resolves.toMatchObject({ offset: '0' });
+  });
+
   it('whenDrained resolves once the queue is empty and nothing is in flight', async () => {
     const { batcher, calls, rec, ack, advance } = harness();
     await batcher.whenDrained();
