@@ -151,7 +151,12 @@ class SdkConversationsSession implements ConversationsSession {
       }),
     ]);
     clearTimeout(timer);
-    if (gaveUp) await twilsock?.disconnect?.().catch(() => undefined);
+    const disconnect = twilsock?.disconnect?.();
+    if (gaveUp && disconnect)
+      await this.waitAtMost(
+        disconnect.catch(() => undefined),
+        3000,
+      );
     // Requests in flight on a socket the SDK closed itself are never failed and
     // keep a 30 s timer each: cancel them so a stopped client leaves nothing running.
     twilsock?.channel?.transport?.shutdown?.();
