@@ -1,6 +1,8 @@
 // Registers the commands that parts bring (simulator, sandbox, send, dlq).
 import { runSimulatorCommand } from '../../simulator/cli';
 import { registerCommand } from '../cli';
+import { dlqCommand } from './dlq';
+import { messagesCommand } from './messages';
 import { sandboxCommand } from './sandbox';
 import { sendCommand } from './send';
 
@@ -18,3 +20,11 @@ registerCommand('sandbox', {
   run: sandboxCommand,
 });
 registerCommand('send', { summary: 'publish an sms.outbound.requested event to the egress topic', run: sendCommand });
+registerCommand('dlq', {
+  summary: 'dlq list | dlq replay [--dry-run]: inspect and re-publish the egress DLQ',
+  run: dlqCommand,
+});
+registerCommand('messages', {
+  summary: 'messages get SM… | messages list [filters]: look messages up in Twilio',
+  run: messagesCommand,
+});
