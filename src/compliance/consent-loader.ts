@@ -74,14 +74,20 @@ export class ConsentLoader {
 
   /**
    * Starts reading and resolves once caught up. Calling it again returns the
-   * same promise; after stop() it rejects, because a stopped loader never
-   * reopens (create a new one, with a fresh store or the same).
+   * same promise; after a failed start it tries again; after stop() it
+   * rejects, because a stopped loader never reopens (create a new one).
    */
   start(): Promise<void> {
     if (this.stopping) {
       return Promise.reject(new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped; create a new one'));
     }
-    this.starting ??= this.run();
+    if (!this.starting) {
+      const attempt = this.run();
+      this.starting = attempt;
+      attempt.catch(() => {
+        if (this.starting === attempt && !this.stopping) this.starting = undefined;
+      });
+    }
     return this.starting;
   }
 
@@ -157,7 +163,15 @@ export class ConsentLoader {
         'consent store caught up with the topic',
       );
     } catch (err) {
-      if (!this.stopping) this.currentState = 'failed';
+      if (!this.stopping) {
+        // A failed start (broker down, topic missing) can be retried: release what it built.
+        this.currentState = 'failed';
+        this.pending.clear();
+        this.caughtUp = undefined;
+        const consumer = this.consumer;
+        this.consumer = undefined;
+        await consumer?.disconnect().catch(() => undefined);
+      }
       throw err;
     }
   }
