@@ -11,6 +11,10 @@ export const ERROR_CODES = {
     retriable: true,
     description: 'The Kafka cluster could not be reached or did not acknowledge.',
   },
+  IE_KAFKA_REJECTED: {
+    retriable: false,
+    description: 'Kafka refused a request in a way retrying cannot fix (authorization, record too large, …).',
+  },
   IE_KAFKA_NOT_CONNECTED: {
     retriable: true,
     description: 'The publisher is not connected (starting, stopping or stopped).',

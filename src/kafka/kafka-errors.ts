@@ -45,8 +45,7 @@ function rootCause(err: Error): Error {
  * Wraps a kafkajs failure, judged by its root cause: a connection error that
  * outlived its retries is still an outage. Retriable ones (the cluster is unreachable or busy)
  * become IE_KAFKA_UNAVAILABLE; non-retriable ones (authorization, record too
- * large, …) keep that code but with `retriable: false`, and name the Kafka
- * error type in `details`.
+ * large, …) become IE_KAFKA_REJECTED. Both name the Kafka error type in `details`.
  */
 export function toKafkaError(err: unknown, action: string): IngressEgressError {
   if (err instanceof IngressEgressError) return err;
@@ -59,9 +58,13 @@ export function toKafkaError(err: unknown, action: string): IngressEgressError {
   const own = (e as { retriable?: unknown }).retriable;
   const retriable = row.retriable === 'inherit' ? own !== false : row.retriable;
   const type = (e as { type?: unknown }).type;
-  return new IngressEgressError('IE_KAFKA_UNAVAILABLE', `${action}: ${outer.message}`, {
-    cause: err,
-    retriable,
-    details: { kafkaError: e.name, ...(typeof type === 'string' ? { kafkaErrorType: type } : {}) },
-  });
+  return new IngressEgressError(
+    retriable ? 'IE_KAFKA_UNAVAILABLE' : 'IE_KAFKA_REJECTED',
+    `${action}: ${outer.message}`,
+    {
+      cause: err,
+      retriable,
+      details: { kafkaError: e.name, ...(typeof type === 'string' ? { kafkaErrorType: type } : {}) },
+    },
+  );
 }

@@ -9,6 +9,8 @@ export class MemoryPublisher implements ManagedPublisher {
   readonly events: InternalEventV2[] = [];
   readonly raw: RawRecord[] = [];
   down = false;
+  /** When set, publish() rejects with this error (e.g. a non-retriable Kafka rejection). */
+  failWith: Error | undefined;
   started = false;
   stopped = false;
   onStop: (() => void) | undefined;
@@ -25,6 +27,7 @@ export class MemoryPublisher implements ManagedPublisher {
   }
   async publish(event: InternalEventV2): Promise<PublishedRecord> {
     const valid = parseEnvelope(event);
+    if (this.failWith) throw this.failWith;
     if (this.down) throw new IngressEgressError('IE_KAFKA_UNAVAILABLE', 'memory publisher is down');
     this.events.push(valid);
     return { topic: valid.type, partition: 0, offset: String(this.events.length - 1) };

@@ -104,6 +104,11 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       }
       return { ok: false, status: 503, error: 'kafka_unavailable', reason: 'events could not be stored; retry later' };
     }
+    if (err instanceof IngressEgressError && err.code === 'IE_KAFKA_REJECTED') {
+      // Not stored, and a retry alone will not fix it (ACLs, record size): still 503 so nothing is lost once fixed.
+      logger.error({ err }, 'Kafka rejected the record: answering webhooks 503');
+      return { ok: false, status: 503, error: 'kafka_rejected', reason: 'events could not be stored; retry later' };
+    }
     logger.error({ err }, 'webhook publish failed unexpectedly');
     return { ok: false, status: 500, error: 'internal', reason: 'internal error' };
   };

@@ -31,7 +31,7 @@ describe('toKafkaError', () => {
       message: 'too large',
     } as never);
     expect(toKafkaError(tooLarge, 'x')).toMatchObject({
-      code: 'IE_KAFKA_UNAVAILABLE',
+      code: 'IE_KAFKA_REJECTED',
       retriable: false,
       details: { kafkaError: 'KafkaJSProtocolError', kafkaErrorType: 'MESSAGE_TOO_LARGE' },
     });

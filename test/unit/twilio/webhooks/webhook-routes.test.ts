@@ -274,6 +274,17 @@ describe('POST /webhooks/twilio/sms', () => {
       expect(h.publisher.events).toHaveLength(1);
     });
 
+    it('answers 503 (not 500) when Kafka rejects the record for good, so nothing is lost once it is fixed', async () => {
+      h = await harness();
+      h.publisher.failWith = new IngressEgressError('IE_KAFKA_REJECTED', 'authorization failed', { retriable: false });
+      const req = signed(SMS_WEBHOOK_PATH, inboundParams(13));
+      const res = await h.server.app.inject(req);
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'kafka_rejected' });
+      h.publisher.failWith = undefined;
+      expect((await h.server.app.inject(req)).statusCode).toBe(200);
+    });
+
     it('answers 503 when the publish itself fails, to the first delivery and to a repeat waiting on it', async () => {
       const publisher = new GatedPublisher();
       h = await harness({}, { publisher });
