@@ -55,6 +55,8 @@ export class IngressEgressServer {
   readonly shutdownLog: ShutdownStep[] = [];
   private routesReady: Promise<void> | undefined;
   private readonly routeList: string[] = [];
+  private egressStarting: Promise<void> | undefined;
+  private egressStarted = false;
 
   constructor(private readonly parts: ServerParts) {
     this.connectors = parts.connectors;
@@ -118,22 +120,28 @@ export class IngressEgressServer {
     return [...this.routeList].sort();
   }
 
+  /**
+   * Ready means ready for ingress: HTTP up, Kafka publisher connected, every
+   * connector's ingress parts running. Egress (its group join, the consent
+   * store catching up) is reported but does not gate readiness: nothing routes
+   * traffic to egress, and it waits for its own prerequisites before it sends.
+   */
   health(): {
     ready: boolean;
     state: LifecycleState;
     kafka: boolean;
+    egress: { started: boolean; ready: boolean };
     connectors: ReturnType<ConnectorManager['health']>;
   } {
     const connectors = this.connectors.health();
     const kafka = this.parts.publisher.isReady();
-    const egress = this.parts.egressConsumer?.isReady?.() ?? true;
+    const egress = {
+      started: this.egressStarted,
+      ready: this.parts.egressConsumer ? (this.parts.egressConsumer.isReady?.() ?? this.egressStarted) : true,
+    };
     const ready =
-      !this.closing &&
-      this.lifecycle.state === 'running' &&
-      kafka &&
-      egress &&
-      Object.values(connectors).every((c) => c.ready);
-    return { ready, state: this.lifecycle.state, kafka, connectors };
+      !this.closing && this.lifecycle.state === 'running' && kafka && Object.values(connectors).every((c) => c.ready);
+    return { ready, state: this.lifecycle.state, kafka, egress, connectors };
   }
 
   start(): Promise<void> {
@@ -158,7 +166,18 @@ export class IngressEgressServer {
     await this.prepare();
     await this.parts.publisher.start();
     await this.connectors.start();
-    await this.parts.egressConsumer?.start();
+    // The egress consumer's first group join takes seconds (the broker's initial rebalance delay); it
+    // happens in the background so ingress is ready at once. Stop waits for it (drain-egress).
+    const egress = this.parts.egressConsumer;
+    if (egress) {
+      this.egressStarting = egress.start().then(
+        () => {
+          this.egressStarted = true;
+          this.parts.logger.info({ ms: Date.now() - t0 }, 'egress consumer running');
+        },
+        (err: unknown) => this.parts.logger.error({ err }, 'egress consumer failed to start'),
+      );
+    }
     this.parts.logger.info({ ms: Date.now() - t0, connectors: this.connectors.list().map((c) => c.id) }, 'started');
   }
 
@@ -189,7 +208,10 @@ export class IngressEgressServer {
     await step('stop-ingress', async () => {
       for (const c of this.connectors.list()) await c.stopIngress?.();
     });
-    await step('drain-egress', async () => this.parts.egressConsumer?.stop());
+    await step('drain-egress', async () => {
+      await this.egressStarting;
+      await this.parts.egressConsumer?.stop();
+    });
     await step('stop-connectors', () => this.connectors.stop());
     await step('flush-producer', () => this.parts.publisher.stop());
     await step('close-http', () => this.app.close());

@@ -57,10 +57,11 @@ export class TwilioConnector implements Connector {
     return this.lifecycle.stop();
   }
 
+  /** Ready when running with every ingress part ready; foundations (egress prerequisites) are reported, not gating. */
   health(): ConnectorHealth {
     const parts: Record<string, ConnectorHealth> = {};
     for (const p of [...this.parts.foundations, ...this.parts.ingress]) parts[p.name] = p.health();
-    const ready = this.lifecycle.state === 'running' && Object.values(parts).every((h) => h.ready);
+    const ready = this.lifecycle.state === 'running' && this.parts.ingress.every((p) => parts[p.name]?.ready === true);
     return { ready, state: this.lifecycle.state, details: parts };
   }
 
