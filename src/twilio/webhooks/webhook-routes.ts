@@ -66,15 +66,25 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     return refuse(reply, status, err.code ?? 'bad_request', err.message);
   });
 
+  // Label children resolved once: prom-client hashes label values on every labels() call.
   const latency = {
     [SMS_WEBHOOK_PATH]: metrics.webhookLatency.labels(SMS_WEBHOOK_PATH),
     [STATUS_WEBHOOK_PATH]: metrics.webhookLatency.labels(STATUS_WEBHOOK_PATH),
   };
-  scope.addHook('onResponse', async (req, reply) => {
+  const answered = new Map<string, { inc(): void }>();
+  scope.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
-    if (route !== SMS_WEBHOOK_PATH && route !== STATUS_WEBHOOK_PATH) return;
-    latency[route].observe(reply.elapsedTime / 1000);
-    metrics.webhookRequests.labels(route, String(reply.statusCode)).inc();
+    if (route === SMS_WEBHOOK_PATH || route === STATUS_WEBHOOK_PATH) {
+      latency[route].observe(reply.elapsedTime / 1000);
+      const key = `${route} ${reply.statusCode}`;
+      let counter = answered.get(key);
+      if (!counter) {
+        counter = metrics.webhookRequests.labels(route, String(reply.statusCode));
+        answered.set(key, counter);
+      }
+      counter.inc();
+    }
+    done();
   });
 
   let kafkaFailing = false;
