@@ -20,7 +20,6 @@ import {
 import { PhoneNormalizer, type CountryCode } from '../sms/phone';
 import { SmsValidator } from '../sms/validate';
 import type { ConversationReply, ConversationReplyResult } from '../twilio/conversations/send-conversation-reply';
-import { createTwilioRestClient } from '../twilio/rest-client';
 import type { TwilioPart } from '../twilio/twilio-connector';
 import { AccountCircuits } from './account-circuits';
 import { classifySendError } from './classify-send-error';
@@ -28,6 +27,7 @@ import type { SendFailure } from './delivery';
 import { DlqWriter } from './dlq-writer';
 import type { ConsentCheck, EgressDeps } from './egress-deps';
 import { loadTemplates } from './load-templates';
+import { createEgressTwilioClient } from './lean-request-client';
 import { keepRetryAfter } from './retry-after-hook';
 import type { SendLedger } from './send-ledger';
 import { SmsOutboundValidator, type TemplateRenderer } from './sms-outbound-validator';
@@ -79,11 +79,12 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     }
     const client =
       ctx.client ??
-      createTwilioRestClient({
+      createEgressTwilioClient({
         accountSid: t.accountSid,
         authToken: t.authToken,
         apiBaseUrl: t.apiBaseUrl,
         timeoutMs: t.timeoutMs,
+        maxSockets: config.egress.concurrency + 10,
       });
     widenSocketPool(client, config.egress.concurrency + 10);
     keepRetryAfter(client);

@@ -1,6 +1,10 @@
 import type http from 'node:http';
 import type twilio from 'twilio';
-import type { MessageInstance, MessageListInstanceCreateOptions } from 'twilio/lib/rest/api/v2010/account/message';
+import type {
+  MessageInstance,
+  MessageListInstance,
+  MessageListInstanceCreateOptions,
+} from 'twilio/lib/rest/api/v2010/account/message';
 import type {
   CreateMessageParams,
   ListMessagesFilter,
@@ -14,10 +18,18 @@ import type {
  * `accounts(sid)` so subaccounts work with the main credentials.
  */
 export class TwilioMessagesAdapter implements TwilioMessagesPort {
+  // The SDK builds a new context object graph on every `accounts(sid).messages`; reuse one per account.
+  private readonly lists = new Map<string, MessageListInstance>();
+
   constructor(private readonly client: twilio.Twilio) {}
 
-  private messages(accountSid: string) {
-    return this.client.api.v2010.accounts(accountSid).messages;
+  private messages(accountSid: string): MessageListInstance {
+    let list = this.lists.get(accountSid);
+    if (!list) {
+      list = this.client.api.v2010.accounts(accountSid).messages;
+      this.lists.set(accountSid, list);
+    }
+    return list;
   }
 
   async create(p: CreateMessageParams): Promise<TwilioMessage> {

@@ -26,6 +26,9 @@ export interface KafkaSendLedgerOptions {
   sessionTimeoutMs?: number;
 }
 
+/** Header naming the instance that wrote a record, so it skips parsing its own when it reads them back. */
+const OWNER_HEADER = 'ledger-owner';
+
 const recordSchema = z.object({
   v: z.literal(1),
   key: z.string().min(1),
@@ -65,6 +68,8 @@ export class KafkaSendLedger implements SendLedger {
   private readonly retentionMs: number;
   private consumer: Consumer | undefined;
   private running: Promise<void> | undefined;
+  /** restore() calls in progress; the reader is paused when there are none. */
+  private restoring = 0;
   /** Next offset to read, per partition, as far as this reader got. */
   private readonly positions = new Map<number, bigint>();
   private waiters: (() => void)[] = [];
@@ -138,16 +143,33 @@ export class KafkaSendLedger implements SendLedger {
     }
     const caughtUp = () =>
       targets.every((t) => t.high <= t.low || (this.positions.get(t.partition) ?? t.low) >= t.high);
-    const deadline = this.clock.now() + (this.o.restoreTimeoutMs ?? 60_000);
-    while (!caughtUp()) {
-      const left = deadline - this.clock.now();
-      if (left <= 0) {
-        throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger did not catch up in time');
+    this.restoring++;
+    this.setPaused(false);
+    try {
+      const deadline = this.clock.now() + (this.o.restoreTimeoutMs ?? 60_000);
+      while (!caughtUp()) {
+        const left = deadline - this.clock.now();
+        if (left <= 0) {
+          throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger did not catch up in time');
+        }
+        await Promise.race([
+          new Promise<void>((resolve) => this.waiters.push(resolve)),
+          sleep(this.clock, Math.min(left, 500)),
+        ]);
       }
-      await Promise.race([
-        new Promise<void>((resolve) => this.waiters.push(resolve)),
-        sleep(this.clock, Math.min(left, 500)),
-      ]);
+    } finally {
+      // Between restores the reader stands still: this instance owns its partitions until the next
+      // assignment (which restores again), so reading back every record written meanwhile would only cost CPU.
+      if (--this.restoring === 0) this.setPaused(true);
+    }
+  }
+
+  private setPaused(paused: boolean): void {
+    try {
+      if (paused) this.consumer?.pause([{ topic: this.o.topic }]);
+      else this.consumer?.resume([{ topic: this.o.topic }]);
+    } catch {
+      // Not running (starting or stopping): nothing to pause or resume.
     }
   }
 
@@ -187,6 +209,8 @@ export class KafkaSendLedger implements SendLedger {
     const cutoff = this.clock.now() - this.retentionMs;
     for (const m of p.batch.messages) {
       if (m.value === null) continue;
+      // This instance applied its own records when they were acknowledged.
+      if (m.headers?.[OWNER_HEADER]?.toString() === this.o.instanceId) continue;
       const parsed = parseRecord(m.value);
       if (parsed === undefined) {
         this.o.logger.warn({ partition: p.batch.partition, offset: m.offset }, 'unreadable send ledger record skipped');
@@ -207,6 +231,7 @@ export class KafkaSendLedger implements SendLedger {
         topic: this.o.topic,
         key: entry.key,
         value: Buffer.from(JSON.stringify({ v: 1, ...entry }), 'utf8'),
+        headers: { [OWNER_HEADER]: entry.owner },
       });
     } catch (err) {
       throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger could not be written', { cause: err });
