@@ -66,6 +66,8 @@ class SdkConversationsSession implements ConversationsSession {
   ) {
     const clientOptions: ClientOptions & { retryPolicy?: SdkAdapterOptions['retryPolicy'] } = {
       logLevel: 'silent',
+      // Node has no sessionStorage: with it on, Sync tries (and fails, by exception) on every item event.
+      Sync: { enableSessionStorage: false },
       ...(options.socketUrl ? { Twilsock: { uri: options.socketUrl } } : {}),
       ...(options.region ? { region: options.region } : {}),
       ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),

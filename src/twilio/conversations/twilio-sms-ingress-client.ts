@@ -77,6 +77,12 @@ export interface TwilioSmsIngressClientOptions {
   stopTimeoutMs?: number;
   /** A backfill page request that takes longer is abandoned and retried. */
   fetchTimeoutMs?: number;
+  /**
+   * Per conversation, at most one checkpoint write per interval (default 1 s):
+   * each write is a request plus a Sync event back, so writing per message
+   * would double the session's work; a crash re-publishes at most this much.
+   */
+  checkpointIntervalMs?: number;
   /** Called (once drained) for conversations that are closed: leave them (1,000 per identity). */
   onClosedConversation?: (conversationSid: string) => Promise<void>;
   /** Defaults to an SdkRejectionGuard on the process. */
@@ -95,6 +101,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
       | 'restartBackoff'
       | 'stopTimeoutMs'
       | 'fetchTimeoutMs'
+      | 'checkpointIntervalMs'
     >
   > &
     TwilioSmsIngressClientOptions;
@@ -136,6 +143,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
       restartBackoff: { initialMs: 30_000, maxMs: 600_000 },
       stopTimeoutMs: 5_000,
       fetchTimeoutMs: 15_000,
+      checkpointIntervalMs: 1000,
       ...options,
     };
     this.clock = options.clock ?? systemClock;
@@ -155,6 +163,7 @@ export class TwilioSmsIngressClient implements TwilioPart {
       (sid, index) => this.session?.setReadHorizon(sid, index) ?? Promise.reject(new Error('no session')),
       this.clock,
       this.log,
+      { minIntervalMs: this.o.checkpointIntervalMs },
     );
     this.lifecycle = new Lifecycle(
       'TwilioSmsIngressClient',

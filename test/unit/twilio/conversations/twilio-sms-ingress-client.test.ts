@@ -44,6 +44,7 @@ function setup(overrides: Partial<ConstructorParameters<typeof TwilioSmsIngressC
     logger,
     metrics,
     rejectionGuard: new SdkRejectionGuard(logger, processEvents),
+    checkpointIntervalMs: 0,
     onClosedConversation: async (sid) => void closed.push(sid),
     ...overrides,
   });
@@ -353,6 +354,37 @@ describe('TwilioSmsIngressClient', () => {
       await env.client.stop();
     });
 
+    it('writes a conversation checkpoint at most once per interval, the latest index, and all of them on stop', async () => {
+      const env = setup({ checkpointIntervalMs: 1000 });
+      const s = await startConnected(env);
+      s.listener.conversationJoined({ sid: conversationSid(1), lastReadMessageIndex: null, state: 'active' });
+      s.listener.conversationJoined({ sid: conversationSid(2), lastReadMessageIndex: null, state: 'active' });
+      await env.client.settled();
+      for (let i = 0; i < 5; i++) s.listener.messageAdded(msg(1, i));
+      await env.client.settled();
+      await flush();
+      expect(s.horizons).toEqual([[conversationSid(1), 0]]);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(s.horizons).toEqual([
+        [conversationSid(1), 0],
+        [conversationSid(1), 4],
+      ]);
+      s.listener.messageAdded(msg(1, 5));
+      s.listener.messageAdded(msg(2, 0));
+      s.listener.messageAdded(msg(2, 1));
+      await env.client.settled();
+      await flush();
+      // Conversation 2 had no write yet; conversation 1 waits for its interval, which stop() does not.
+      expect(s.horizons.at(-1)).toEqual([conversationSid(2), 0]);
+      await env.client.stop();
+      expect(s.horizons).toEqual(
+        expect.arrayContaining([
+          [conversationSid(1), 5],
+          [conversationSid(2), 1],
+        ]),
+      );
+    });
+
     it('retries a failed checkpoint write on a timer and keeps the latest index', async () => {
       const env = setup();
       const s = await startConnected(env);
@@ -365,7 +397,7 @@ describe('TwilioSmsIngressClient', () => {
       expect(s.horizons).toEqual([]);
       await jest.advanceTimersByTimeAsync(5000);
       expect(s.horizons).toEqual([[conversationSid(1), 0]]);
-      // A newer index does not wait for a retry timer.
+      // A newer index rides on the pending retry: one write, of the latest.
       s.failHorizons = 1;
       s.listener.messageAdded(msg(1, 1));
       await env.client.settled();
@@ -373,6 +405,8 @@ describe('TwilioSmsIngressClient', () => {
       s.listener.messageAdded(msg(1, 2));
       await env.client.settled();
       await flush();
+      expect(s.horizons).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(5000);
       expect(s.horizons).toEqual([
         [conversationSid(1), 0],
         [conversationSid(1), 2],
