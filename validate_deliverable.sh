@@ -33,7 +33,7 @@ npm run --silent check:architecture
 
 step "unit tests"
 rm -f build/jest-*.json
-npx jest --selectProjects unit --ci --json --outputFile=build/jest-unit.json
+npx jest --selectProjects unit --runInBand --ci --json --outputFile=build/jest-unit.json
 
 broker_pid=""
 cleanup() {
