@@ -20,15 +20,28 @@ export function keepRetryAfter(client: twilio.Twilio): void {
     const res = await original(opts);
     if (res.statusCode >= 400) {
       const seconds = retryAfterSeconds(res.headers);
-      if (seconds !== undefined && res.body !== null && typeof res.body === 'object') {
-        const body = res.body as { details?: unknown };
-        const details = body.details && typeof body.details === 'object' ? body.details : {};
-        body.details = { ...details, [RETRY_AFTER_DETAIL]: seconds };
-      }
+      if (seconds !== undefined) res.body = withRetryAfter(res.body, seconds);
     }
     return res;
   };
   http[HOOKED] = true;
+}
+
+/** The body (JSON text, as our transport returns it, or an object, as axios does) with the seconds in `details`. */
+function withRetryAfter(body: unknown, seconds: number): unknown {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body;
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object') return body;
+  const b = parsed as { details?: unknown };
+  const details = b.details && typeof b.details === 'object' ? b.details : {};
+  b.details = { ...details, [RETRY_AFTER_DETAIL]: seconds };
+  return typeof body === 'string' ? JSON.stringify(b) : b;
 }
 
 function retryAfterSeconds(headers: unknown): number | undefined {

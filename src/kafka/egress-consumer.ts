@@ -185,7 +185,15 @@ export class EgressConsumer {
       heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(session / 10))),
       maxBytesPerPartition: this.o.maxBytesPerPartition,
       maxWaitTimeInMs: 100,
-      retry: { retries: 10 },
+      retry: {
+        retries: 10,
+        // kafkajs stops for good after a non-retriable error (e.g. a broker refusing a SyncGroup during a
+        // rebalance); egress must keep consuming, so the consumer always restarts (after kafkajs's back-off).
+        restartOnFailure: async (err) => {
+          this.o.logger.warn({ err }, 'egress consumer restarting after a failure');
+          return !this.abort.signal.aborted && this.accepting;
+        },
+      },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[topic] ?? []));
