@@ -23,7 +23,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { TopicNames } from '../src/config';
 import { SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
 import { createKafka, EventPublisher, LocalKafkaBroker } from '../src/kafka';
@@ -40,7 +40,7 @@ import { fmtInt, table } from './report';
 const RATE = Number(process.env.BENCH_CONVERSATIONS_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_CONVERSATIONS_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_CONVERSATIONS_ROUNDS ?? 3);
-const WARMUP_SECONDS = 2;
+const WARMUP_SECONDS = 5;
 const CONVERSATIONS = 20;
 const TARGET_P99_MS = 20;
 const ACCOUNT = 'AC' + '8'.repeat(32);
@@ -291,14 +291,33 @@ async function run(): Promise<BenchmarkReport> {
     // other work on a shared machine hits both sides alike, and one noisy
     // round does not decide the result.
     const builder = new SmsEnvelopeBuilder();
-    const rounds: { event: Stats; end: Stats; hop: Stats; base: Stats; cpu: number }[] = [];
+    const rounds: {
+      event: Stats;
+      end: Stats;
+      hop: Stats;
+      base: Stats;
+      cpu: number;
+      loopP99: number;
+      loopMax: number;
+      gcMax: number;
+      gcTotal: number;
+      heapMb: number;
+    }[] = [];
     const all = { event: [] as number[], end: [] as number[], hop: [] as number[], base: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       const expected = warmup + (r + 1) * perRound;
       const cpuBefore = process.cpuUsage();
       const started = now();
+      // Where a slow message's time went: this process's event loop stalls and GC pauses.
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      const gcPauses: number[] = [];
+      const gc = new PerformanceObserver((list) => gcPauses.push(...list.getEntries().map((e) => e.duration)));
+      loop.enable();
+      gc.observe({ entryTypes: ['gc'] });
       const added = await load(sim.child, perRound, warmup + r * perRound);
       await until(() => acked.size >= expected, 60_000, 'every message acknowledged');
+      loop.disable();
+      gc.disconnect();
       const cpu = process.cpuUsage(cpuBefore);
       const cpuShare = (cpu.user + cpu.system) / 1000 / (now() - started);
       const event = added.map((m) => acked.get(m.sid)! - seen.get(m.sid)!);
@@ -324,7 +343,18 @@ async function run(): Promise<BenchmarkReport> {
         inflight.push(baseline.publish(envelopes[i]!).then(() => base.push(now() - t0)));
       });
       await Promise.all(inflight);
-      rounds.push({ event: stats(event), end: stats(end), hop: stats(hop), base: stats(base), cpu: cpuShare });
+      rounds.push({
+        event: stats(event),
+        end: stats(end),
+        hop: stats(hop),
+        base: stats(base),
+        cpu: cpuShare,
+        loopP99: loop.percentile(99) / 1e6,
+        loopMax: loop.max / 1e6,
+        gcMax: Math.max(0, ...gcPauses),
+        gcTotal: gcPauses.reduce((a, b) => a + b, 0),
+        heapMb: process.memoryUsage().heapUsed / 1024 ** 2,
+      });
       all.event.push(...event);
       all.end.push(...end);
       all.hop.push(...hop);
@@ -361,6 +391,9 @@ async function run(): Promise<BenchmarkReport> {
       `**messageAdded → Kafka acknowledged p99: ${ms(median.event.p99)} ms in the median round (target < ${TARGET_P99_MS} ms: ${median.event.p99 < TARGET_P99_MS ? 'met' : 'NOT met'})**; ` +
         `that round's baseline p99 ${ms(median.base.p99)} ms (ratio ${(median.event.p99 / median.base.p99).toFixed(2)}), p50 ratio ${(median.event.p50 / median.base.p50).toFixed(2)}. ` +
         `Every round's p99 (ingress / baseline): ${rounds.map((r) => `${ms(r.event.p99)} / ${ms(r.base.p99)}`).join(', ')}.`,
+      `Client process per round: event-loop delay p99 / max ${rounds.map((r) => `${ms(r.loopP99)} / ${ms(r.loopMax)}`).join(', ')} ms; ` +
+        `longest GC pause ${rounds.map((r) => ms(r.gcMax)).join(', ')} ms (GC total ${rounds.map((r) => ms(r.gcTotal)).join(', ')} ms); ` +
+        `heap after each round ${rounds.map((r) => r.heapMb.toFixed(0)).join(', ')} MB (the SDK keeps every message of the session).`,
       `Topic records: ${fmtInt(records)} for ${fmtInt(total)} messages (${exact ? 'each exactly once' : 'MISMATCH'}). ` +
         `CPU of the client process under load: ${rounds.map((r) => `${(r.cpu * 100).toFixed(0)}%`).join(', ')} of one core. ` +
         `Load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores.`,
