@@ -131,8 +131,12 @@ export class ConversationTrack {
           for (const m of messages.sort((a, b) => a.index - b.index)) this.enqueue(m);
           break;
         } catch (err) {
-          // Abandoned on purpose (reconnect): ask again at once.
-          if (attempt.signal.aborted) continue;
+          // Abandoned on purpose (reconnect): ask again at once; that fresh
+          // request also covers any backfill asked for meanwhile.
+          if (attempt.signal.aborted) {
+            this.again = false;
+            continue;
+          }
           failures++;
           this.deps.fetchFailed(this.sid, err, failures);
           await this.deps.backoff(failures);
