@@ -20,6 +20,10 @@ export const ERROR_CODES = {
     description: 'The publisher is not connected (starting, stopping or stopped).',
   },
   IE_SCHEMA_REGISTRY: { retriable: true, description: 'The Schema Registry rejected or failed a request.' },
+  IE_TWILIO_CONVERSATIONS: {
+    retriable: false,
+    description: 'A Twilio Conversations REST call failed (the retriable flag is set per failure).',
+  },
   IE_LIFECYCLE: {
     retriable: false,
     description: 'A component was used in a state that does not allow it (e.g. after stop).',
