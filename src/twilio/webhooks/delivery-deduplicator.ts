@@ -29,6 +29,7 @@ export class DeliveryDeduplicator<T> {
   private readonly inFlight = new Map<string, Promise<T>>();
   // Insertion order is completion order, so the oldest entries are at the front.
   private readonly done = new Map<string, { at: number; result: T }>();
+  private lastSweep = 0;
 
   constructor(private readonly options: DeliveryDeduplicatorOptions) {}
 
@@ -53,7 +54,9 @@ export class DeliveryDeduplicator<T> {
           this.done.delete(key);
           this.done.set(key, { at, result: value });
         }
-        this.evict(at);
+        if (this.done.size > this.options.maxEntries || at - this.lastSweep >= this.options.windowMs / 10) {
+          this.evict(at);
+        }
       },
       () => {
         for (const key of keys) if (this.inFlight.get(key) === result) this.inFlight.delete(key);
@@ -67,7 +70,13 @@ export class DeliveryDeduplicator<T> {
     return this.done.size + this.inFlight.size;
   }
 
+  /**
+   * Runs only when over size or every tenth of a window: lookups check the
+   * age themselves, so expired entries only cost memory until the sweep, and
+   * the hot path does not walk the map on every delivery.
+   */
   private evict(now: number): void {
+    this.lastSweep = now;
     const { maxEntries, windowMs } = this.options;
     for (const [key, entry] of this.done) {
       if (this.done.size <= maxEntries && now - entry.at < windowMs) break;

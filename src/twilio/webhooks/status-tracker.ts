@@ -17,6 +17,7 @@ export interface StatusTrackerOptions {
 export class StatusTracker {
   // Map order is recency order: an update re-inserts the key at the end.
   private readonly highest = new Map<string, { rank: number; at: number }>();
+  private lastSweep = 0;
 
   constructor(private readonly options: StatusTrackerOptions) {}
 
@@ -37,7 +38,10 @@ export class StatusTracker {
     const live = seen !== undefined && now - seen.at < this.options.ttlMs;
     this.highest.delete(messageSid);
     this.highest.set(messageSid, { rank: live ? Math.max(seen.rank, rank) : rank, at: now });
-    this.evict(now);
+    // Lookups check the TTL themselves; sweeping is for memory, so only when over size or now and then.
+    if (this.highest.size > this.options.maxMessages || now - this.lastSweep >= this.options.ttlMs / 10) {
+      this.evict(now);
+    }
   }
 
   get size(): number {
@@ -45,6 +49,7 @@ export class StatusTracker {
   }
 
   private evict(now: number): void {
+    this.lastSweep = now;
     for (const [sid, entry] of this.highest) {
       if (this.highest.size <= this.options.maxMessages && now - entry.at < this.options.ttlMs) break;
       this.highest.delete(sid);

@@ -78,4 +78,15 @@ describe('DeliveryDeduplicator', () => {
     expect(d.run(['k49'], async () => 'v').duplicate).toBe(true);
     expect(d.run(['k0'], async () => 'v').duplicate).toBe(false);
   });
+
+  it('drops expired entries from memory on a later sweep, not only when full', async () => {
+    const d = make(1000, 1000);
+    for (let i = 0; i < 20; i++) await d.run([`k${i}`], async () => 'v').result;
+    await flush();
+    expect(d.size).toBe(20);
+    now += 1000;
+    await d.run(['late'], async () => 'v').result;
+    await flush();
+    expect(d.size).toBe(1);
+  });
 });

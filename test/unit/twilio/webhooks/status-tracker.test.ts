@@ -48,4 +48,13 @@ describe('StatusTracker', () => {
     expect(t.advances('A', 1)).toBe(false);
     expect(t.advances('C', 1)).toBe(false);
   });
+
+  it('drops expired messages from memory on a later update', () => {
+    const t = make(100, 10_000);
+    for (let i = 0; i < 20; i++) t.record(`SM${i}`, 3);
+    expect(t.size).toBe(20);
+    now += 10_000;
+    t.record('SMlate', 3);
+    expect(t.size).toBe(1);
+  });
 });
