@@ -83,12 +83,17 @@ async function run(): Promise<BenchmarkReport> {
   };
   const load = os.loadavg()[0]!;
   try {
-    // BENCH_EGRESS_ONLY=service: one service run at zero latency, nothing else (for profiling and tuning).
+    // BENCH_EGRESS_ONLY=service: one service run per latency, nothing else (for profiling and tuning).
     if (process.env.BENCH_EGRESS_ONLY === 'service') {
-      const r = await egressRun('service, zero latency', kafka, bootstrap, sim, REQUESTS, {}, 1);
-      return {
-        lines: [`service, zero latency: ${fmtInt(r.perSecond)}/s, ${r.cpuMsPerRequest?.toFixed(2)} ms CPU/request`],
-      };
+      const lines: string[] = [];
+      for (const latency of [0, 50]) {
+        if (latency > 0) sim.faults.latency(latency, { match: { operation: 'create' } });
+        const r = await egressRun(`service, ${latency} ms`, kafka, bootstrap, sim, REQUESTS, {}, 1);
+        lines.push(
+          `${r.label}: ${fmtInt(r.perSecond)}/s, ${r.cpuMsPerRequest?.toFixed(2)} ms CPU/request, ${r.sent} sent`,
+        );
+      }
+      return { lines };
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const latency of [0, 50]) {
@@ -185,6 +190,12 @@ async function publishRequests(bootstrap: string, n: number, label: string): Pro
   return topic;
 }
 
+/** Outbound messages the simulator ever created (it forgets the oldest past maxStoredMessages, and counts them as evicted). */
+function createdSoFar(sim: TwilioSimulator): number {
+  const s = sim.inspect.stats();
+  return s.outbound + s.evicted;
+}
+
 async function highWatermarks(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
@@ -193,6 +204,33 @@ async function highWatermarks(kafka: Kafka, topic: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Outcome types on a topic (only read when a run went wrong). */
+async function outcomeTypes(kafka: Kafka, topic: string, n: number): Promise<Record<string, number>> {
+  const consumer = kafka.consumer({ groupId: unique('bench-outcome-reader') });
+  const counts: Record<string, number> = {};
+  let seen = 0;
+  const sample: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const e = JSON.parse(message.value!.toString()) as { type: string; data: { code?: string } };
+        const k = e.data.code ? `${e.type}:${e.data.code}` : e.type;
+        counts[k] = (counts[k] ?? 0) + 1;
+        if (sample.length < 3 && e.data.code) sample.push(JSON.stringify(e.data));
+        if (++seen >= n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return { ...counts, ...(sample.length ? { sample: sample.join(' ') as unknown as number } : {}) };
 }
 
 function forkRole(role: string, env: Record<string, string>): Promise<ChildProcess> {
@@ -239,7 +277,7 @@ async function egressRun(
 ): Promise<RunResult> {
   const egress = await publishRequests(bootstrap, n, label);
   const outcomes = unique('bench-outcomes');
-  const before = sim.inspect.stats().outbound;
+  const before = createdSoFar(sim);
   const duplicatesBefore = sim.inspect.duplicateCount();
   const groupId = unique('bench-egress-group');
   const ledger = unique('bench-ledger');
@@ -290,8 +328,12 @@ async function egressRun(
   const usage = await Promise.all(children.map(stopChild));
   const cpuMs = usage.every((u) => u.cpuMs !== undefined) ? usage.reduce((s, u) => s + u.cpuMs!, 0) : undefined;
   const seconds = (last - first) / 1000;
-  const sent = sim.inspect.stats().outbound - before;
+  const sent = createdSoFar(sim) - before;
   if (sim.inspect.duplicateCount() !== duplicatesBefore) throw new Error(`${label}: duplicate SMS`);
+  if (sent !== n)
+    throw new Error(
+      `${label}: ${sent} of ${n} sent; outcomes: ${JSON.stringify(await outcomeTypes(kafka, outcomes, n))}`,
+    );
   return {
     label,
     requests: n,
@@ -304,7 +346,7 @@ async function egressRun(
 
 async function baselineRun(label: string, bootstrap: string, sim: TwilioSimulator, n: number): Promise<RunResult> {
   const egress = await publishRequests(bootstrap, n, label);
-  const before = sim.inspect.stats().outbound;
+  const before = createdSoFar(sim);
   const child = await forkRole('baseline', {
     KAFKA_BROKERS: bootstrap,
     BENCH_TOPIC: egress,
@@ -324,7 +366,7 @@ async function baselineRun(label: string, bootstrap: string, sim: TwilioSimulato
     seconds,
     perSecond: n / seconds,
     ...(cpuMs !== undefined ? { cpuMsPerRequest: cpuMs / n } : {}),
-    sent: sim.inspect.stats().outbound - before,
+    sent: createdSoFar(sim) - before,
   };
 }
 

@@ -65,6 +65,11 @@ async function cancelOne(
       else permit.success();
       deps.metrics?.errors.inc({ error_type: f.type });
       if (!f.retriable || f.configuration) {
+        // A redelivered cancel finds the message already canceled: answer as the first time did.
+        if (!f.configuration && (await alreadyCanceled(deps, accountSid, sid))) {
+          await publish(deps, event, 'sms.outbound.canceled', { requestId, messageSid: sid, status: 'canceled' }, sid);
+          return;
+        }
         await publish(
           deps,
           event,
@@ -87,6 +92,14 @@ async function cancelOne(
       }
       await sleep(deps.clock, deps.retry.delayMs(attempt, f), ctx.signal);
     }
+  }
+}
+
+async function alreadyCanceled(deps: EgressDeps, accountSid: string, sid: string): Promise<boolean> {
+  try {
+    return (await deps.twilio.fetch(accountSid, sid)).status === 'canceled';
+  } catch {
+    return false;
   }
 }
 

@@ -63,6 +63,10 @@ export interface EgressConsumerStats {
   /** Handler calls retried after a retriable error. */
   retries: number;
   commits: number;
+  /** Group joins so far (1 after start; each rebalance adds one). */
+  joins: number;
+  /** Heartbeats the group coordinator answered. */
+  heartbeats: number;
   paused: boolean;
   assignedPartitions: number;
 }
@@ -109,7 +113,7 @@ export class EgressConsumer {
   private crashed = false;
   private totalPartitions = 0;
   private assigned = 0;
-  private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, commits: 0 };
+  private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, commits: 0, joins: 0, heartbeats: 0 };
   private readonly lifecycle = new Lifecycle(
     'EgressConsumer',
     () => this.doStart(),
@@ -197,6 +201,9 @@ export class EgressConsumer {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[topic] ?? []));
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      this.counters.heartbeats++;
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart;
       logger.error({ err: e.payload.error, restart }, 'egress consumer crashed');
@@ -242,6 +249,7 @@ export class EgressConsumer {
 
   private onJoin(partitions: number[]): void {
     this.joined = true;
+    this.counters.joins++;
     this.assigned = partitions.length;
     const info: AssignmentInfo = {
       assigned: partitions.length,

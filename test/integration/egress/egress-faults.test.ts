@@ -103,6 +103,25 @@ describe('egress under Twilio faults', () => {
     expect(await env.count(env.topics.egressDlq)).toBe(0);
   });
 
+  it('keeps its partitions through sends slower than the session timeout (heartbeats), sending each once', async () => {
+    // Session 6 s on the mock; each create takes 7.5 s.
+    const env = await startEgressEnv({ env: { TWILIO_TIMEOUT_SECS: '15' } });
+    env.sim.faults.latency(7_500, { match: create });
+    for (let i = 0; i < 3; i++) await env.producer.publish(env.request({ to: customer(i), body: `slow ${i}` }));
+    const server = env.service();
+    await server.start();
+    await waitFor(() => env.sim.inspect.sent().length === 3, 30_000, 'the slow creates to arrive');
+    const during = egressConsumerOf(server).stats().heartbeats;
+    await new Promise((r) => setTimeout(r, 5_000));
+    // While the sends hang on Twilio the batch keeps heartbeating (every session / 10 = 600 ms).
+    expect(egressConsumerOf(server).stats().heartbeats - during).toBeGreaterThanOrEqual(4);
+    const outcomes = env.events(await env.read(env.topics.outcomes, 3, 60_000));
+    expect(outcomes.every((o) => o.type === 'sms.outbound.accepted')).toBe(true);
+    expect(egressConsumerOf(server).stats().joins).toBe(1);
+    expect(env.sim.inspect.sent()).toHaveLength(3);
+    expect(env.sim.inspect.duplicateCount()).toBe(0);
+  });
+
   it('delays sends to one recipient to its rate and drops none', async () => {
     const env = await startEgressEnv({ env: { TWILIO_PER_NUMBER_RATE: '4', TWILIO_PER_NUMBER_BURST: '1' } });
     const N = 8;

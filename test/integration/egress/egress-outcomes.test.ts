@@ -132,9 +132,18 @@ describe('egress from sms.egress to Twilio (simulator) and sms.outcomes', () => 
     expect(await env.count(env.topics.egressDlq)).toBe(0);
   });
 
-  it('sends an undecodable record to the DLQ with its cause and goes on', async () => {
+  it('sends an undecodable record to the DLQ with its cause, skips other connectors’ requests, and goes on', async () => {
     const env = await startEgressEnv();
     await env.producer.publishRaw({ topic: env.topics.egress, key: customer(1), value: Buffer.from('{not json') });
+    // A request for another connector: counted and committed, not ours to answer.
+    await env.producer.publish(
+      env.builder.build('sms.outbound.requested', {
+        accountSid: ACCOUNT,
+        subject: customer(1),
+        source: 'whatsapp',
+        data: { to: customer(1), body: 'not for twilio' },
+      }),
+    );
     const good = env.request({ to: customer(1), body: 'after the poison' });
     await env.producer.publish(good);
     const server = env.service();
@@ -150,5 +159,8 @@ describe('egress from sms.egress to Twilio (simulator) and sms.outcomes', () => 
     const [outcome] = env.events(await env.read(env.topics.outcomes, 1));
     expect(outcome).toMatchObject({ type: 'sms.outbound.accepted', causationId: good.id });
     await waitFor(() => egressConsumerOf(server).stats().poison === 1, 10_000, 'poison counted');
+    expect(egressConsumerOf(server).stats()).toMatchObject({ unrouted: 1, handled: 1 });
+    expect(await env.count(env.topics.outcomes)).toBe(1);
+    expect(env.sim.inspect.sent().map((m) => m.body)).toEqual(['after the poison']);
   });
 });

@@ -346,6 +346,28 @@ describe('TwilioEgressHandler', () => {
     expect(only(outcomes(h.publisher), 'sms.outbound.rejected').data.code).toBe('UNKNOWN_REQUEST');
   });
 
+  it('answers a redelivered cancel with the same canceled outcome although Twilio refuses to cancel twice', async () => {
+    const h = harness();
+    const req = request(
+      h.builder,
+      { to: ALICE, body: 'later', sendAt: '2024-05-03T00:00:00Z' },
+      { messagingServiceSid: SERVICE },
+    );
+    await settle(h.handler.handle(req, h.context()));
+    const cancel = h.builder.build('sms.outbound.cancel_requested', {
+      accountSid: ACCOUNT,
+      subject: ALICE,
+      data: { requestId: req.id },
+    });
+    await settle(h.handler.handle(cancel, h.context()));
+    h.twilio.cancelScript = [{ status: 400, code: 30409, message: 'Message cannot be canceled' }];
+    await settle(h.handler.handle(cancel, h.context()));
+    const canceled = outcomes(h.publisher).filter((e) => e.type === 'sms.outbound.canceled');
+    expect(canceled).toHaveLength(2);
+    expect(canceled[0]!.id).toBe(canceled[1]!.id);
+    expect(outcomes(h.publisher).filter((e) => e.type === 'sms.outbound.rejected')).toHaveLength(0);
+  });
+
   it('replies into a Conversation when the request carries a conversationSid', async () => {
     const replies: unknown[] = [];
     const h = harness({
