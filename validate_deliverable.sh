@@ -13,7 +13,9 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "install npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # npm 11 leaves other platforms' optional binaries (@swc/core-*) out of the lock file and then refuses
+  # `npm ci`; `npm install` honours the same lock file and fills them in.
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 fi
 
 step "build the local Kafka broker (librdkafka mock cluster)"
