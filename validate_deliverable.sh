@@ -48,11 +48,22 @@ trap cleanup EXIT
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   step "start the local Kafka broker"
-  port="${IE_TEST_BROKER_PORT:-39092}"
   ready=$(mktemp)
-  build/kafka-mock-broker --brokers 1 --port "$port" --ready-file "$ready" >/dev/null &
-  broker_pid=$!
-  for _ in $(seq 1 100); do [ -s "$ready" ] && break; sleep 0.05; done
+  # A fixed port keeps the address predictable; step to the next one if something already holds it.
+  port="${IE_TEST_BROKER_PORT:-39092}"
+  for attempt in $(seq 1 20); do
+    build/kafka-mock-broker --brokers 1 --port "$port" --ready-file "$ready" >/dev/null 2>&1 &
+    broker_pid=$!
+    for _ in $(seq 1 100); do
+      [ -s "$ready" ] && break
+      kill -0 "$broker_pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    [ -s "$ready" ] && break
+    wait "$broker_pid" 2>/dev/null || true
+    broker_pid=""
+    port=$((port + 7))
+  done
   [ -s "$ready" ] || { echo "local broker did not start" >&2; exit 1; }
   export KAFKA_BROKERS="$(cat "$ready")"
   export IE_TEST_BROKER=mock
