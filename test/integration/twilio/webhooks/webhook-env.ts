@@ -67,6 +67,8 @@ export async function startWebhookEnv(options: WebhookEnvOptions = {}): Promise<
     HTTP_PORT: String(port),
     HTTP_HOST: '127.0.0.1',
     KAFKA_BROKERS: brokers.join(','),
+    // The egress consumer's group: a fresh one per test, or each start waits out the previous member's session.
+    KAFKA_GROUP_ID: uniqueName('wh-group'),
     KAFKA_TOPIC_INBOUND: topics.inbound,
     KAFKA_TOPIC_STATUS: topics.status,
     KAFKA_TOPIC_CONSENT: topics.consent,
