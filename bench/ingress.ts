@@ -64,6 +64,8 @@ interface LevelResult extends Level {
   records?: number;
   /** Server process CPU (all threads, user + system) per 2xx answer, µs. */
   cpuPerRequest?: number;
+  /** Share of webhooks the service itself answered within 50 ms (its latency histogram), webhooks only. */
+  serverWithinTarget?: number;
 }
 
 /** One pre-signed webhook: what Twilio would send for one inbound SMS. */
@@ -180,6 +182,25 @@ async function untilReady(baseUrl: string, timeoutMs = 60_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the service did not become ready');
+}
+
+/**
+ * The service's own view of latency (twilio_webhook_latency_seconds): how
+ * many webhooks it answered, and how many within the p99 target. Separates
+ * the service from the load generator, which shares the two cores.
+ */
+async function latencyBuckets(baseUrl: string): Promise<{ total: number; within: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const route = `route="${SMS_WEBHOOK_PATH}"`;
+  let total = 0;
+  let within = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('twilio_webhook_latency_seconds_bucket') || !line.includes(route)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.includes(`le="${TARGET_P99_MS / 1000}"`)) within = value;
+    if (line.includes('le="+Inf"')) total = value;
+  }
+  return { total, within };
 }
 
 async function topicRecords(kafka: Kafka, topic: string): Promise<number> {
@@ -305,10 +326,16 @@ async function run(): Promise<BenchmarkReport> {
       const url = level.target === 'webhooks' ? baseUrl : `http://127.0.0.1:${barePort}`;
       const server = level.target === 'webhooks' ? service : bare;
       const cpuBefore = await childCpu(server);
+      const histBefore = level.target === 'webhooks' ? await latencyBuckets(baseUrl) : undefined;
       const before = level.target === 'webhooks' ? await settledRecords(kafka, topic) : 0;
       const { result, used } = await runLevel(level, url, baseUrl, durationSec, poolStart);
       poolStart += used;
       result.cpuPerRequest = ((await childCpu(server)) - cpuBefore) / Math.max(result.ok, 1);
+      if (histBefore) {
+        const after = await latencyBuckets(baseUrl);
+        const total = after.total - histBefore.total;
+        result.serverWithinTarget = total > 0 ? (after.within - histBefore.within) / total : 0;
+      }
       if (level.target === 'webhooks') result.records = (await settledRecords(kafka, topic)) - before;
       results.push(result);
       console.log(
@@ -345,6 +372,7 @@ async function run(): Promise<BenchmarkReport> {
           '2xx/s',
           'p50 ms',
           'p99 ms',
+          `answered ≤ ${TARGET_P99_MS} ms (server side)`,
           'non-2xx',
           'errors',
           'server CPU µs/request',
@@ -356,6 +384,7 @@ async function run(): Promise<BenchmarkReport> {
           fmtInt(r.rps),
           r.p50,
           r.p99,
+          r.serverWithinTarget === undefined ? '–' : `${(r.serverWithinTarget * 100).toFixed(2)} %`,
           r.non2xx,
           r.errors,
           fmtInt(r.cpuPerRequest ?? 0),
@@ -375,6 +404,9 @@ async function run(): Promise<BenchmarkReport> {
         `near ${fmtInt(1e6 / Math.max(serviceCpu, 1))} webhooks/s, and on 2 cores it shares the machine with autocannon ` +
         'and the broker.',
       `- Every 2xx on Kafka: ${allOnKafka ? 'yes' : 'NO'} (records counted by high watermark after each level).`,
+      `- p99 is autocannon's (client side, corrected for coordinated omission); "answered ≤ ${TARGET_P99_MS} ms" is the ` +
+        "service's own histogram: at or above 99 % the service met the latency target and the rest of the client's tail " +
+        'is the load generator and kernel competing for the same two cores.',
     ];
     return { lines, targetMet };
   } finally {
