@@ -1,3 +1,4 @@
+import { MESSAGE_STATUSES } from '../envelope';
 import { redactPhonesInText } from '../observability';
 import type { Decision, Delivery, SendFailure } from './delivery';
 import type { LedgerEntry } from './send-ledger';
@@ -82,21 +83,8 @@ export function safeReason(reason: string): string {
   return (r === '' ? 'no reason given' : r).slice(0, 500);
 }
 
-const STATUSES = new Set([
-  'accepted',
-  'scheduled',
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'undelivered',
-  'failed',
-  'read',
-  'canceled',
-  'partially_delivered',
-  'receiving',
-  'received',
-]);
+// The envelope's list of statuses is the one source of truth.
+const STATUSES: ReadonlySet<string> = new Set(MESSAGE_STATUSES);
 
 type Status = Extract<Decision, { type: 'sms.outbound.accepted' }>['data']['status'];
 
