@@ -21,7 +21,7 @@ export interface WebhookContext {
 }
 
 export interface WebhookOptions {
-  /** Opt-out/opt-in/help keywords (Twilio's defaults unless given, e.g. with configured extras). */
+  /** Opt-out/opt-in/help keywords; default Twilio's plus the COMPLIANCE_EXTRA_*_KEYWORDS. */
   keywords?: KeywordDetector;
   /** Repeats of a delivery within this window are not published again (default 10 min). */
   dedupWindowMs?: number;
@@ -71,7 +71,13 @@ export function createWebhookRoutes(
       builder,
       publisher,
       dedup,
-      keywords: options.keywords ?? new KeywordDetector(),
+      keywords:
+        options.keywords ??
+        new KeywordDetector({
+          extraOptOut: config.compliance.extraOptOutKeywords,
+          extraOptIn: config.compliance.extraOptInKeywords,
+          extraHelp: config.compliance.extraHelpKeywords,
+        }),
       metrics,
     }),
     status: new StatusCallback({ builder, publisher, dedup, tracker, metrics }),

@@ -420,6 +420,14 @@ describe('POST /webhooks/twilio/sms', () => {
       expect(consents(h).map((e) => e.data.scope)).toEqual([{ kind: 'account' }]);
     });
 
+    it('honours configured extra keywords', async () => {
+      h = await harness({ COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS: 'ARRET,BAJA' });
+      await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(28, { Body: 'arret' })));
+      expect(consents(h).map((e) => [e.data.action, e.data.via, e.data.keyword])).toEqual([
+        ['opt_out', 'keyword', 'ARRET'],
+      ]);
+    });
+
     it('publishes no consent change for HELP or for an ordinary message', async () => {
       h = await harness();
       await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(25, { Body: 'HELP', OptOutType: 'HELP' })));
