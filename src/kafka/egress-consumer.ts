@@ -212,12 +212,19 @@ export class EgressConsumer {
     await consumer.connect();
     // A new group starts at the beginning: a request published before the service first ran is still sent.
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
-      eachBatch: (p) => this.track(this.eachBatch(p)),
-    });
+    // kafkajs resolves run() only once the group is joined, which can take a session timeout when a
+    // member vanished; the service does not wait for it to start (records wait, webhooks need not).
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
+        eachBatch: (p) => this.track(this.eachBatch(p)),
+      })
+      .catch((err: unknown) => {
+        this.crashed = true;
+        logger.error({ err }, 'egress consumer failed to join its group');
+      });
     this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
     this.pauseTimer.unref();
     logger.info({ topic, groupId: this.o.groupId, partitions: this.totalPartitions }, 'egress consumer started');
