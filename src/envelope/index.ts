@@ -1,5 +1,5 @@
 export * from './schema';
-export { parseEnvelope, EnvelopeValidationError } from './validate';
+export { ensureValidEnvelope, parseEnvelope, EnvelopeValidationError } from './validate';
 export {
   SmsEnvelopeBuilder,
   type Clock,

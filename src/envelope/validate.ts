@@ -13,11 +13,43 @@ export class EnvelopeValidationError extends IngressEgressError {
   }
 }
 
-/** Validates an envelope; throws EnvelopeValidationError naming each bad field (e.g. `data.to`). */
+/**
+ * Envelopes this process has validated. They are deep-frozen before they are
+ * added, so one that is here still holds what was validated.
+ */
+const validated = new WeakSet<object>();
+
+/**
+ * Validates an envelope; throws EnvelopeValidationError naming each bad field
+ * (e.g. `data.to`). The result is a new, deep-frozen object.
+ */
 export function parseEnvelope(input: unknown): InternalEventV2 {
   const result = InternalEventV2.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    validated.add(deepFreeze(result.data));
+    return result.data;
+  }
   throw new EnvelopeValidationError(
     result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
   );
+}
+
+/**
+ * parseEnvelope, except that an envelope parseEnvelope returned (from
+ * SmsEnvelopeBuilder, a codec, …) is returned as it is without a second pass:
+ * it is frozen, so it cannot have changed since.
+ */
+export function ensureValidEnvelope(input: unknown): InternalEventV2 {
+  if (typeof input === 'object' && input !== null && validated.has(input)) return input as InternalEventV2;
+  return parseEnvelope(input);
+}
+
+/** Zod's output is fresh plain objects and arrays, so no cycles and nothing frozen yet. */
+function deepFreeze<T extends object>(value: T): T {
+  Object.freeze(value);
+  for (const key in value) {
+    const child = value[key];
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
+  return value;
 }

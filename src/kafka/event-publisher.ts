@@ -8,7 +8,7 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import type { TopicNames } from '../config';
-import { JsonEnvelopeCodec, parseEnvelope, type EnvelopeCodec, type InternalEventV2 } from '../envelope';
+import { ensureValidEnvelope, JsonEnvelopeCodec, type EnvelopeCodec, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
 import { silentLogger, type Logger, type Metrics } from '../observability';
 import { cloudEventHeaders } from './cloud-events';
@@ -235,7 +235,7 @@ export class EventPublisher implements EventPublisherPort {
     const started = this.now();
     try {
       this.assertAccepting();
-      const valid = parseEnvelope(event);
+      const valid = ensureValidEnvelope(event);
       const topic = topicFor(valid, this.topics);
       // A codec that needs no I/O saves the promise and the tick of an await per record.
       if (this.codec.encodeSync) return this.enqueue(topic, this.message(valid, this.codec.encodeSync(valid)), started);

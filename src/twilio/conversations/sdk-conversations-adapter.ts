@@ -1,4 +1,4 @@
-import { Client, type ClientOptions, type Conversation, type Message } from '@twilio/conversations';
+import type { Client, ClientOptions, Conversation, Message } from '@twilio/conversations';
 import type {
   ConversationLifecycleState,
   ConversationMessage,
@@ -9,6 +9,7 @@ import type {
   SessionListener,
   SessionState,
 } from './conversations-adapter';
+import { conversationsSdk } from './load-sdk';
 
 /**
  * The real adapter on the pinned `@twilio/conversations` SDK. Everything the
@@ -72,7 +73,7 @@ class SdkConversationsSession implements ConversationsSession {
       ...(options.region ? { region: options.region } : {}),
       ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     };
-    this.client = new Client(token, clientOptions);
+    this.client = new (conversationsSdk().Client)(token, clientOptions);
     this.wire();
   }
 

@@ -1,4 +1,4 @@
-import { EnvelopeValidationError, parseEnvelope, SmsEnvelopeBuilder } from '../../../src/envelope';
+import { ensureValidEnvelope, EnvelopeValidationError, parseEnvelope, SmsEnvelopeBuilder } from '../../../src/envelope';
 import { keyFor, topicFor } from '../../../src/kafka/topics';
 import { testConfig } from '../../helpers/config';
 
@@ -128,5 +128,30 @@ describe('parseEnvelope', () => {
     expect(() => parseEnvelope({ specVersion: '2', type: 'nope' })).toThrow(EnvelopeValidationError);
     const ok = builder.inboundFromWebhook(inbound);
     expect(() => parseEnvelope({ ...ok, occurredAt: 'yesterday' })).toThrow(/occurredAt/);
+  });
+});
+
+describe('ensureValidEnvelope', () => {
+  it('returns a built envelope as it is: validated once, deep-frozen so it cannot change afterwards', () => {
+    const built = builder.inboundFromWebhook(inbound);
+    expect(ensureValidEnvelope(built)).toBe(built);
+    expect(Object.isFrozen(built)).toBe(true);
+    expect(Object.isFrozen(built.data)).toBe(true);
+    expect(() => {
+      (built.data as { to: string }).to = 'not a number';
+    }).toThrow(TypeError);
+    expect(() => {
+      (built.tenant as { accountSid: string }).accountSid = 'x';
+    }).toThrow(TypeError);
+  });
+
+  it('validates anything else, copies included', () => {
+    const built = builder.inboundFromWebhook(inbound);
+    const copy = { ...built, data: { ...built.data } };
+    const checked = ensureValidEnvelope(copy);
+    expect(checked).not.toBe(copy);
+    expect(checked).toEqual(built);
+    expect(() => ensureValidEnvelope({ ...built, occurredAt: 'yesterday' })).toThrow(/occurredAt/);
+    expect(() => ensureValidEnvelope(null)).toThrow(EnvelopeValidationError);
   });
 });
