@@ -15,6 +15,7 @@
  *
  *   npm run bench ingress
  *   BENCH_INGRESS_DURATION=20 BENCH_INGRESS_RATES=2000,5000,8000 npm run bench ingress
+ *   BENCH_INGRESS_SERVICE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench ingress   (profile the service)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -42,7 +43,10 @@ const CONNECTIONS = 100;
  * and objects, and the default 16 MB semi-space makes scavenges frequent
  * enough to show in the p99.
  */
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
+const SERVICE_NODE_FLAGS = [
+  '--max-semi-space-size=32',
+  ...(process.env.BENCH_INGRESS_SERVICE_FLAGS?.split(' ').filter(Boolean) ?? []),
+];
 
 interface Level {
   label: string;

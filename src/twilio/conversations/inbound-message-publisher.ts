@@ -4,7 +4,7 @@ import type { EventPublisherPort } from '../../kafka/publisher-port';
 import type { Logger, Metrics } from '../../observability';
 import { sleep, type Clock } from '../../resilience/clock';
 import type { ConversationMessage } from './conversations-adapter';
-import { RecentSet } from './recent-set';
+import { RecentMap } from '../../common/recent-map';
 
 /**
  * Turns one Conversations message into an `sms.inbound.received` envelope and
@@ -34,17 +34,18 @@ export interface InboundMessagePublisherOptions {
   /** Twilio media host for the service (media URLs need API credentials to fetch). */
   mediaBaseUrl?: string;
   retry?: { initialMs: number; maxMs: number };
+  /** Message SIDs remembered for dedup: at most this many, at least the newest half. Default 10000. */
   dedupCapacity?: number;
 }
 
 export class InboundMessagePublisher {
-  private readonly recent: RecentSet;
+  private readonly recent: RecentMap<true>;
   private readonly inflight = new Map<string, Promise<IngestOutcome>>();
   private readonly own: ReadonlySet<string>;
   private readonly retry: { initialMs: number; maxMs: number };
 
   constructor(private readonly o: InboundMessagePublisherOptions) {
-    this.recent = new RecentSet(o.dedupCapacity ?? 10_000);
+    this.recent = new RecentMap({ maxEntries: o.dedupCapacity ?? 10_000 });
     this.own = new Set(o.ownAuthors);
     this.retry = o.retry ?? { initialMs: 100, maxMs: 5000 };
   }
@@ -111,7 +112,7 @@ export class InboundMessagePublisher {
       if (signal.aborted) throw new StoppedError('stopped before the message was published');
       try {
         await this.o.publisher.publish(envelope);
-        this.recent.add(m.messageSid);
+        this.recent.set(m.messageSid, true);
         this.o.metrics.messagesReceived.inc({ type: envelope.type, channel: 'conversations' });
         return 'published';
       } catch (err) {

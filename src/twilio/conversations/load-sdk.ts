@@ -16,7 +16,7 @@ let loaded: ConversationsSdk | undefined;
 
 export function conversationsSdk(): ConversationsSdk {
   if (loaded) return loaded;
-  const nativeStringify = JSON.stringify; // eslint-disable-line @typescript-eslint/unbound-method
+  const nativeStringify = JSON.stringify;
   try {
     loaded = require('@twilio/conversations') as ConversationsSdk; // eslint-disable-line @typescript-eslint/no-require-imports
   } finally {

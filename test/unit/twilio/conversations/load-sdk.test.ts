@@ -5,7 +5,7 @@ describe('conversationsSdk', () => {
   });
 
   it('loads the SDK and leaves the native JSON.stringify in place', () => {
-    const native = JSON.stringify; // eslint-disable-line @typescript-eslint/unbound-method
+    const native = JSON.stringify;
     jest.isolateModules(() => {
       const { conversationsSdk } = jest.requireActual<typeof import('../../../../src/twilio/conversations/load-sdk')>(
         '../../../../src/twilio/conversations/load-sdk',
@@ -17,7 +17,7 @@ describe('conversationsSdk', () => {
   });
 
   it('restores JSON.stringify even when loading the SDK throws after replacing it', () => {
-    const native = JSON.stringify; // eslint-disable-line @typescript-eslint/unbound-method
+    const native = JSON.stringify;
     jest.doMock('@twilio/conversations', () => {
       JSON.stringify = () => 'polyfilled';
       throw new Error('broken build');
