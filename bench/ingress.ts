@@ -34,6 +34,13 @@ const ROLE_ENV = 'IE_BENCH_INGRESS_ROLE';
 const ACCOUNT = 'AC' + '7'.repeat(32);
 const TOKEN = 'bench-auth-token-0123456789abcdef';
 const SENDER = '+14155550100';
+/**
+ * The public URL Twilio signs, as in production behind a TLS-terminating
+ * proxy (docs/webhooks.md). With an explicit port (http://127.0.0.1:PORT) the
+ * SDK's validateRequest would first try the URL without it and compute a
+ * second HMAC for every webhook.
+ */
+const PUBLIC_BASE_URL = 'https://sms.bench.example';
 const TARGET_RPS = 5000;
 const TARGET_P99_MS = 50;
 const CONNECTIONS = 100;
@@ -78,8 +85,8 @@ interface SignedRequest {
   headers: Record<string, string>;
 }
 
-function signedRequests(baseUrl: string, from: number, count: number): SignedRequest[] {
-  const url = baseUrl + SMS_WEBHOOK_PATH;
+function signedRequests(from: number, count: number): SignedRequest[] {
+  const url = PUBLIC_BASE_URL + SMS_WEBHOOK_PATH;
   const out: SignedRequest[] = new Array<SignedRequest>(count);
   for (let i = 0; i < count; i++) {
     const n = from + i;
@@ -133,7 +140,7 @@ function serviceEnv(brokers: string, topic: string, port: number): Record<string
     TWILIO_ENABLED: 'true',
     TWILIO_ACCOUNT_SID: ACCOUNT,
     TWILIO_AUTH_TOKEN: TOKEN,
-    TWILIO_WEBHOOK_BASE_URL: `http://127.0.0.1:${port}`,
+    TWILIO_WEBHOOK_BASE_URL: PUBLIC_BASE_URL,
   };
 }
 
@@ -265,7 +272,6 @@ async function drive(
 async function runLevel(
   level: Level,
   url: string,
-  baseUrl: string,
   durationSec: number,
   poolStart: number,
 ): Promise<{ result: LevelResult; used: number }> {
@@ -273,7 +279,7 @@ async function runLevel(
   // fresh request every time, enough for a flat-out rate well above what it reaches here.
   const baseline = level.target === 'baseline';
   const size = baseline ? 20_000 : Math.ceil((level.rate ?? 25_000) * durationSec * 1.2) + 1000;
-  const pool = signedRequests(baseUrl, poolStart, size);
+  const pool = signedRequests(poolStart, size);
   const { result: r, issued } = await drive(url, pool, durationSec, level.rate, baseline);
   return {
     used: size,
@@ -317,8 +323,7 @@ async function run(): Promise<BenchmarkReport> {
     await untilReady(baseUrl);
     // Warm-up: connections, JIT, topic metadata; not reported.
     let poolStart = 0;
-    poolStart += (await runLevel({ label: 'warm-up', rate: 2500, target: 'webhooks' }, baseUrl, baseUrl, 5, poolStart))
-      .used;
+    poolStart += (await runLevel({ label: 'warm-up', rate: 2500, target: 'webhooks' }, baseUrl, 5, poolStart)).used;
 
     const levels: Level[] = [
       ...rates.map((rate): Level => ({ label: `${fmtInt(rate)}/s offered`, rate, target: 'webhooks' })),
@@ -332,7 +337,7 @@ async function run(): Promise<BenchmarkReport> {
       const cpuBefore = await childCpu(server);
       const histBefore = level.target === 'webhooks' ? await latencyBuckets(baseUrl) : undefined;
       const before = level.target === 'webhooks' ? await settledRecords(kafka, topic) : 0;
-      const { result, used } = await runLevel(level, url, baseUrl, durationSec, poolStart);
+      const { result, used } = await runLevel(level, url, durationSec, poolStart);
       poolStart += used;
       result.cpuPerRequest = ((await childCpu(server)) - cpuBefore) / Math.max(result.ok, 1);
       if (histBefore) {
@@ -366,7 +371,8 @@ async function run(): Promise<BenchmarkReport> {
     const serviceCpu = cpuRates.sort((a, b) => a - b)[Math.floor(cpuRates.length / 2)] ?? 0;
 
     const lines = [
-      `Signed inbound webhooks (\`POST ${SMS_WEBHOOK_PATH}\`, ~600-byte form bodies, each with its own MessageSid) against`,
+      `Signed inbound webhooks (\`POST ${SMS_WEBHOOK_PATH}\`, ~600-byte form bodies, each with its own MessageSid, signed`,
+      `for the public URL ${PUBLIC_BASE_URL} as behind a TLS-terminating proxy: one HMAC per webhook) against`,
       'the whole service in its own process with the local mock broker; autocannon with',
       `${CONNECTIONS} connections, ${durationSec} s per level, latencies corrected for coordinated omission at fixed rates.`,
       '',

@@ -218,8 +218,16 @@ function withOptional<T extends object, K extends string>(
   return value ? { ...obj, [key]: value } : obj;
 }
 
-/** Drops undefined values so optional fields are absent rather than `undefined`. */
+/**
+ * A copy without the undefined values, so optional fields are absent rather
+ * than `undefined`. Copying rather than `delete` keeps V8's fast properties
+ * (a deleted key turns the object into a slow dictionary for zod and JSON).
+ */
 function compact<T extends Record<string, unknown>>(obj: T): T {
-  for (const k of Object.keys(obj)) if (obj[k] === undefined) delete obj[k];
-  return obj;
+  const out: Record<string, unknown> = {};
+  for (const k in obj) {
+    const v = obj[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
 }
