@@ -1,11 +1,10 @@
 import { sleep } from '../../resilience';
-import { failureCode } from '../classify-send-error';
-import { acceptedFromLedger, acceptedFromTwilio, failed } from '../decisions';
+import { acceptedFromLedger, acceptedFromTwilio } from '../decisions';
 import { addPending, type Delivery } from '../delivery';
 import type { EgressDeps } from '../egress-deps';
-import { EgressError } from '../egress-errors';
 import { findSentMessage } from '../reconcile';
-import { decide, NEXT, retryFrom, type Stage } from '../stage';
+import { decide, NEXT, type Stage } from '../stage';
+import { afterReconcileFailure } from './reconcile-failure';
 
 /** Slack on top of the Twilio timeout before another owner's in-flight send is assumed over. */
 export const IN_FLIGHT_GRACE_MS = 1_000;
@@ -76,16 +75,7 @@ export function ledgerStage(deps: EgressDeps): Stage {
         );
         return decide(acceptedFromTwilio(d, found, true));
       } catch (err) {
-        const f = deps.classify(err);
-        if (f.outage) permit.failure();
-        else permit.success();
-        deps.metrics?.errors.inc({ error_type: f.type });
-        if (f.configuration) return decide(failed(d, 'ledger', failureCode(f), f.message, f));
-        d.reconcileAttempts = (d.reconcileAttempts ?? 0) + 1;
-        if (!deps.retry.shouldRetry(f, d.reconcileAttempts)) {
-          throw new EgressError('IE_EGRESS_RECONCILE_FAILED', `could not reconcile: ${f.message}`, { cause: err });
-        }
-        return retryFrom('ledger', deps.retry.delayMs(d.reconcileAttempts, f));
+        return afterReconcileFailure(deps, d, permit, err, 'ledger', 'ledger');
       }
     },
   };

@@ -8,6 +8,7 @@ import { EgressError, OUTCOME_CODES } from '../egress-errors';
 import { findSentMessage } from '../reconcile';
 import { decide, retryFrom, type Stage, type StageResult } from '../stage';
 import type { TwilioMessage } from '../twilio-messages-port';
+import { afterReconcileFailure } from './reconcile-failure';
 
 /**
  * One attempt to send (the intent stage already made the ledger say it may
@@ -145,16 +146,7 @@ async function reconcileBeforeResend(
     recordSent(deps, d, m, found);
     return decide(acceptedFromTwilio(d, found, true));
   } catch (err) {
-    const f = deps.classify(err);
-    if (f.outage) permit.failure();
-    else permit.success();
-    deps.metrics?.errors.inc({ error_type: f.type });
-    if (f.configuration) return decide(failed(d, 'send', failureCode(f), f.message, f));
-    d.reconcileAttempts = (d.reconcileAttempts ?? 0) + 1;
-    if (!deps.retry.shouldRetry(f, d.reconcileAttempts)) {
-      throw new EgressError('IE_EGRESS_RECONCILE_FAILED', `could not reconcile: ${f.message}`, { cause: err });
-    }
-    return retryFrom('rate-limit', deps.retry.delayMs(d.reconcileAttempts, f));
+    return afterReconcileFailure(deps, d, permit, err, 'send', 'rate-limit');
   }
 }
 
