@@ -34,6 +34,7 @@ import { createAccessTokenProvider } from '../src/twilio/conversations/access-to
 import type { ConversationsAdapter, SessionListener } from '../src/twilio/conversations/conversations-adapter';
 import { SdkConversationsAdapter } from '../src/twilio/conversations/sdk-conversations-adapter';
 import { TwilioSmsIngressClient } from '../src/twilio/conversations/twilio-sms-ingress-client';
+import { benchTopics } from './topics';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 
@@ -102,18 +103,6 @@ function timingPublisher(inner: EventPublisherPort, acked: Map<string, number>):
   };
 }
 
-function topicsFor(prefix: string): TopicNames {
-  const t = (role: string) => `bench-${prefix}-${role}-${Date.now().toString(36)}`;
-  return {
-    inbound: t('inbound'),
-    status: t('status'),
-    consent: t('consent'),
-    egress: t('egress'),
-    outcomes: t('outcomes'),
-    egressDlq: t('dlq'),
-  };
-}
-
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -141,7 +130,7 @@ async function highWatermarks(kafkaBrokers: string[], topic: string): Promise<nu
       groupId: 'bench',
       ssl: false,
       sasl: undefined,
-      topics: topicsFor('count'),
+      topics: benchTopics('count'),
     },
     createLogger({ level: 'silent' }),
   ).admin();
@@ -235,8 +224,8 @@ async function run(): Promise<BenchmarkReport> {
     brokers = (await broker.start()).split(',');
   }
   const logger = createLogger({ level: 'error' });
-  const topics = topicsFor('conv');
-  const baselineTopics = topicsFor('conv-base');
+  const topics = benchTopics('conv');
+  const baselineTopics = benchTopics('conv-base');
   const kafkaConfig = (t: TopicNames) => ({
     brokers: brokers!,
     clientId: 'bench-conversations',

@@ -19,6 +19,7 @@ import type { TopicNames } from '../src/config';
 import { JsonEnvelopeCodec, SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
 import { cloudEventHeaders, createKafka, EventPublisher, keyFor, LocalKafkaBroker } from '../src/kafka';
 import { createLogger } from '../src/observability';
+import { benchTopics } from './topics';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, ratioText, table } from './report';
 
@@ -72,18 +73,6 @@ function envelopes(count: number): InternalEventV2[] {
     );
   }
   return out;
-}
-
-function topicsFor(round: string): TopicNames {
-  const t = (role: string) => `bench-${role}-${round}-${Date.now().toString(36)}`;
-  return {
-    inbound: t('inbound'),
-    status: t('status'),
-    consent: t('consent'),
-    egress: t('egress'),
-    outcomes: t('outcomes'),
-    egressDlq: t('dlq'),
-  };
 }
 
 /** The baseline: the same records, pre-encoded, sent by a bare idempotent producer in batches, one in flight. */
@@ -151,7 +140,7 @@ async function run(): Promise<BenchmarkReport> {
       groupId: 'bench',
       ssl: false,
       sasl: undefined,
-      topics: topicsFor('x'),
+      topics: benchTopics('x'),
     };
     const kafka = createKafka(kafkaConfig, logger);
 
@@ -170,17 +159,17 @@ async function run(): Promise<BenchmarkReport> {
     // Alternate the two after a warm-up of each; keep each one's best round, and each round's ratio.
     const loadBefore = os.loadavg()[0]!;
     const warm = Math.min(10_000, count);
-    await rawProducer(kafka, topicsFor('warm').inbound, messages.slice(0, warm));
-    await publisher(kafka, topicsFor('warm'), events.slice(0, warm));
+    await rawProducer(kafka, benchTopics('warm').inbound, messages.slice(0, warm));
+    await publisher(kafka, benchTopics('warm'), events.slice(0, warm));
     // Plain copies: the publisher has not seen them validated, so it validates each one (callers outside the service).
     const copies = events.map((e) => structuredClone(e));
     const raws: Run[] = [];
     const pubs: Run[] = [];
     const unseen: Run[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      raws.push(await rawProducer(kafka, topicsFor(`raw${round}`).inbound, messages));
-      pubs.push(await publisher(kafka, topicsFor(`pub${round}`), events));
-      unseen.push(await publisher(kafka, topicsFor(`copy${round}`), copies));
+      raws.push(await rawProducer(kafka, benchTopics(`raw${round}`).inbound, messages));
+      pubs.push(await publisher(kafka, benchTopics(`pub${round}`), events));
+      unseen.push(await publisher(kafka, benchTopics(`copy${round}`), copies));
     }
     const loadAfter = os.loadavg()[0]!;
     const best = (runs: Run[]) => runs.reduce((a, b) => (b.perSec > a.perSec ? b : a));

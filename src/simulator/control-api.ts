@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { MESSAGE_STATUSES } from '../envelope';
 import { faultRuleSchema } from './faults';
 import type { MessageDirection, MessageStatus } from './message';
 import type { TwilioSimulator } from './twilio-simulator';
@@ -12,21 +13,6 @@ import type { WebhookKind } from './webhook-sender';
  * authenticated: the simulator binds to 127.0.0.1 by default.
  */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-const statuses = [
-  'accepted',
-  'scheduled',
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'undelivered',
-  'failed',
-  'canceled',
-  'read',
-  'receiving',
-  'received',
-] as const satisfies readonly MessageStatus[];
 
 const inboundSchema = z
   .object({
@@ -70,7 +56,10 @@ const chaosSchema = z.object({
   duplicateProbability: z.number().min(0).max(1).optional(),
   outOfOrderProbability: z.number().min(0).max(1).optional(),
 });
-const statusSchema = z.object({ status: z.enum(statuses), errorCode: z.number().int().nullable().optional() });
+const statusSchema = z.object({
+  status: z.enum(MESSAGE_STATUSES).exclude(['partially_delivered']),
+  errorCode: z.number().int().nullable().optional(),
+});
 const advanceSchema = z.object({ ms: z.number().min(0) });
 
 class HttpError extends Error {

@@ -2,19 +2,10 @@
  * The simulator's message record and its rendering as Twilio's Message
  * resource (snake_case, counts as strings, RFC 2822 dates, relative URIs).
  */
-export type MessageStatus =
-  | 'accepted'
-  | 'scheduled'
-  | 'queued'
-  | 'sending'
-  | 'sent'
-  | 'delivered'
-  | 'undelivered'
-  | 'failed'
-  | 'canceled'
-  | 'read'
-  | 'receiving'
-  | 'received';
+import type { MessageStatus as TwilioMessageStatus } from '../envelope';
+
+/** Twilio's message statuses (one list, in the envelope schema); the simulator never partially delivers. */
+export type MessageStatus = Exclude<TwilioMessageStatus, 'partially_delivered'>;
 
 export type MessageDirection = 'outbound-api' | 'inbound';
 

@@ -1,0 +1,14 @@
+import type { TopicNames } from '../src/config';
+
+/** A fresh set of topic names for one benchmark round, so rounds never read or count each other's records. */
+export function benchTopics(prefix: string): TopicNames {
+  const t = (role: string) => `bench-${prefix}-${role}-${Date.now().toString(36)}`;
+  return {
+    inbound: t('inbound'),
+    status: t('status'),
+    consent: t('consent'),
+    egress: t('egress'),
+    outcomes: t('outcomes'),
+    egressDlq: t('dlq'),
+  };
+}
