@@ -8,7 +8,7 @@ import path from 'node:path';
 import { registerBenchmark, registeredBenchmarks, type BenchmarkReport } from './registry';
 import { machineDescription, renderSection, writeSection } from './report';
 
-const SELF = new Set(['run', 'registry', 'report']);
+const SELF = new Set(['run', 'registry', 'report', 'topics']);
 
 function projectRoot(): string {
   let dir = __dirname;
