@@ -1,5 +1,5 @@
 export * from './schema';
-export { ensureValidEnvelope, parseEnvelope, EnvelopeValidationError } from './validate';
+export { ensureValidEnvelope, parseEnvelope, sealEnvelope, EnvelopeValidationError } from './validate';
 export {
   SmsEnvelopeBuilder,
   type Clock,

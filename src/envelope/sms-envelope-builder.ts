@@ -1,7 +1,7 @@
 import { deterministicEventId, randomEventId } from './event-id';
 import { isTerminalStatus, STATUS_RANK } from './status';
 import type { ConsentScope, DataOf, EventOf, EventType, InternalEventV2, MessageStatus } from './schema';
-import { parseEnvelope } from './validate';
+import { sealEnvelope } from './validate';
 
 export type Clock = () => Date;
 export type TwilioParams = Readonly<Record<string, string | undefined>>;
@@ -200,7 +200,7 @@ export class SmsEnvelopeBuilder {
       causationId: f.causationId,
       data: f.data,
     });
-    return parseEnvelope(raw) as EventOf<T>;
+    return sealEnvelope(raw) as EventOf<T>;
   }
 }
 

@@ -14,33 +14,37 @@ export class EnvelopeValidationError extends IngressEgressError {
 }
 
 /**
- * Envelopes this process has validated. They are deep-frozen before they are
+ * Envelopes sealEnvelope validated. They are deep-frozen before they are
  * added, so one that is here still holds what was validated.
  */
-const validated = new WeakSet<object>();
+const sealed = new WeakSet<object>();
 
 /**
  * Validates an envelope; throws EnvelopeValidationError naming each bad field
- * (e.g. `data.to`). The result is a new, deep-frozen object.
+ * (e.g. `data.to`). The result is a new object (decoders use this).
  */
 export function parseEnvelope(input: unknown): InternalEventV2 {
   const result = InternalEventV2.safeParse(input);
-  if (result.success) {
-    validated.add(deepFreeze(result.data));
-    return result.data;
-  }
+  if (result.success) return result.data;
   throw new EnvelopeValidationError(
     result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
   );
 }
 
 /**
- * parseEnvelope, except that an envelope parseEnvelope returned (from
- * SmsEnvelopeBuilder, a codec, …) is returned as it is without a second pass:
- * it is frozen, so it cannot have changed since.
+ * parseEnvelope for an envelope about to be published (SmsEnvelopeBuilder):
+ * the result is deep-frozen and remembered, so ensureValidEnvelope (the
+ * publisher) passes it through without a second zod pass. Writing to it throws.
  */
+export function sealEnvelope(input: unknown): InternalEventV2 {
+  const valid = deepFreeze(parseEnvelope(input));
+  sealed.add(valid);
+  return valid;
+}
+
+/** A sealed envelope as it is (it cannot have changed); anything else through parseEnvelope. */
 export function ensureValidEnvelope(input: unknown): InternalEventV2 {
-  if (typeof input === 'object' && input !== null && validated.has(input)) return input as InternalEventV2;
+  if (typeof input === 'object' && input !== null && sealed.has(input)) return input as InternalEventV2;
   return parseEnvelope(input);
 }
 
