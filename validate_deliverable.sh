@@ -13,9 +13,10 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "install npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm 11 leaves other platforms' optional binaries (@swc/core-*) out of the lock file and then refuses
-  # `npm ci`; `npm install` honours the same lock file and fills them in.
-  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+  # The lock file must list every platform's optional binaries (@swc/core-*, @unrs/resolver-binding-*) or
+  # `npm ci` refuses it: @swc/core and unrs-resolver are pinned to versions whose binaries are all on the
+  # registry (package.json, `overrides`); see docs/troubleshooting.md before bumping them.
+  npm ci --no-audit --no-fund
 fi
 
 step "build the local Kafka broker (librdkafka mock cluster)"

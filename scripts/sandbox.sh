@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export KAFKAJS_NO_PARTITIONER_WARNING=1
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "sandbox: installing npm packages" >&2
-  npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null
+  npm ci --no-audit --no-fund >/dev/null
 fi
 scripts/build-broker.sh
 if [ ! -f dist/src/main.js ] || [ -n "$(find src -newer dist/src/main.js -name '*.ts' -print -quit)" ]; then
