@@ -1,7 +1,8 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { headersToStrings } from '../../src/kafka/cloud-events';
 import { onCleanup } from './cleanup';
 import { isMockBroker, testKafka, uniqueName } from './kafka';
+import { waitFor } from './wait-for';
 
 export interface ConsumedRecord {
   topic: string;
@@ -11,6 +12,26 @@ export interface ConsumedRecord {
   value: Buffer | null;
   headers: Record<string, string>;
 }
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? null,
+    value: message.value,
+    headers: headersToStrings(message.headers),
+  };
+}
+
+// Short sessions because the mock waits ~sessionTimeout for members that left.
+const readerConsumer = (kafka: Kafka, groupPrefix: string) =>
+  kafka.consumer({
+    groupId: uniqueName(groupPrefix),
+    sessionTimeout: isMockBroker() ? 6000 : 10_000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 50,
+  });
 
 /**
  * Reads `count` records from the beginning of `topics` with a plain kafkajs
@@ -26,12 +47,7 @@ export async function readRecords(options: {
 }): Promise<ConsumedRecord[]> {
   const { topics, count } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const consumer = (options.kafka ?? testKafka()).consumer({
-    groupId: uniqueName('ie-test-reader'),
-    sessionTimeout: isMockBroker() ? 6000 : 10_000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-  });
+  const consumer = readerConsumer(options.kafka ?? testKafka(), 'ie-test-reader');
   let disconnected = false;
   const disconnect = async () => {
     if (disconnected) return;
@@ -52,14 +68,7 @@ export async function readRecords(options: {
       consumer
         .run({
           eachMessage: async ({ topic, partition, message }) => {
-            records.push({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key?.toString('utf8') ?? null,
-              value: message.value,
-              headers: headersToStrings(message.headers),
-            });
+            records.push(toRecord(topic, partition, message));
             if (records.length >= count) {
               clearTimeout(timer);
               resolve();
@@ -75,4 +84,64 @@ export async function readRecords(options: {
     await disconnect();
   }
   return records;
+}
+
+export interface TopicFollower {
+  /** The records of `topic` read so far, in arrival order (each partition's in offset order). */
+  records(topic: string): readonly ConsumedRecord[];
+  /** Waits until `done` holds for the records of `topic` read so far, and returns them. */
+  until(
+    topic: string,
+    done: (records: readonly ConsumedRecord[]) => boolean,
+    timeoutMs?: number,
+    /** What `done` waits for, for the timeout's message. */
+    what?: string,
+  ): Promise<readonly ConsumedRecord[]>;
+}
+
+/**
+ * One consumer, in a group of its own, that reads `topics` from the
+ * beginning into per-topic buffers until its cleanup (after the test, or
+ * after the file when called from beforeAll). Reading back then costs no
+ * group join: the mock delays each new group's first join by ~3 s. Resolves
+ * once the group is joined.
+ */
+export async function followTopics(
+  topics: string[],
+  options: { kafka?: Kafka; groupPrefix?: string } = {},
+): Promise<TopicFollower> {
+  const buffers = new Map(topics.map((t) => [t, [] as ConsumedRecord[]]));
+  const buffer = (topic: string) => {
+    const records = buffers.get(topic);
+    if (!records) throw new Error(`${topic} is not followed (only ${topics.join(', ')})`);
+    return records;
+  };
+  const consumer = readerConsumer(options.kafka ?? testKafka(), options.groupPrefix ?? 'ie-test-follower');
+  let crashed: unknown;
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!(e.payload as { restart?: boolean }).restart) crashed = e.payload.error;
+  });
+  onCleanup(() => consumer.disconnect());
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      buffer(topic).push(toRecord(topic, partition, message));
+    },
+  });
+  return {
+    records: buffer,
+    until: async (topic, done, timeoutMs = 30_000, what = 'records') => {
+      const records = buffer(topic);
+      await waitFor(
+        () => {
+          if (crashed) throw crashed;
+          return done(records);
+        },
+        timeoutMs,
+        () => `${what} on ${topic} (have ${records.length})`,
+      );
+      return records;
+    },
+  };
 }

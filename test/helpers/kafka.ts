@@ -75,14 +75,34 @@ export function testKafkaConfig(topics: TopicNames, brokers: string[] = testBrok
   return { brokers, clientId: 'ie-test', groupId: uniqueName('ie-group'), ssl: false, sasl: undefined, topics };
 }
 
-/** Sum of the high watermarks of a topic's partitions: how many records it ever received. */
-export async function recordCount(topic: string): Promise<number> {
-  const admin = testKafka().admin();
+/** The KAFKA_TOPIC_* variables that point the service at `topics` (and at a ledger topic when given). */
+export function topicEnv(topics: TopicNames, ledgerTopic?: string): Record<string, string> {
+  return {
+    KAFKA_TOPIC_INBOUND: topics.inbound,
+    KAFKA_TOPIC_STATUS: topics.status,
+    KAFKA_TOPIC_CONSENT: topics.consent,
+    KAFKA_TOPIC_EGRESS: topics.egress,
+    KAFKA_TOPIC_OUTCOMES: topics.outcomes,
+    KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
+    ...(ledgerTopic ? { KAFKA_TOPIC_EGRESS_LEDGER: ledgerTopic } : {}),
+  };
+}
+
+/** Each partition's high watermark: the offset its next record will get. */
+export async function highWatermarks(topic: string, brokers: string[] = testBrokers()): Promise<Map<number, bigint>> {
+  const admin = testKafka(brokers).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    return new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sum of the high watermarks of a topic's partitions: how many records it ever received. */
+export async function recordCount(topic: string, brokers: string[] = testBrokers()): Promise<number> {
+  let sum = 0;
+  for (const high of (await highWatermarks(topic, brokers)).values()) sum += Number(high);
+  return sum;
 }
