@@ -4,14 +4,17 @@ import { silentLogger } from '../../../../src/observability';
 import type { ManagedPublisher } from '../../../../src/server';
 import { EMPTY_TWIML } from '../../../../src/twilio/webhooks';
 import {
+  ACCOUNT,
   CUSTOMER,
   MG,
   SENDER,
   SERVICE_SENDER,
   SMS_PATH,
   SUBACCOUNT,
-  highWatermarkSum,
-  startWebhookEnv,
+  TOKEN,
+  redeliver,
+  useWebhookEnv,
+  type WebhookEnv,
 } from './webhook-env';
 
 jest.setTimeout(60_000);
@@ -20,8 +23,10 @@ const byType = <T extends InternalEventV2['type']>(events: InternalEventV2[], ty
   events.filter((e): e is Extract<InternalEventV2, { type: T }> => e.type === type);
 
 describe('inbound SMS/MMS webhooks from the simulator to Kafka', () => {
+  const webhooks = useWebhookEnv();
+
   it('publishes an inbound SMS before answering empty TwiML', async () => {
-    const env = await startWebhookEnv();
+    const env = await webhooks.start();
     const result = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'Hello from a phone' });
     expect(result.statusCodes).toEqual([200]);
     expect(result.webhook?.responseBody).toBe(EMPTY_TWIML);
@@ -41,11 +46,11 @@ describe('inbound SMS/MMS webhooks from the simulator to Kafka', () => {
         numSegments: 1,
       },
     });
-    expect(await highWatermarkSum(env.topics.consent)).toBe(0);
+    expect(await env.published(env.topics.consent)).toBe(0);
   });
 
   it('keeps the three media of an MMS and the messaging service', async () => {
-    const env = await startWebhookEnv();
+    const env = await webhooks.start();
     const result = await env.sim.sendInbound({
       from: CUSTOMER,
       to: SERVICE_SENDER,
@@ -69,7 +74,7 @@ describe('inbound SMS/MMS webhooks from the simulator to Kafka', () => {
   });
 
   it('turns STOP and START into consent changes on the compacted topic, and HELP into none', async () => {
-    const env = await startWebhookEnv();
+    const env = await webhooks.start();
     const stop = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'STOP' });
     const start = await env.sim.sendInbound({ from: CUSTOMER, to: SERVICE_SENDER, body: ' start ' });
     const help = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'help' });
@@ -104,20 +109,10 @@ describe('inbound SMS/MMS webhooks from the simulator to Kafka', () => {
   });
 
   it('publishes a redelivery of the same signed webhook only once', async () => {
-    const env = await startWebhookEnv();
+    const env = await webhooks.start();
     const first = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'only once' });
     expect(first.statusCodes).toEqual([200]);
-    const d = first.webhook!;
-    // Twilio retries with the same URL, parameters, signature and idempotency token.
-    const replay = await fetch(d.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': d.signature,
-        'i-twilio-idempotency-token': d.idempotencyToken,
-      },
-      body: new URLSearchParams(d.params).toString(),
-    });
+    const replay = await redeliver(first.webhook!);
     expect(replay.status).toBe(200);
     expect(await replay.text()).toBe(EMPTY_TWIML);
     await env.envelopes(env.topics.inbound, 1);
@@ -125,7 +120,7 @@ describe('inbound SMS/MMS webhooks from the simulator to Kafka', () => {
 
   it('publishes once when Twilio retries while the first attempt is still waiting for Kafka', async () => {
     let delayed = false;
-    const env = await startWebhookEnv({
+    const env = await webhooks.start({
       publisher: (config): ManagedPublisher => {
         // The first publish is held past the simulator's read timeout, so it retries meanwhile.
         const inner = createEventPublisher(config, { logger: silentLogger });
@@ -156,35 +151,45 @@ describe('inbound SMS/MMS webhooks from the simulator to Kafka', () => {
   });
 
   it('validates a subaccount with its own token and refuses a forged signature with 403', async () => {
-    const env = await startWebhookEnv({ serviceSubToken: 'not-the-subaccount-token' });
+    // The simulator signs the subaccount's webhooks with a token that is not the one the service holds for it.
+    const env = await webhooks.start({
+      sim: {
+        accounts: [
+          { accountSid: ACCOUNT, authToken: TOKEN },
+          { accountSid: SUBACCOUNT, authToken: 'not-the-subaccount-token' },
+        ],
+      },
+    });
+    // The file's service counts the failures of every test.
+    const failuresBefore = await metric(env, 'twilio_webhook_signature_failures_total');
     const forged = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'x', accountSid: SUBACCOUNT });
     expect(forged.statusCodes).toEqual([403]);
     const good = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'y' });
     expect(good.statusCodes).toEqual([200]);
     await env.envelopes(env.topics.inbound, 1);
-    expect(await metric(env, 'twilio_webhook_signature_failures_total')).toBe(1);
+    expect(await metric(env, 'twilio_webhook_signature_failures_total')).toBe(failuresBefore + 1);
   });
 
   it('answers 400 naming a missing parameter and publishes nothing', async () => {
-    const env = await startWebhookEnv();
+    const env = await webhooks.start();
     const result = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'x', extraParams: { From: '' } });
     expect(result.statusCodes).toEqual([400]);
     expect(JSON.parse(result.webhook!.responseBody!)).toEqual({
       error: 'invalid_payload',
       reason: 'missing parameter From',
     });
-    expect(await highWatermarkSum(env.topics.inbound)).toBe(0);
+    expect(await env.published(env.topics.inbound)).toBe(0);
   });
 
   it('answers 413 to a body over HTTP_BODY_LIMIT_BYTES and publishes nothing', async () => {
-    const env = await startWebhookEnv({ env: { HTTP_BODY_LIMIT_BYTES: '2048' } });
+    const env = await webhooks.start({ env: { HTTP_BODY_LIMIT_BYTES: '2048' } });
     const result = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'long '.repeat(600) });
     expect(result.statusCodes).toEqual([413]);
-    expect(await highWatermarkSum(env.topics.inbound)).toBe(0);
+    expect(await env.published(env.topics.inbound)).toBe(0);
   });
 });
 
-async function metric(env: { metrics: { registry: { getMetricsAsJSON(): Promise<unknown> } } }, name: string) {
+async function metric(env: WebhookEnv, name: string) {
   const all = (await env.metrics.registry.getMetricsAsJSON()) as { name: string; values: { value: number }[] }[];
   return (all.find((m) => m.name === name)?.values ?? []).reduce((s, v) => s + v.value, 0);
 }

@@ -1,16 +1,9 @@
 import { LocalKafkaBroker } from '../../../../src/kafka/local-broker';
 import { onCleanup } from '../../../helpers/cleanup';
-import { CUSTOMER, SENDER, startWebhookEnv, type WebhookEnv } from './webhook-env';
+import { waitFor } from '../../../helpers/wait-for';
+import { CUSTOMER, SENDER, redeliver, startWebhookEnvOn, type WebhookEnv } from './webhook-env';
 
 jest.setTimeout(90_000);
-
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const kafkaReady = (env: WebhookEnv) => env.server.health().kafka;
 
@@ -21,7 +14,7 @@ describe('inbound webhooks while Kafka is stopped and restarted', () => {
     onCleanup(() => broker.stop());
     await broker.start();
     const brokers = broker.brokerList;
-    const env = await startWebhookEnv({ brokers });
+    const env = await startWebhookEnvOn(brokers);
 
     const before = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'before the outage' });
     expect(before.statusCodes).toEqual([200]);
@@ -32,28 +25,19 @@ describe('inbound webhooks while Kafka is stopped and restarted', () => {
     expect(during.statusCodes).toEqual([503]);
     expect(during.webhook!.attempts[0]!.durationMs).toBeLessThan(10_000);
     expect(JSON.parse(during.webhook!.responseBody!)).toMatchObject({ error: 'kafka_unavailable' });
-    await until(() => !kafkaReady(env), 10_000);
+    await waitFor(() => !kafkaReady(env), 10_000, 'the publisher to notice the outage');
     // Once the publisher knows, refusals are immediate.
     const fast = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'still down' });
     expect(fast.statusCodes).toEqual([503]);
     expect(fast.webhook!.attempts[0]!.durationMs).toBeLessThan(1000);
 
     await broker.start(); // same port: the publisher reconnects by itself
-    await until(() => kafkaReady(env), 20_000);
+    await waitFor(() => kafkaReady(env), 20_000, 'the publisher to reconnect');
     const after = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'after the outage' });
     expect(after.statusCodes).toEqual([200]);
 
-    // Twilio's retry of the webhook refused during the outage: same URL, parameters, signature and token.
-    const d = during.webhook!;
-    const retry = await fetch(d.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': d.signature,
-        'i-twilio-idempotency-token': d.idempotencyToken,
-      },
-      body: new URLSearchParams(d.params).toString(),
-    });
+    // Twilio's retry of the webhook refused during the outage.
+    const retry = await redeliver(during.webhook!);
     expect(retry.status).toBe(200);
 
     // The restarted mock broker starts empty: exactly the two webhooks answered 200 since are on it.

@@ -1,6 +1,6 @@
 import type { InternalEventV2 } from '../../../../src/envelope';
 import { createSimulatorTwilioClient } from '../../../../src/simulator';
-import { CUSTOMER, SENDER, STATUS_PATH, startWebhookEnv, type WebhookEnv } from './webhook-env';
+import { CUSTOMER, SENDER, STATUS_PATH, useWebhookEnv, type WebhookEnv } from './webhook-env';
 
 jest.setTimeout(60_000);
 
@@ -33,8 +33,10 @@ function statusesOf(events: InternalEventV2[], sid: string): [string, boolean][]
 }
 
 describe('status callbacks from the simulator to Kafka', () => {
+  const webhooks = useWebhookEnv();
+
   it('publishes every status of delivered, undelivered and failed messages, then read', async () => {
-    const env = await startWebhookEnv({
+    const env = await webhooks.start({
       sim: {
         autoProgress: false,
         outcomes: [
@@ -72,7 +74,7 @@ describe('status callbacks from the simulator to Kafka', () => {
 
   it('publishes callbacks that arrive out of order, the late ones marked as not advancing', async () => {
     // Every non-final callback is held back and sent after the following one.
-    const env = await startWebhookEnv({ sim: { autoProgress: false, callbacks: { outOfOrderProbability: 1 } } });
+    const env = await webhooks.start({ sim: { autoProgress: false, callbacks: { outOfOrderProbability: 1 } } });
     const sid = await send(env, CUSTOMER);
     await runToEnd(env, sid);
     const sent = env.sim.inspect.webhooks().filter((w) => w.kind === 'status-callback');
@@ -90,7 +92,7 @@ describe('status callbacks from the simulator to Kafka', () => {
   });
 
   it('treats a repeated status of a message as a redelivery, not a new fact', async () => {
-    const env = await startWebhookEnv({ sim: { autoProgress: false } });
+    const env = await webhooks.start({ sim: { autoProgress: false } });
     const sid = await send(env, CUSTOMER);
     await runToEnd(env, sid);
     env.sim.setStatus(sid, 'sent'); // same MessageSid + status, new idempotency token
@@ -102,7 +104,7 @@ describe('status callbacks from the simulator to Kafka', () => {
   });
 
   it('publishes each status once when Twilio delivers every callback twice', async () => {
-    const env = await startWebhookEnv({ sim: { autoProgress: false, callbacks: { duplicateProbability: 1 } } });
+    const env = await webhooks.start({ sim: { autoProgress: false, callbacks: { duplicateProbability: 1 } } });
     const sid = await send(env, CUSTOMER);
     await runToEnd(env, sid);
     const callbacks = env.sim.inspect.webhooks().filter((w) => w.kind === 'status-callback');
