@@ -5,10 +5,11 @@ import { SmsEnvelopeBuilder, type InternalEventV2 } from '../../src/envelope';
 import { createEventPublisher } from '../../src/kafka/create-event-publisher';
 import { freePort } from '../../src/kafka/local-broker';
 import { silentLogger } from '../../src/observability';
-import { TwilioSimulator } from '../../src/simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { testConfig } from '../helpers/config';
-import { createTestTopic, createTestTopics, isMockBroker, testBrokers, testKafka, uniqueName } from '../helpers/kafka';
+import { startEgressBed } from '../helpers/egress-bed';
+import { recordCount } from '../helpers/kafka';
+import { followTopics, type TopicFollower } from '../helpers/kafka-consumer';
 
 jest.setTimeout(300_000);
 
@@ -31,36 +32,22 @@ function ensureBuilt(): void {
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 }
 
-/** Collects records of `topic` from the beginning until `done(records)` holds. */
-async function collect(
+/** The records of `topic` decoded, once `done` holds for them. */
+async function collect<T = InternalEventV2>(
+  reader: TopicFollower,
   topic: string,
-  done: (latest: InternalEventV2, all: InternalEventV2[]) => boolean,
+  done: (all: T[]) => boolean,
   timeoutMs: number,
-) {
-  const consumer = testKafka().consumer({
-    groupId: uniqueName('e2e-crash-reader'),
-    sessionTimeout: 6_000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-  });
-  onCleanup(() => consumer.disconnect());
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const events: InternalEventV2[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${events.length} records on ${topic}`)), timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const event = JSON.parse(message.value!.toString('utf8')) as InternalEventV2;
-        events.push(event);
-        if (done(event, events)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
+): Promise<T[]> {
+  const events: T[] = [];
+  await reader.until(
+    topic,
+    (records) => {
+      for (const r of records.slice(events.length)) events.push(JSON.parse(r.value!.toString('utf8')) as T);
+      return done(events);
+    },
+    timeoutMs,
+  );
   return events;
 }
 
@@ -68,44 +55,22 @@ describe('egress crash (built service, SIGKILL in the middle of 2,000 sends, res
   beforeAll(() => ensureBuilt());
 
   it('gives every request one outcome and never texts anyone twice', async () => {
-    const sim = new TwilioSimulator({
+    const { sim, topics, ledgerTopic, ...bed } = await startEgressBed('e2e-crash', {
       accounts: [{ accountSid: ACCOUNT, authToken: TOKEN }],
       phoneNumbers: [{ phoneNumber: SENDER, accountSid: ACCOUNT }],
       autoProgress: false,
       seed: 'crash',
     });
-    onCleanup(() => sim.stop());
-    await sim.start();
     // Real sends take time: with Twilio at ~20 ms the kill lands while about a hundred are in flight.
     sim.faults.latency(20, { match: { operation: 'create' }, jitterMs: 20 });
 
-    const [topics, ledgerTopic] = await Promise.all([createTestTopics('e2e-crash'), createTestTopic('e2e-ledger')]);
-    const groupId = uniqueName('e2e-crash');
     const env = {
+      ...bed.env,
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       HTTP_HOST: '127.0.0.1',
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_GROUP_ID: groupId,
-      KAFKA_TOPIC_INBOUND: topics.inbound,
-      KAFKA_TOPIC_STATUS: topics.status,
-      KAFKA_TOPIC_CONSENT: topics.consent,
-      KAFKA_TOPIC_EGRESS: topics.egress,
-      KAFKA_TOPIC_OUTCOMES: topics.outcomes,
-      KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
-      KAFKA_TOPIC_EGRESS_LEDGER: ledgerTopic,
-      EGRESS_SESSION_TIMEOUT_SECS: isMockBroker() ? '6' : '10',
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TOKEN,
-      TWILIO_API_BASE_URL: sim.baseUrl,
-      TWILIO_WEBHOOK_VALIDATION: 'false',
-      TWILIO_PHONE_NUMBER: SENDER,
       TWILIO_TIMEOUT_SECS: '2',
-      TWILIO_RATE_LIMIT_PER_SEC: '100000',
-      TWILIO_RATE_LIMIT_BURST: '100000',
-      TWILIO_PER_NUMBER_RATE: '100000',
-      TWILIO_PER_NUMBER_BURST: '100000',
     };
     let output = '';
     const run = async (): Promise<ChildProcess> => {
@@ -150,13 +115,11 @@ describe('egress crash (built service, SIGKILL in the middle of 2,000 sends, res
     const sentBeforeKill = sim.inspect.stats().outbound;
 
     const second = await run();
-    const ids = new Set<string>();
+    const reader = await followTopics([topics.outcomes, ledgerTopic], { groupPrefix: 'e2e-crash-reader' });
     const outcomes = await collect(
+      reader,
       topics.outcomes,
-      (latest) => {
-        ids.add(latest.causationId!);
-        return ids.size >= N;
-      },
+      (all) => new Set(all.map((o) => o.causationId)).size >= N,
       180_000,
     );
     second.kill('SIGTERM');
@@ -179,7 +142,7 @@ describe('egress crash (built service, SIGKILL in the middle of 2,000 sends, res
     expect(sim.inspect.stats().outbound).toBe(N);
 
     // What the crash left to the ledger: intents of the killed process finished by the new one.
-    const ledger = await collectLedger(ledgerTopic);
+    const ledger = await collectLedger(reader, ledgerTopic);
     const reconciled = outcomes.filter((o) => o.type === 'sms.outbound.accepted' && o.data.deduplicated).length;
     const report = {
       requests: N,
@@ -199,17 +162,14 @@ describe('egress crash (built service, SIGKILL in the middle of 2,000 sends, res
 });
 
 /** Reads the ledger topic: per key, the intent and sent records and who wrote them. */
-async function collectLedger(topic: string) {
-  const admin = testKafka().admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
-  await admin.disconnect();
-  const records = (await collect(topic, (_e, all) => all.length >= total, 60_000)) as unknown as {
-    key: string;
-    state: 'intent' | 'sent';
-    owner: string;
-    updatedAt: number;
-  }[];
+async function collectLedger(reader: TopicFollower, topic: string) {
+  const total = await recordCount(topic);
+  const records = await collect<{ key: string; state: 'intent' | 'sent'; owner: string; updatedAt: number }>(
+    reader,
+    topic,
+    (all) => all.length >= total,
+    60_000,
+  );
   const byKey = new Map<string, { intent?: { owner: string; at: number }; sent?: { owner: string; at: number } }>();
   for (const r of records) {
     const k = byKey.get(r.key) ?? {};

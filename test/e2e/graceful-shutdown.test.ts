@@ -4,7 +4,7 @@ import { freePort } from '../../src/kafka/local-broker';
 import { SHUTDOWN_STEPS } from '../../src/server';
 import { TwilioSimulator } from '../../src/simulator';
 import '../helpers/cleanup';
-import { createTestTopics, testBrokers, uniqueName } from '../helpers/kafka';
+import { createTestTopics, testBrokers, topicEnv, uniqueName } from '../helpers/kafka';
 import { readRecords } from '../helpers/kafka-consumer';
 
 const root = path.join(__dirname, '..', '..');
@@ -50,13 +50,7 @@ describe('graceful shutdown (built service, SIGTERM under load)', () => {
         HTTP_HOST: '127.0.0.1',
         KAFKA_BROKERS: testBrokers().join(','),
         KAFKA_GROUP_ID: uniqueName('e2e-shutdown'),
-        KAFKA_TOPIC_INBOUND: topics.inbound,
-        KAFKA_TOPIC_STATUS: topics.status,
-        KAFKA_TOPIC_CONSENT: topics.consent,
-        KAFKA_TOPIC_EGRESS: topics.egress,
-        KAFKA_TOPIC_OUTCOMES: topics.outcomes,
-        KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
-        KAFKA_TOPIC_EGRESS_LEDGER: uniqueName('e2e-ledger'),
+        ...topicEnv(topics, uniqueName('e2e-ledger')),
         TWILIO_ACCOUNT_SID: ACCOUNT,
         TWILIO_AUTH_TOKEN: TOKEN,
         TWILIO_API_BASE_URL: sim.baseUrl,

@@ -7,12 +7,14 @@ import { createEventPublisher } from '../../../src/kafka/create-event-publisher'
 import type { EgressConsumer } from '../../../src/kafka/egress-consumer';
 import { createMetrics, silentLogger, type Metrics } from '../../../src/observability';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../../../src/server';
-import { TwilioSimulator, type TwilioSimulatorOptions } from '../../../src/simulator';
-import { headersToStrings } from '../../../src/kafka/cloud-events';
+import type { TwilioSimulator, TwilioSimulatorOptions } from '../../../src/simulator';
 import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
-import { readRecords, type ConsumedRecord } from '../../helpers/kafka-consumer';
-import { createTestTopic, createTestTopics, isMockBroker, testKafka, uniqueName } from '../../helpers/kafka';
+import { startEgressBed } from '../../helpers/egress-bed';
+import { followTopics, readRecords, type ConsumedRecord } from '../../helpers/kafka-consumer';
+import { recordCount, testKafka, uniqueName } from '../../helpers/kafka';
+
+export { waitFor } from '../../helpers/wait-for';
 
 export const ACCOUNT = 'AC' + 'e5'.repeat(16);
 export const TOKEN = 'egress-integration-token-0001';
@@ -60,7 +62,7 @@ export interface EgressEnvOptions {
  * service instances wired as in production (buildServer) against them.
  */
 export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<EgressEnv> {
-  const sim = new TwilioSimulator({
+  const { sim, topics, ledgerTopic, ...bed } = await startEgressBed('eg', {
     accounts: [{ accountSid: ACCOUNT, authToken: TOKEN }],
     phoneNumbers: [
       { phoneNumber: SENDER, accountSid: ACCOUNT },
@@ -71,36 +73,17 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
     autoProgress: false,
     ...options.sim,
   });
-  onCleanup(() => sim.stop());
-  await sim.start();
-  const [topics, ledgerTopic] = await Promise.all([createTestTopics('eg'), createTestTopic('eg-ledger')]);
   let templatesFile: string | undefined;
   if (options.templates) {
     templatesFile = path.join(tmpdir(), `${uniqueName('templates')}.json`);
     writeFileSync(templatesFile, JSON.stringify(options.templates));
   }
-  const groupId = uniqueName('eg-group');
   const env = (overrides: Record<string, string> = {}) => ({
-    ...sim.env(),
+    ...bed.env,
     TWILIO_ENABLED: 'true',
-    TWILIO_WEBHOOK_VALIDATION: 'false',
     TWILIO_PHONE_NUMBER: SENDER,
     TWILIO_MESSAGING_SERVICE_SID: MG,
     TWILIO_TIMEOUT_SECS: '1',
-    TWILIO_RATE_LIMIT_PER_SEC: '100000',
-    TWILIO_RATE_LIMIT_BURST: '100000',
-    TWILIO_PER_NUMBER_RATE: '100000',
-    TWILIO_PER_NUMBER_BURST: '100000',
-    KAFKA_GROUP_ID: groupId,
-    KAFKA_TOPIC_INBOUND: topics.inbound,
-    KAFKA_TOPIC_STATUS: topics.status,
-    KAFKA_TOPIC_CONSENT: topics.consent,
-    KAFKA_TOPIC_EGRESS: topics.egress,
-    KAFKA_TOPIC_OUTCOMES: topics.outcomes,
-    KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
-    KAFKA_TOPIC_EGRESS_LEDGER: ledgerTopic,
-    // The mock delays a rebalance by about the session timeout of a member that vanished.
-    EGRESS_SESSION_TIMEOUT_SECS: isMockBroker() ? '6' : '10',
     SHUTDOWN_TIMEOUT_SECS: '10',
     ...(templatesFile ? { EGRESS_TEMPLATES_FILE: templatesFile } : {}),
     ...options.env,
@@ -112,7 +95,8 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
   onCleanup(() => producer.stop());
   await producer.start();
   const builder = new SmsEnvelopeBuilder();
-  const collected = await followTopics([topics.outcomes, topics.egressDlq]);
+  const reader = await followTopics([topics.outcomes, topics.egressDlq], { groupPrefix: 'eg-reader' });
+  const followed = new Set([topics.outcomes, topics.egressDlq]);
   return {
     config,
     topics,
@@ -133,68 +117,21 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
         subject: data.to ?? data.conversationSid ?? 'bulk',
         data,
       }),
-    read: (topic, count, timeoutMs = 60_000) =>
-      collected.has(topic)
-        ? waitForRecords(collected.get(topic)!, count, timeoutMs, topic)
+    read: async (topic, count, timeoutMs = 60_000) =>
+      followed.has(topic)
+        ? (await reader.until(topic, (records) => records.length >= count, timeoutMs, `${count} records`)).slice(
+            0,
+            count,
+          )
         : count === 0
-          ? Promise.resolve([])
+          ? []
           : readRecords({ topics: [topic], count, timeoutMs, kafka: testKafka() }),
     events: (records) => records.map((r) => JSON.parse(r.value!.toString('utf8')) as InternalEventV2),
-    count: async (topic) => {
-      const admin = testKafka().admin();
-      await admin.connect();
-      try {
-        const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-        return offsets.reduce((sum, p) => sum + Number(p.high), 0);
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    count: (topic) => recordCount(topic),
   };
-}
-
-/** Follows topics from the beginning with one consumer for the whole test; records land in per-topic arrays. */
-async function followTopics(topicNames: string[]): Promise<Map<string, ConsumedRecord[]>> {
-  const out = new Map(topicNames.map((t) => [t, [] as ConsumedRecord[]]));
-  const consumer = testKafka().consumer({
-    groupId: uniqueName('eg-reader'),
-    sessionTimeout: isMockBroker() ? 6000 : 10_000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 50,
-  });
-  onCleanup(() => consumer.disconnect());
-  await consumer.connect();
-  await consumer.subscribe({ topics: topicNames, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      out.get(topic)!.push({
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key?.toString('utf8') ?? null,
-        value: message.value,
-        headers: headersToStrings(message.headers),
-      });
-    },
-  });
-  return out;
-}
-
-async function waitForRecords(records: ConsumedRecord[], count: number, timeoutMs: number, topic: string) {
-  await waitFor(() => records.length >= count, timeoutMs, `${count} records on ${topic} (have ${records.length})`);
-  return records.slice(0, count);
 }
 
 /** The egress consumer of a built server (for its stats). */
 export function egressConsumerOf(server: IngressEgressServer): EgressConsumer {
   return (server as unknown as { parts: { egressConsumer: EgressConsumer } }).parts.egressConsumer;
-}
-
-/** Polls `check` until it is true (real time: this waits for a real broker and HTTP). */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition') {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
