@@ -9,6 +9,7 @@ import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
 import { readRecords } from '../../helpers/kafka-consumer';
 import { recordCount, testBrokers, testKafka, uniqueName } from '../../helpers/kafka';
+import { waitFor } from '../../helpers/wait-for';
 
 /**
  * The service as deployed (buildServer, the real EventPublisher on the test
@@ -24,14 +25,6 @@ const KEY_SECRET = 'conversations-integration-key-secret';
 const SERVICE = 'IS' + 'f6'.repeat(16);
 const IDENTITY = 'ingress-egress';
 const CUSTOMER = '+14155550142';
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('Conversations ingress → Kafka (service, real broker, real SDK, simulator)', () => {
   it('publishes a message added while connected once, and after a restart exactly what it missed', async () => {
@@ -94,14 +87,14 @@ describe('Conversations ingress → Kafka (service, real broker, real SDK, simul
     const first = await startServer();
     expect(conversationsHealth(first)).toMatchObject({ ready: true, state: 'connected' });
     sim.addMessage(conv.sid, CUSTOMER, 'Where is my parcel?');
-    await until(() => sim.backend.participant(conv.sid, IDENTITY).lastReadMessageIndex === 0, 15_000, 'checkpoint 0');
+    await waitFor(() => sim.backend.participant(conv.sid, IDENTITY).lastReadMessageIndex === 0, 15_000, 'checkpoint 0');
     await first.stop();
 
     sim.addMessage(conv.sid, CUSTOMER, 'Hello?');
     sim.addMessage(conv.sid, IDENTITY, 'Checking now.');
     sim.addMessage(conv.sid, CUSTOMER, 'Thanks!');
     const second = await startServer();
-    await until(() => sim.backend.participant(conv.sid, IDENTITY).lastReadMessageIndex === 3, 15_000, 'checkpoint 3');
+    await waitFor(() => sim.backend.participant(conv.sid, IDENTITY).lastReadMessageIndex === 3, 15_000, 'checkpoint 3');
     await second.stop();
 
     const records = await readRecords({ topics: [inbound], count: 3, kafka: testKafka() });
