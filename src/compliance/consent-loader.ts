@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { parseEnvelope, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
+import { createStoppableConsumer } from '../kafka/stoppable-consumer';
 import { silentLogger, type Logger } from '../observability';
 import type { ConsentStore } from './consent-store';
 
@@ -131,7 +132,7 @@ export class ConsentLoader {
       });
       // stop() or a crash may reject it before it is awaited below; that is handled there.
       caughtUp.catch(() => undefined);
-      const consumer = kafka.consumer({
+      const consumer = createStoppableConsumer(kafka, {
         groupId: `${this.options.groupIdPrefix ?? 'ingress-egress-consent'}-${randomUUID()}`,
         sessionTimeout: this.options.sessionTimeoutMs ?? 10000,
         heartbeatInterval: Math.max(Math.floor((this.options.sessionTimeoutMs ?? 10000) / 10), 100),
@@ -144,7 +145,8 @@ export class ConsentLoader {
         if (e.payload.batchSize === 0) this.progress(e.payload.partition, e.payload.lastOffset);
       });
       consumer.on(consumer.events.CRASH, (e) => {
-        if (e.payload.restart) return;
+        // Stopping, the consumer is not restarted after a crash: that is the stop, not a failure.
+        if (e.payload.restart || this.stopping) return;
         this.log.error(
           { err: e.payload.error },
           'consent consumer crashed; the consent store no longer follows the topic',

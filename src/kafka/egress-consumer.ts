@@ -10,6 +10,7 @@ import type { EgressContext, EgressHandler } from '../server/connector';
 import { Lifecycle, type LifecycleState } from '../server/lifecycle';
 import { headersToStrings } from './cloud-events';
 import { OffsetTracker } from './offset-tracker';
+import { createStoppableConsumer } from './stoppable-consumer';
 
 /** Optional hooks an egress handler may offer the consumer (TwilioEgressHandler does). */
 export interface AssignmentAwareHandler extends EgressHandler {
@@ -91,7 +92,8 @@ export interface EgressConsumerStats {
  *   a new owner never starts a partition while this one still sends for it.
  * - stop() drains: no new records start, those in flight get
  *   `drainTimeoutMs` to finish, finished offsets are committed, then the
- *   consumer leaves the group.
+ *   consumer leaves the group (after a group join under way, which kafkajs
+ *   cannot interrupt: see createStoppableConsumer).
  */
 export class EgressConsumer {
   private readonly o: Required<Omit<EgressConsumerOptions, 'metrics' | 'clock' | 'retry'>> & {
@@ -182,7 +184,7 @@ export class EgressConsumer {
       await admin.disconnect();
     }
     const session = this.o.sessionTimeoutMs;
-    const consumer = kafka.consumer({
+    const consumer = createStoppableConsumer(kafka, {
       groupId: this.o.groupId,
       sessionTimeout: session,
       rebalanceTimeout: Math.max(session * 2, 60_000),
@@ -263,6 +265,8 @@ export class EgressConsumer {
       total: Math.max(this.totalPartitions, partitions.length),
     };
     this.o.logger.info({ partitions }, 'egress partitions assigned');
+    // A join that finishes while stopping hands out nothing: no record of it will be handled.
+    if (!this.accepting) return;
     const handlers = this.handlers();
     const previous = this.barrier;
     // Records of the new assignment wait until every handler has caught up (e.g. restored the send ledger).

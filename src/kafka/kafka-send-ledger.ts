@@ -7,6 +7,7 @@ import type { Logger } from '../observability';
 import { sleep, systemClock, type Clock } from '../resilience';
 import { Lifecycle, type LifecycleState } from '../server/lifecycle';
 import type { EventPublisherPort } from './publisher-port';
+import { createStoppableConsumer } from './stoppable-consumer';
 
 export interface KafkaSendLedgerOptions {
   kafka: Kafka;
@@ -175,7 +176,7 @@ export class KafkaSendLedger implements SendLedger {
 
   private async doStart(): Promise<void> {
     const session = this.o.sessionTimeoutMs ?? 10_000;
-    const consumer = this.o.kafka.consumer({
+    const consumer = createStoppableConsumer(this.o.kafka, {
       groupId: `${this.o.groupIdPrefix}.ledger.${this.o.instanceId}`,
       sessionTimeout: session,
       heartbeatInterval: Math.max(100, Math.floor(session / 10)),
