@@ -1,5 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { headersToStrings } from '../../src/kafka/cloud-events';
+import { createStoppableConsumer } from '../../src/kafka/stoppable-consumer';
 import { onCleanup } from './cleanup';
 import { isMockBroker, testKafka, uniqueName } from './kafka';
 import { waitFor } from './wait-for';
@@ -24,9 +25,10 @@ function toRecord(topic: string, partition: number, message: KafkaMessage): Cons
   };
 }
 
-// Short sessions because the mock waits ~sessionTimeout for members that left.
+// Short sessions because the mock waits ~sessionTimeout for members that left. Stoppable: a reader
+// disconnected while it joins (a timed-out read, a failed test) must not go on consuming after the file.
 const readerConsumer = (kafka: Kafka, groupPrefix: string) =>
-  kafka.consumer({
+  createStoppableConsumer(kafka, {
     groupId: uniqueName(groupPrefix),
     sessionTimeout: isMockBroker() ? 6000 : 10_000,
     heartbeatInterval: 500,
