@@ -75,9 +75,7 @@ else
 fi
 
 step "integration, contract and e2e tests"
-# --forceExit: some client (kafkajs or the Conversations SDK) still holds a timer after the last test in band;
-# every test passes and cleans up what it started, but jest would wait for that timer forever.
-npx jest --selectProjects integration contract e2e --runInBand --ci --forceExit --json --outputFile=build/jest-integration.json
+npx jest --selectProjects integration contract e2e --runInBand --ci --json --outputFile=build/jest-integration.json
 
 step "summary"
 node scripts/test-summary.js build/jest-unit.json build/jest-integration.json
