@@ -52,6 +52,8 @@ export class ConsentLoader {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly pending = new Map<number, bigint>();
+  /** The next offset this loader will read, by partition (what it has applied is below it). */
+  private readonly next = new Map<number, bigint>();
   private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   private readonly log: Logger;
   private readonly counters: ConsentLoaderStats = { applied: 0, unchanged: 0, skipped: 0, removed: 0 };
@@ -71,6 +73,30 @@ export class ConsentLoader {
 
   get stats(): Readonly<ConsentLoaderStats> {
     return { ...this.counters };
+  }
+
+  /**
+   * Applies a consent event this process has just published (Kafka
+   * acknowledged it at `partition`/`offset`), before the loader reads it back:
+   * read-your-writes, so a send right after a STOP (or START) webhook sees it
+   * instead of waiting for the next fetch (up to maxWaitTimeMs). Other
+   * instances learn it by following the topic, as before.
+   *
+   * Skipped when the loader has already read past that offset: it applied the
+   * record itself, and perhaps a newer one for the same key that this must not
+   * undo. Otherwise the loader reads the record again later, in order, so the
+   * store ends as the topic says. Returns whether the event was applied.
+   */
+  applyOwn(event: InternalEventV2, at: { partition: number; offset: string }): boolean {
+    if (this.stopping || event.type !== 'sms.consent.changed') return false;
+    let offset: bigint;
+    try {
+      offset = BigInt(at.offset);
+    } catch {
+      return false;
+    }
+    if (offset < 0n || (this.next.get(at.partition) ?? 0n) > offset) return false;
+    return this.options.store.apply(event);
   }
 
   /**
@@ -182,6 +208,7 @@ export class ConsentLoader {
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return;
       await this.onRecord(message.key, message.value, batch.partition, message.offset);
+      this.next.set(batch.partition, BigInt(message.offset) + 1n);
       resolveOffset(message.offset);
     }
     await heartbeat();
@@ -211,9 +238,11 @@ export class ConsentLoader {
   }
 
   private progress(partition: number, lastOffset: string): void {
+    const read = BigInt(lastOffset) + 1n;
+    if (read > (this.next.get(partition) ?? 0n)) this.next.set(partition, read);
     const target = this.pending.get(partition);
     if (target === undefined) return;
-    if (BigInt(lastOffset) + 1n >= target) {
+    if (read >= target) {
       this.pending.delete(partition);
       this.checkCaughtUp();
     }

@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { ConsentLoader, ConsentStore } from '../compliance';
 import type { AppConfig } from '../config';
 import { createCodec } from '../envelope';
+import type { EventPublisherPort } from '../kafka/publisher-port';
 import type { Logger, Metrics } from '../observability';
 import type { TwilioPart } from '../twilio/twilio-connector';
 import type { ConsentCheck } from './egress-deps';
@@ -11,13 +12,25 @@ import type { ConsentCheck } from './egress-deps';
  * ConsentLoader reading the compacted consent topic. The loader is a
  * connector foundation; egress waits for it to catch up before it handles
  * the first record of an assignment.
+ *
+ * `publisher` is ctx.publisher for the connector's parts: every consent
+ * change they publish (STOP/START webhooks, error 21610) is applied to the
+ * store as soon as Kafka acknowledges it (ConsentLoader.applyOwn), so this
+ * instance never sends on a consent state older than what it has published.
  */
 export function createConsentCheck(ctx: {
   config: AppConfig;
   kafka: Kafka;
   logger: Logger;
   metrics?: Metrics | undefined;
-}): { check: ConsentCheck; store: ConsentStore; part: TwilioPart; ready: () => Promise<void> } {
+  publisher: EventPublisherPort;
+}): {
+  check: ConsentCheck;
+  store: ConsentStore;
+  part: TwilioPart;
+  ready: () => Promise<void>;
+  publisher: EventPublisherPort;
+} {
   const store = new ConsentStore(ctx.metrics ? { gauge: ctx.metrics.optOutCacheSize } : {});
   const codec = createCodec(ctx.config);
   const loader = new ConsentLoader({
@@ -47,5 +60,16 @@ export function createConsentCheck(ctx: {
     stop: () => loader.stop(),
     health: () => ({ ready: loader.ready, state: loader.state }),
   };
-  return { check, store, part, ready };
+  const topic = ctx.config.kafka.topics.consent;
+  const inner = ctx.publisher;
+  const publisher: EventPublisherPort = {
+    publish: async (event) => {
+      const record = await inner.publish(event);
+      if (event.type === 'sms.consent.changed' && record.topic === topic) loader.applyOwn(event, record);
+      return record;
+    },
+    publishRaw: (record) => inner.publishRaw(record),
+    isReady: () => inner.isReady(),
+  };
+  return { check, store, part, ready, publisher };
 }

@@ -19,7 +19,12 @@ export interface TwilioConnectorContext {
  * Wires the Twilio connector's parts from the configuration. Each capability
  * (webhooks, Conversations, egress) adds its part here.
  */
-export function createTwilioConnector(ctx: TwilioConnectorContext): TwilioConnector {
+export function createTwilioConnector(context: TwilioConnectorContext): TwilioConnector {
+  // Egress's opt-out list (loaded from the consent topic). Every part publishes through its publisher,
+  // which also applies the consent changes they publish to the list as soon as Kafka acknowledges them.
+  const kafka = createKafka(context.config.kafka, context.logger.child({ part: 'egress-kafka' }));
+  const consent = createConsentCheck({ ...context, kafka });
+  const ctx: TwilioConnectorContext = { ...context, publisher: consent.publisher };
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
   // Programmable Messaging webhooks: inbound SMS/MMS and status callbacks.
   parts.routes.push(createWebhookRoutes(ctx));
@@ -32,10 +37,8 @@ export function createTwilioConnector(ctx: TwilioConnectorContext): TwilioConnec
     parts.ingress.push(conversations.client);
     conversationReply = conversations.sendConversationReply;
   }
-  // Egress: the opt-out list (loaded from the consent topic) and the send ledger are foundations,
-  // running before the egress consumer hands out records.
-  const kafka = createKafka(ctx.config.kafka, ctx.logger.child({ part: 'egress-kafka' }));
-  const consent = createConsentCheck({ config: ctx.config, kafka, logger: ctx.logger, metrics: ctx.metrics });
+  // Egress: the opt-out list and the send ledger are foundations, running before the egress consumer
+  // hands out records.
   parts.foundations.push(consent.part);
   const egress = createTwilioEgress({
     ...ctx,

@@ -157,6 +157,54 @@ describe('ConsentLoader against the broker', () => {
     expect(loader.stats).toMatchObject({ applied: 1, removed: 1 });
   });
 
+  it('applies a consent change this process published at once (read-your-writes)', async () => {
+    const topic = await createTestTopic('ie-consent-own');
+    const { loader, store } = startLoader(topic);
+    await loader.start();
+    const producer = await connectedProducer();
+    const optOut = consent('opt_out', num(20), { kind: 'sender', sender: A });
+    const [acked] = await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: consentKey(optOut), value: JSON.stringify(optOut) }],
+    });
+    // Whether or not the loader has fetched it yet, once applyOwn returns the store says so.
+    loader.applyOwn(optOut, { partition: acked!.partition, offset: acked!.baseOffset ?? '-1' });
+    expect(store.isOptedOut(ACCOUNT, num(20), { from: A })).toBe(true);
+
+    // Before the loader has read anything, an acknowledged change is applied; an unknown offset is not.
+    const idle = startLoader(topic);
+    const optIn = consent('opt_in', num(21), { kind: 'account' });
+    expect(idle.loader.applyOwn(consent('opt_out', num(21), { kind: 'account' }), { partition: 0, offset: '-1' })).toBe(
+      false,
+    );
+    expect(idle.loader.applyOwn(consent('opt_out', num(22), { kind: 'account' }), { partition: 0, offset: '5' })).toBe(
+      true,
+    );
+    expect(idle.store.isOptedOut(ACCOUNT, num(22))).toBe(true);
+    expect(idle.loader.applyOwn(optIn, { partition: 0, offset: '6' })).toBe(false); // nothing to opt back in
+  });
+
+  it('never applies its own older change over a newer record it has already read', async () => {
+    const topic = await createTestTopic('ie-consent-own-old');
+    const { loader, store } = startLoader(topic);
+    await loader.start();
+    const producer = await connectedProducer();
+    const optOut = consent('opt_out', num(23), { kind: 'sender', sender: A });
+    const optIn = consent('opt_in', num(23), { kind: 'sender', sender: A });
+    const [first] = await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: consentKey(optOut), value: JSON.stringify(optOut) }],
+    });
+    await publish(producer, topic, [optIn]);
+    await eventually(() => loader.stats.applied === 2);
+    expect(store.isOptedOut(ACCOUNT, num(23), { from: A })).toBe(false);
+    // The opt-out's acknowledgement arriving late (a slow publish) must not undo the opt-in read since.
+    expect(loader.applyOwn(optOut, { partition: first!.partition, offset: first!.baseOffset ?? '-1' })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, num(23), { from: A })).toBe(false);
+  });
+
   it('stop() before catching up rejects start() and leaves the loader stopped', async () => {
     const topic = await createTestTopic('ie-consent-stop');
     const producer = await connectedProducer();
