@@ -28,12 +28,18 @@ async function connectedProducer(): Promise<Producer> {
   return producer;
 }
 
-async function publish(producer: Producer, topic: string, events: EventOf<'sms.consent.changed'>[]): Promise<void> {
-  await producer.send({
+/** Resolves with where the first record landed. */
+async function publish(
+  producer: Producer,
+  topic: string,
+  events: EventOf<'sms.consent.changed'>[],
+): Promise<{ partition: number; offset: string }> {
+  const [first] = await producer.send({
     topic,
     acks: -1,
     messages: events.map((e) => ({ key: consentKey(e), value: JSON.stringify(e) })),
   });
+  return { partition: first?.partition ?? -1, offset: first?.baseOffset ?? '-1' };
 }
 
 function startLoader(topic: string, store = new ConsentStore()) {
@@ -163,13 +169,9 @@ describe('ConsentLoader against the broker', () => {
     await loader.start();
     const producer = await connectedProducer();
     const optOut = consent('opt_out', num(20), { kind: 'sender', sender: A });
-    const [acked] = await producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: consentKey(optOut), value: JSON.stringify(optOut) }],
-    });
+    const acked = await publish(producer, topic, [optOut]);
     // Whether or not the loader has fetched it yet, once applyOwn returns the store says so.
-    loader.applyOwn(optOut, { partition: acked!.partition, offset: acked!.baseOffset ?? '-1' });
+    loader.applyOwn(optOut, acked);
     expect(store.isOptedOut(ACCOUNT, num(20), { from: A })).toBe(true);
 
     // Before the loader has read anything, an acknowledged change is applied; an unknown offset is not.
@@ -192,16 +194,12 @@ describe('ConsentLoader against the broker', () => {
     const producer = await connectedProducer();
     const optOut = consent('opt_out', num(23), { kind: 'sender', sender: A });
     const optIn = consent('opt_in', num(23), { kind: 'sender', sender: A });
-    const [first] = await producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: consentKey(optOut), value: JSON.stringify(optOut) }],
-    });
+    const first = await publish(producer, topic, [optOut]);
     await publish(producer, topic, [optIn]);
     await eventually(() => loader.stats.applied === 2);
     expect(store.isOptedOut(ACCOUNT, num(23), { from: A })).toBe(false);
     // The opt-out's acknowledgement arriving late (a slow publish) must not undo the opt-in read since.
-    expect(loader.applyOwn(optOut, { partition: first!.partition, offset: first!.baseOffset ?? '-1' })).toBe(false);
+    expect(loader.applyOwn(optOut, first)).toBe(false);
     expect(store.isOptedOut(ACCOUNT, num(23), { from: A })).toBe(false);
   });
 
