@@ -8,9 +8,12 @@ export interface AccountCircuitsOptions {
   onChange?: (worst: CircuitState, accountSid: string, state: CircuitState) => void;
 }
 
+export type CircuitListener = (accountSid: string, state: CircuitState, previous: CircuitState) => void;
+
 /** One circuit breaker per Twilio account: one subaccount's outage does not stop the others. */
 export class AccountCircuits {
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly listeners = new Set<CircuitListener>();
 
   constructor(private readonly o: AccountCircuitsOptions) {}
 
@@ -21,11 +24,24 @@ export class AccountCircuits {
         failureThreshold: this.o.failureThreshold,
         resetTimeoutMs: this.o.resetTimeoutMs,
         clock: this.o.clock,
-        onStateChange: (state) => this.o.onChange?.(this.worst(), accountSid, state),
+        onStateChange: (state, previous) => {
+          this.o.onChange?.(this.worst(), accountSid, state);
+          for (const listener of this.listeners) listener(accountSid, state, previous);
+        },
       });
       this.breakers.set(accountSid, b);
     }
     return b;
+  }
+
+  /**
+   * Calls `listener` on every state change of any account's circuit, however
+   * brief (a half-open probe can fail within a millisecond). Returns the
+   * function that unsubscribes it.
+   */
+  subscribe(listener: CircuitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** open > half_open > closed over every account. */
