@@ -5,6 +5,7 @@ import { parseEnvelope } from '../envelope';
 import { IngressEgressError } from '../errors';
 import { headersToStrings } from './cloud-events';
 import type { EventPublisherPort } from './publisher-port';
+import { createStoppableConsumer } from './stoppable-consumer';
 
 export interface DlqFilter {
   /** Only records with this reason code (dlq-reason-code). */
@@ -40,7 +41,8 @@ export async function listDlq(o: ListDlqOptions): Promise<DlqEntry[]> {
     await admin.disconnect();
   }
   if (ends.size === 0) return [];
-  const consumer = o.kafka.consumer({
+  // Stoppable: a timeout during the group join must not leave the join (and the CLI process) running.
+  const consumer = createStoppableConsumer(o.kafka, {
     groupId: `ingress-egress-dlq-reader-${randomUUID()}`,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,

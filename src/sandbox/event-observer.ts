@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { parseEnvelope, type InternalEventV2 } from '../envelope';
+import { createStoppableConsumer } from '../kafka/stoppable-consumer';
 
 type Seen = { topic: string; event: InternalEventV2 };
 
@@ -20,7 +21,7 @@ export class EventObserver {
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({
+    this.consumer = createStoppableConsumer(this.kafka, {
       groupId: `sandbox-observer-${randomUUID()}`,
       sessionTimeout: 6000,
       heartbeatInterval: 500,
