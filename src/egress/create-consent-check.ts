@@ -63,11 +63,14 @@ export function createConsentCheck(ctx: {
   const topic = ctx.config.kafka.topics.consent;
   const inner = ctx.publisher;
   const publisher: EventPublisherPort = {
-    publish: async (event) => {
-      const record = await inner.publish(event);
-      if (event.type === 'sms.consent.changed' && record.topic === topic) loader.applyOwn(event, record);
-      return record;
-    },
+    // Only consent changes take the extra step; everything else (the webhook hot path) goes straight through.
+    publish: (event) =>
+      event.type !== 'sms.consent.changed'
+        ? inner.publish(event)
+        : inner.publish(event).then((record) => {
+            if (record.topic === topic) loader.applyOwn(event, record);
+            return record;
+          }),
     publishRaw: (record) => inner.publishRaw(record),
     isReady: () => inner.isReady(),
   };
