@@ -51,6 +51,8 @@ export interface AppConfig {
     ssl: boolean;
     sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
     topics: TopicNames;
+    /** KAFKA_CREATE_TOPICS: create missing topics at start-up (undefined: a missing topic stops start-up). */
+    createTopics?: { partitions: number } | undefined;
   };
   schemaRegistry: { url: string } | undefined;
   sms: {
@@ -195,6 +197,7 @@ function toAppConfig(env: Env): AppConfig {
         outcomes: env.KAFKA_TOPIC_OUTCOMES,
         egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
       },
+      createTopics: env.KAFKA_CREATE_TOPICS ? { partitions: env.KAFKA_CREATE_TOPICS_PARTITIONS } : undefined,
     },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { url: env.SCHEMA_REGISTRY_URL } : undefined,
     sms: {

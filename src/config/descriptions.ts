@@ -54,6 +54,10 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   KAFKA_CLIENT_ID: 'Kafka client id.',
   KAFKA_GROUP_ID: 'Consumer group of the egress consumer.',
   KAFKA_SSL: 'Connect to Kafka with TLS.',
+  KAFKA_CREATE_TOPICS:
+    'Create missing topics at start-up with the configs they need (sms.consent compacted, the ledger compact+delete). Off: a missing topic stops start-up with an error naming it.',
+  KAFKA_CREATE_TOPICS_PARTITIONS:
+    'Partitions of each topic KAFKA_CREATE_TOPICS creates (replication factor and min.insync.replicas: the cluster defaults).',
   KAFKA_SASL_MECHANISM: 'SASL mechanism (plain, scram-sha-256, scram-sha-512); unset for none.',
   KAFKA_SASL_USERNAME: 'SASL user name.',
   KAFKA_SASL_PASSWORD: 'SASL password. Secret.',

@@ -149,6 +149,8 @@ export const envSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: optionalString,
   KAFKA_SASL_PASSWORD: optionalString,
+  KAFKA_CREATE_TOPICS: bool(false),
+  KAFKA_CREATE_TOPICS_PARTITIONS: int(6, 1, 10000),
   KAFKA_TOPIC_INBOUND: topic('sms.inbound'),
   KAFKA_TOPIC_STATUS: topic('sms.status'),
   KAFKA_TOPIC_CONSENT: topic('sms.consent'),

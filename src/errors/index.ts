@@ -15,6 +15,10 @@ export const ERROR_CODES = {
     retriable: false,
     description: 'Kafka refused a request in a way retrying cannot fix (authorization, record too large, …).',
   },
+  IE_KAFKA_TOPIC_MISSING: {
+    retriable: false,
+    description: 'A topic the service uses does not exist and KAFKA_CREATE_TOPICS is off.',
+  },
   IE_KAFKA_NOT_CONNECTED: {
     retriable: true,
     description: 'The publisher is not connected (starting, stopping or stopped).',

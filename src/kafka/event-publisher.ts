@@ -101,6 +101,11 @@ export class EventPublisher implements EventPublisherPort {
   private readonly encoding = new Set<Promise<Buffer>>();
   private wakeReconnect: (() => void) | undefined;
 
+  /** The kafkajs client it produces with, shared by the service's start-up topic check. */
+  get client(): Kafka {
+    return this.kafka;
+  }
+
   constructor(options: EventPublisherOptions) {
     this.kafka = options.kafka;
     this.topics = options.topics;

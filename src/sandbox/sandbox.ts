@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig } from '../config';
 import { createKafka } from '../kafka/create-kafka';
 import { createEventPublisher } from '../kafka/create-event-publisher';
+import { topicSpecs } from '../kafka/ensure-topics';
 import { freePort, LocalKafkaBroker } from '../kafka/local-broker';
 import { createLogger } from '../observability';
 import { buildServer, type IngressEgressServer } from '../server';
@@ -98,6 +99,13 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     };
     const config = loadConfig(env);
     const logger = createLogger({ level: 'warn' });
+    const kafka = createKafka(config.kafka, logger);
+    // The mock broker has no CreateTopics: it creates a topic when a client asks for its metadata.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin
+      .fetchTopicMetadata({ topics: topicSpecs(config.kafka.topics, config.egress.ledgerTopic).map((t) => t.topic) })
+      .finally(() => admin.disconnect());
     const server: IngressEgressServer = buildServer(config, { logger });
     const t0 = Date.now();
     await server.start();
@@ -105,7 +113,6 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     stops.push(() => server.stop());
     p.info(`service listening at ${base} (ready in ${Date.now() - t0} ms)`);
 
-    const kafka = createKafka(config.kafka, logger);
     const topics = config.kafka.topics;
     const observer = new EventObserver(
       kafka,

@@ -3,6 +3,8 @@ import { createLogger, createMetrics, type Logger, type Metrics } from '../obser
 import type { Connector } from './connector';
 import { createEgressConsumer } from '../kafka/create-egress-consumer';
 import { createEventPublisher } from '../kafka/create-event-publisher';
+import { EventPublisher } from '../kafka/event-publisher';
+import { ensureServiceTopics } from '../kafka/ensure-topics';
 import { createTwilioConnector } from '../twilio/create-twilio-connector';
 import { ConnectorManager } from './connector-manager';
 import { IngressEgressServer, type ManagedPublisher, type Startable } from './ingress-egress-server';
@@ -16,6 +18,8 @@ export interface ServerDeps {
   connectors?: Connector[];
   egressConsumer?: Startable & { isReady?(): boolean };
   onStopped?: () => Promise<void>;
+  /** Replaces the start-up topic check (which runs by default with a Kafka EventPublisher). */
+  checkTopics?: () => Promise<void>;
 }
 
 /** Builds the whole service without listening: tests call `server.app.inject()`. */
@@ -32,6 +36,12 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
     (list.some((c) => c.egress)
       ? createEgressConsumer(config, { router: connectors, publisher, logger, metrics })
       : undefined);
+  // With a Kafka publisher (not a test's in-memory one), start-up first checks that every topic exists.
+  const checkTopics =
+    deps.checkTopics ??
+    (publisher instanceof EventPublisher
+      ? () => ensureServiceTopics(publisher.client, config, logger.child({ part: 'kafka' }), !!egressConsumer)
+      : undefined);
   return new IngressEgressServer({
     config,
     logger,
@@ -39,6 +49,7 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
     publisher,
     connectors,
     ...(egressConsumer ? { egressConsumer } : {}),
+    ...(checkTopics ? { checkTopics } : {}),
     ...(deps.onStopped ? { onStopped: deps.onStopped } : {}),
   });
 }

@@ -23,6 +23,8 @@ export interface ServerParts {
   egressConsumer?: Startable & { isReady?(): boolean };
   /** Called last on stop (e.g. flush the log destination). */
   onStopped?: () => Promise<void>;
+  /** Runs first on start: every topic exists (or is created when KAFKA_CREATE_TOPICS is on). */
+  checkTopics?: () => Promise<void>;
 }
 
 /** Steps of a stop, in order (STYLE.md); recorded so tests can check the order. */
@@ -164,6 +166,7 @@ export class IngressEgressServer {
   private async doStart(): Promise<void> {
     const t0 = Date.now();
     await this.prepare();
+    await this.parts.checkTopics?.();
     await this.parts.publisher.start();
     await this.connectors.start();
     // The egress consumer's first group join takes seconds (the broker's initial rebalance delay); it
