@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The one test command (README "Run the tests"). On a fresh Debian machine with
-# Node 20 and npm it installs what it needs, builds and starts the local Kafka
-# broker, runs typecheck, lint, unit, integration/contract/e2e tests and the
-# architecture check, stops what it started, and exits non-zero on any failure.
+# Node 20 and npm it installs what it needs (npm packages, librdkafka-dev, a JDK
+# and Maven), fetches Apache Kafka and Apicurio Registry from Maven Central,
+# starts Kafka (KRaft, one broker), runs typecheck, lint, unit, integration/contract/e2e tests on it and
+# the architecture check, then a short smoke on the mock broker the sandbox
+# uses, stops what it started, and exits non-zero on any failure.
 #
-#   KAFKA_BROKERS=host:9092 ./validate_deliverable.sh   # integration suite against a real cluster
+#   KAFKA_BROKERS=host:9092 ./validate_deliverable.sh   # the suite against an external cluster
 set -euo pipefail
 cd "$(dirname "$0")"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
@@ -19,8 +21,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-step "build the local Kafka broker (librdkafka mock cluster)"
+step "build the mock Kafka broker (the sandbox's), fetch Apache Kafka and build Apicurio Registry (Maven Central)"
 scripts/build-broker.sh
+scripts/kafka.sh fetch
+scripts/schema-registry.sh fetch
 
 step "build"
 npm run --silent build
@@ -38,45 +42,34 @@ step "unit tests"
 rm -f build/jest-*.json
 npx jest --selectProjects unit --runInBand --ci --json --outputFile=build/jest-unit.json
 
-broker_pid=""
+kafka_dir=build/kafka/validate
 cleanup() {
-  if [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null; then
-    kill "$broker_pid" 2>/dev/null || true
-    wait "$broker_pid" 2>/dev/null || true
-  fi
+  if [ "${IE_TEST_BROKER:-}" = kafka ]; then scripts/kafka.sh stop --dir "$kafka_dir" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
-  step "start the local Kafka broker"
-  ready=$(mktemp)
-  # A fixed port keeps the address predictable; step to the next one if something already holds it.
-  port="${IE_TEST_BROKER_PORT:-39092}"
-  for attempt in $(seq 1 20); do
-    build/kafka-mock-broker --brokers 1 --port "$port" --ready-file "$ready" >/dev/null 2>&1 &
-    broker_pid=$!
-    for _ in $(seq 1 100); do
-      [ -s "$ready" ] && break
-      kill -0 "$broker_pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    [ -s "$ready" ] && break
-    wait "$broker_pid" 2>/dev/null || true
-    broker_pid=""
-    port=$((port + 7))
-  done
-  [ -s "$ready" ] || { echo "local broker did not start" >&2; exit 1; }
-  export KAFKA_BROKERS="$(cat "$ready")"
-  export IE_TEST_BROKER=mock
-  rm -f "$ready"
-  echo "broker at $KAFKA_BROKERS"
+  step "start Apache Kafka (scripts/kafka.sh: KRaft, one broker, fetched from Maven Central the first time)"
+  scripts/kafka.sh stop --dir "$kafka_dir" >/dev/null 2>&1 || true
+  KAFKA_BROKERS="$(scripts/kafka.sh start --brokers 1 --dir "$kafka_dir" --watch $$ | tail -1)"
+  export KAFKA_BROKERS
+  export IE_TEST_BROKER=kafka
+  echo "Apache Kafka at $KAFKA_BROKERS"
 else
+  export IE_TEST_BROKER="${IE_TEST_BROKER:-external}"
   echo "using KAFKA_BROKERS=$KAFKA_BROKERS"
 fi
 
-step "integration, contract and e2e tests"
+step "integration, contract and e2e tests (broker: $IE_TEST_BROKER)"
 npx jest --selectProjects integration contract e2e --runInBand --ci --json --outputFile=build/jest-integration.json
 
+step "smoke on the mock broker (the sandbox's embedded default)"
+# The sandbox itself and the two main data paths, on librdkafka's mock cluster that jest starts.
+env -u KAFKA_BROKERS IE_TEST_BROKER=mock npx jest --selectProjects integration e2e --runInBand --ci \
+  --json --outputFile=build/jest-mock-smoke.json \
+  test/e2e/sandbox.test.ts test/integration/twilio/webhooks/inbound-webhooks.test.ts \
+  test/integration/egress/egress-outcomes.test.ts
+
 step "summary"
-node scripts/test-summary.js build/jest-unit.json build/jest-integration.json
+node scripts/test-summary.js build/jest-unit.json build/jest-integration.json build/jest-mock-smoke.json
 echo "all checks passed"

@@ -50,7 +50,7 @@ describe('graceful shutdown (built service, SIGTERM under load)', () => {
         HTTP_HOST: '127.0.0.1',
         KAFKA_BROKERS: testBrokers().join(','),
         KAFKA_GROUP_ID: uniqueName('e2e-shutdown'),
-        ...topicEnv(topics, uniqueName('e2e-ledger')),
+        ...topicEnv(topics),
         TWILIO_ACCOUNT_SID: ACCOUNT,
         TWILIO_AUTH_TOKEN: TOKEN,
         TWILIO_API_BASE_URL: sim.baseUrl,

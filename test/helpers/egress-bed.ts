@@ -1,7 +1,7 @@
 import type { TopicNames } from '../../src/config';
 import { TwilioSimulator, type TwilioSimulatorOptions } from '../../src/simulator';
 import { onCleanup } from './cleanup';
-import { createTestTopic, createTestTopics, isMockBroker, testBrokers, topicEnv, uniqueName } from './kafka';
+import { createTestTopics, isMockBroker, testBrokers, topicEnv, uniqueName } from './kafka';
 
 export interface EgressBed {
   sim: TwilioSimulator;
@@ -22,7 +22,8 @@ export async function startEgressBed(prefix: string, simOptions: TwilioSimulator
   const sim = new TwilioSimulator(simOptions);
   onCleanup(() => sim.stop());
   await sim.start();
-  const [topics, ledgerTopic] = await Promise.all([createTestTopics(prefix), createTestTopic(`${prefix}-ledger`)]);
+  const topics = await createTestTopics(prefix);
+  const ledgerTopic = topics.egressLedger;
   const env = {
     ...sim.env(),
     TWILIO_WEBHOOK_VALIDATION: 'false',
@@ -32,7 +33,7 @@ export async function startEgressBed(prefix: string, simOptions: TwilioSimulator
     TWILIO_PER_NUMBER_BURST: '100000',
     KAFKA_BROKERS: testBrokers().join(','),
     KAFKA_GROUP_ID: uniqueName(`${prefix}-group`),
-    ...topicEnv(topics, ledgerTopic),
+    ...topicEnv(topics),
     // The mock delays a rebalance by about the session timeout of a member that vanished.
     EGRESS_SESSION_TIMEOUT_SECS: isMockBroker() ? '6' : '10',
   };

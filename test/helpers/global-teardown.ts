@@ -1,5 +1,3 @@
-import type { LocalKafkaBroker } from '../../src/kafka/local-broker';
-
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __IE_BROKER__?: LocalKafkaBroker }).__IE_BROKER__?.stop();
+  await (globalThis as { __IE_BROKER__?: { stop(): Promise<unknown> } }).__IE_BROKER__?.stop();
 }

@@ -1,13 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { AppConfig, TopicNames } from '../../src/config';
+import { topicSpecs, waitForTopics } from '../../src/kafka/ensure-topics';
 import { onCleanup } from './cleanup';
 
 /**
- * Kafka for integration tests. KAFKA_BROKERS comes from jest's globalSetup
- * (a local mock broker) or from the caller (a real cluster). The mock has no
- * CreateTopics/DeleteTopics and auto-creates topics with 4 partitions; on a
- * real cluster topics are created and deleted through the admin API.
+ * Kafka for integration tests. KAFKA_BROKERS comes from the caller
+ * (validate_deliverable.sh starts a local Apache Kafka broker; any external
+ * cluster works too) or from jest's globalSetup, and IE_TEST_BROKER says what
+ * it is: `kafka` (the local Apache Kafka of scripts/kafka.sh), `mock`
+ * (librdkafka's mock cluster: no CreateTopics/DeleteTopics, auto-creates
+ * topics with 4 partitions) or `external`. Topics are created through the
+ * admin API with the configs production needs (sms.consent and the ledger
+ * compacted) and deleted after the test, except on the mock.
  */
 export const isMockBroker = (): boolean => process.env.IE_TEST_BROKER === 'mock';
 
@@ -33,20 +38,37 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A fresh topic for this test (or file, from beforeAll), deleted afterwards on a real cluster. */
-export async function createTestTopic(prefix = 'ie-test', partitions = 4): Promise<string> {
+export async function createTestTopic(
+  prefix = 'ie-test',
+  partitions = 4,
+  configs: Readonly<Record<string, string>> = {},
+  brokers: string[] = testBrokers(),
+): Promise<string> {
   const topic = uniqueName(prefix);
-  const admin = testKafka().admin();
+  const admin = testKafka(brokers).admin();
   await admin.connect();
   try {
     if (isMockBroker()) {
       // Asking for metadata makes the mock create the topic, so consumers and offset queries see it at once.
       await admin.fetchTopicMetadata({ topics: [topic] });
     } else {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+      const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, configEntries }],
+        waitForLeaders: false,
+      });
+      await waitForTopics(admin, [topic]);
       onCleanup(async () => {
-        const cleanup = testKafka().admin();
-        await cleanup.connect();
-        await cleanup.deleteTopics({ topics: [topic] }).finally(() => cleanup.disconnect());
+        // The test's own cluster may be gone already: nothing to delete then.
+        const cleanup = testKafka(brokers).admin();
+        try {
+          await cleanup.connect();
+          await cleanup.deleteTopics({ topics: [topic], timeout: 5000 });
+        } catch {
+          // gone with its cluster
+        } finally {
+          await cleanup.disconnect();
+        }
       });
     }
   } finally {
@@ -55,19 +77,36 @@ export async function createTestTopic(prefix = 'ie-test', partitions = 4): Promi
   return topic;
 }
 
-/** Six fresh topics, one per role. */
-export async function createTestTopics(prefix = 'ie'): Promise<TopicNames> {
-  const [inbound, status, consent, egress, outcomes, egressDlq] = await Promise.all(
-    ['inbound', 'status', 'consent', 'egress', 'outcomes', 'dlq'].map((role) => createTestTopic(`${prefix}-${role}`)),
+/** The six envelope topics and the send ledger's: every topic the service needs. */
+export interface TestTopics extends TopicNames {
+  egressLedger: string;
+}
+
+/** Seven fresh topics, one per role plus the send ledger, each with the configs production gives it. */
+export async function createTestTopics(prefix = 'ie', brokers: string[] = testBrokers()): Promise<TestTopics> {
+  // Role names stand in for the topic names: each spec gives a prefix and its configs.
+  const specs = topicSpecs(
+    {
+      inbound: 'inbound',
+      status: 'status',
+      consent: 'consent',
+      egress: 'egress',
+      outcomes: 'outcomes',
+      egressDlq: 'dlq',
+    },
+    'ledger',
   );
-  return {
-    inbound: inbound!,
-    status: status!,
-    consent: consent!,
-    egress: egress!,
-    outcomes: outcomes!,
-    egressDlq: egressDlq!,
-  };
+  const names = await Promise.all(specs.map((s) => createTestTopic(`${prefix}-${s.topic}`, 4, s.configs, brokers)));
+  const [inbound, status, consent, egress, outcomes, egressDlq, egressLedger] = names as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return { inbound, status, consent, egress, outcomes, egressDlq, egressLedger };
 }
 
 /** The kafka part of AppConfig for the test brokers and the given topics. */
@@ -75,8 +114,11 @@ export function testKafkaConfig(topics: TopicNames, brokers: string[] = testBrok
   return { brokers, clientId: 'ie-test', groupId: uniqueName('ie-group'), ssl: false, sasl: undefined, topics };
 }
 
-/** The KAFKA_TOPIC_* variables that point the service at `topics` (and at a ledger topic when given). */
-export function topicEnv(topics: TopicNames, ledgerTopic?: string): Record<string, string> {
+/** The KAFKA_TOPIC_* variables that point the service at `topics` (and at their or the given ledger topic). */
+export function topicEnv(
+  topics: TopicNames & { egressLedger?: string },
+  ledger = topics.egressLedger,
+): Record<string, string> {
   return {
     KAFKA_TOPIC_INBOUND: topics.inbound,
     KAFKA_TOPIC_STATUS: topics.status,
@@ -84,7 +126,7 @@ export function topicEnv(topics: TopicNames, ledgerTopic?: string): Record<strin
     KAFKA_TOPIC_EGRESS: topics.egress,
     KAFKA_TOPIC_OUTCOMES: topics.outcomes,
     KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
-    ...(ledgerTopic ? { KAFKA_TOPIC_EGRESS_LEDGER: ledgerTopic } : {}),
+    ...(ledger ? { KAFKA_TOPIC_EGRESS_LEDGER: ledger } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { ConversationsSimulator } from '../../../src/simulator/conversations/con
 import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
 import { readRecords } from '../../helpers/kafka-consumer';
-import { recordCount, testBrokers, testKafka, uniqueName } from '../../helpers/kafka';
+import { createTestTopics, recordCount, testBrokers, testKafka, topicEnv, uniqueName } from '../../helpers/kafka';
 import { waitFor } from '../../helpers/wait-for';
 
 /**
@@ -37,17 +37,14 @@ describe('Conversations ingress → Kafka (service, real broker, real SDK, simul
     });
     onCleanup(() => sim.stop());
     await sim.start();
-    const inbound = uniqueName('conv-inbound');
+    const topics = await createTestTopics('conv');
+    const inbound = topics.inbound;
     const port = await freePort();
     const config = testConfig({
       HTTP_PORT: String(port),
       KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC_INBOUND: inbound,
-      KAFKA_TOPIC_STATUS: uniqueName('conv-status'),
-      KAFKA_TOPIC_CONSENT: uniqueName('conv-consent'),
-      KAFKA_TOPIC_EGRESS: uniqueName('conv-egress'),
-      KAFKA_TOPIC_OUTCOMES: uniqueName('conv-outcomes'),
-      KAFKA_TOPIC_EGRESS_DLQ: uniqueName('conv-dlq'),
+      KAFKA_GROUP_ID: uniqueName('conv-group'),
+      ...topicEnv(topics),
       TWILIO_ENABLED: 'true',
       TWILIO_ACCOUNT_SID: ACCOUNT,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,

@@ -1,30 +1,22 @@
 import type { TopicNames } from '../../../src/config';
 import { isRetriable } from '../../../src/errors';
-import { createKafka, EventPublisher, LocalKafkaBroker } from '../../../src/kafka';
+import { createKafka, EventPublisher } from '../../../src/kafka';
 import { silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';
 import { sampleEnvelopes } from '../../helpers/envelopes';
-import { testKafkaConfig, uniqueName } from '../../helpers/kafka';
+import { createTestTopics, testKafkaConfig } from '../../helpers/kafka';
+import { startOwnCluster, type TestCluster } from '../../helpers/kafka-cluster';
 
 jest.setTimeout(60_000);
 
-// These tests stop and restart a broker, so they run their own local mock
-// broker whatever KAFKA_BROKERS points at.
-async function ownBroker(): Promise<LocalKafkaBroker> {
-  const broker = new LocalKafkaBroker({ brokers: 1 });
-  onCleanup(() => broker.stop());
-  await broker.start();
-  return broker;
+// These tests stop and restart a broker, so they run a cluster of their own
+// (Apache Kafka, or the mock in a mock run) whatever KAFKA_BROKERS points at.
+let topics: TopicNames;
+async function ownBroker(): Promise<TestCluster> {
+  const cluster = await startOwnCluster();
+  topics = await createTestTopics('down', cluster.brokers);
+  return cluster;
 }
-
-const topics: TopicNames = {
-  inbound: uniqueName('down-inbound'),
-  status: uniqueName('down-status'),
-  consent: uniqueName('down-consent'),
-  egress: uniqueName('down-egress'),
-  outcomes: uniqueName('down-outcomes'),
-  egressDlq: uniqueName('down-dlq'),
-};
 
 function publisherFor(brokers: string[], options: { publishTimeoutMs?: number } = {}) {
   const publisher = new EventPublisher({
@@ -46,7 +38,7 @@ describe('EventPublisher when the broker is down', () => {
 
   it('fails start() with a retriable IE_KAFKA_UNAVAILABLE when nothing listens', async () => {
     const broker = await ownBroker();
-    const brokers = broker.brokerList;
+    const brokers = broker.brokers;
     await broker.stop();
     const publisher = publisherFor(brokers);
     const err = await publisher.start().catch((e: unknown) => e);
@@ -57,11 +49,11 @@ describe('EventPublisher when the broker is down', () => {
 
   it('rejects publishes with a retriable error while the broker is down, and recovers when it is back', async () => {
     const broker = await ownBroker();
-    const publisher = publisherFor(broker.brokerList);
+    const publisher = publisherFor(broker.brokers);
     await publisher.start();
     await expect(publisher.publish(event)).resolves.toMatchObject({ topic: topics.inbound });
 
-    await broker.stop();
+    await broker.node('stop');
     const started = Date.now();
     const failure = await publisher.publish(event).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'IE_KAFKA_UNAVAILABLE' });
@@ -74,7 +66,7 @@ describe('EventPublisher when the broker is down', () => {
     expect(waiting).toMatchObject({ code: 'IE_KAFKA_UNAVAILABLE', retriable: true, details: { maybeWritten: false } });
 
     // The same ports come back: the publisher reconnects by itself.
-    await broker.start();
+    await broker.node('start');
     const deadline = Date.now() + 20_000;
     while (!publisher.isReady() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(publisher.isReady()).toBe(true);
@@ -83,9 +75,9 @@ describe('EventPublisher when the broker is down', () => {
 
   it('stops promptly while the broker is down, failing what was waiting', async () => {
     const broker = await ownBroker();
-    const publisher = publisherFor(broker.brokerList, { publishTimeoutMs: 30_000 });
+    const publisher = publisherFor(broker.brokers, { publishTimeoutMs: 30_000 });
     await publisher.start();
-    await broker.stop();
+    await broker.node('stop');
     const first = publisher.publish(event).catch((e: unknown) => e);
     // Let the first batch fail so the publisher is reconnecting and the next one queues.
     await first;

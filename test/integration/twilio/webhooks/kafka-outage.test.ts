@@ -1,5 +1,5 @@
-import { LocalKafkaBroker } from '../../../../src/kafka/local-broker';
-import { onCleanup } from '../../../helpers/cleanup';
+import { startOwnCluster } from '../../../helpers/kafka-cluster';
+import { recordCount } from '../../../helpers/kafka';
 import { waitFor } from '../../../helpers/wait-for';
 import { CUSTOMER, SENDER, redeliver, startWebhookEnvOn, type WebhookEnv } from './webhook-env';
 
@@ -10,17 +10,15 @@ const kafkaReady = (env: WebhookEnv) => env.server.health().kafka;
 describe('inbound webhooks while Kafka is stopped and restarted', () => {
   it('answers 503 while the broker is down, and 200 again (with the record on Kafka) once it is back', async () => {
     // Its own broker, because this test stops it.
-    const broker = new LocalKafkaBroker({ brokers: 1 });
-    onCleanup(() => broker.stop());
-    await broker.start();
-    const brokers = broker.brokerList;
+    const broker = await startOwnCluster();
+    const brokers = broker.brokers;
     const env = await startWebhookEnvOn(brokers);
 
     const before = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'before the outage' });
     expect(before.statusCodes).toEqual([200]);
     await env.envelopes(env.topics.inbound, 1);
 
-    await broker.stop();
+    await broker.node('stop');
     const during = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'during the outage' });
     expect(during.statusCodes).toEqual([503]);
     expect(during.webhook!.attempts[0]!.durationMs).toBeLessThan(10_000);
@@ -31,7 +29,7 @@ describe('inbound webhooks while Kafka is stopped and restarted', () => {
     expect(fast.statusCodes).toEqual([503]);
     expect(fast.webhook!.attempts[0]!.durationMs).toBeLessThan(1000);
 
-    await broker.start(); // same port: the publisher reconnects by itself
+    await broker.node('start'); // same port: the publisher reconnects by itself
     await waitFor(() => kafkaReady(env), 20_000, 'the publisher to reconnect');
     const after = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'after the outage' });
     expect(after.statusCodes).toEqual([200]);
@@ -40,10 +38,11 @@ describe('inbound webhooks while Kafka is stopped and restarted', () => {
     const retry = await redeliver(during.webhook!);
     expect(retry.status).toBe(200);
 
-    // The restarted mock broker starts empty: exactly the two webhooks answered 200 since are on it.
-    const { events } = await env.envelopes(env.topics.inbound, 2);
-    expect(events.map((e) => e.type === 'sms.inbound.received' && e.data.messageSid).sort()).toEqual(
-      [after.messageSid, during.messageSid].sort(),
-    );
+    // Apache Kafka kept the record acknowledged before the outage; the restarted mock starts empty. Either
+    // way every webhook answered 200 is there, once.
+    const expected = [after.messageSid, during.messageSid, ...(broker.kind === 'kafka' ? [before.messageSid] : [])];
+    const { events } = await env.envelopes(env.topics.inbound, expected.length);
+    expect(events.map((e) => e.type === 'sms.inbound.received' && e.data.messageSid).sort()).toEqual(expected.sort());
+    expect(await recordCount(env.topics.inbound, brokers)).toBe(expected.length);
   });
 });

@@ -131,14 +131,7 @@ export function useWebhookEnv(): { start(options?: WebhookEnvOptions): Promise<W
  * broker, which a reader kept for the file would not survive.
  */
 export async function startWebhookEnvOn(brokers: string[], options: WebhookEnvOptions = {}): Promise<WebhookEnv> {
-  const topics = {
-    inbound: uniqueName('wh-inbound'),
-    status: uniqueName('wh-status'),
-    consent: uniqueName('wh-consent'),
-    egress: uniqueName('wh-egress'),
-    outcomes: uniqueName('wh-outcomes'),
-    egressDlq: uniqueName('wh-dlq'),
-  };
+  const topics = await createTestTopics('wh', brokers);
   const service = await startService(topics, brokers, options);
   const sim = await startSimulator(service.baseUrl, options.sim);
   const envelopes = async (topic: string, count: number) => {
