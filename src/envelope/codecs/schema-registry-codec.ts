@@ -68,13 +68,18 @@ export class SchemaRegistryEnvelopeCodec implements EnvelopeCodec {
   }
 
   private async register(subject: string): Promise<number> {
+    const schema = { type: SchemaType.JSON as const, schema: envelopeJsonSchema() };
     try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.JSON, schema: envelopeJsonSchema() },
-        { subject, compatibility: this.compatibility },
-      );
+      const { id } = await this.registry.register(schema, { subject, compatibility: this.compatibility });
       return id;
     } catch (err) {
+      // A 409 also answers a retried registration that went through the first time (the client retries
+      // 5xx; Apicurio answers "already exists"): if the subject holds this very schema, that is its id.
+      // An incompatible schema is not found under the subject, and the 409 stands.
+      if ((err as { status?: unknown }).status === 409) {
+        const id = await this.registry.getRegistryIdBySchema(subject, schema).catch(() => undefined);
+        if (id !== undefined) return id;
+      }
       throw registryError(`registering subject ${subject}`, err);
     }
   }

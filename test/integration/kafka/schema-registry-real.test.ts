@@ -16,14 +16,14 @@ import { createKafka, EventPublisher, keyFor, topicFor } from '../../../src/kafk
 import { silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';
 import { sampleEnvelopes } from '../../helpers/envelopes';
-import type { TopicNames } from '../../../src/config';
-import { testKafka, testKafkaConfig, uniqueName } from '../../helpers/kafka';
+import { createTestTopics, testKafka, testKafkaConfig, uniqueName, type TestTopics } from '../../helpers/kafka';
+import { apacheKafkaBrokers } from '../../helpers/kafka-cluster';
 import { readRecords } from '../../helpers/kafka-consumer';
 
 /**
  * The Schema Registry codec against an INDEPENDENT Confluent-compatible
  * registry (not the project's LocalSchemaRegistry) and a real Apache Kafka
- * broker this file starts itself (scripts/kafka.sh, own --dir).
+ * broker (the run's own, or one this file starts when the run is on the mock).
  *
  * The registry is Apicurio Registry 2.4.2.Final (in-memory storage, its
  * Confluent-compatible API /apis/ccompat/v7) from scripts/schema-registry.sh,
@@ -45,35 +45,6 @@ async function script(name: string, args: string[], timeoutMs: number): Promise<
     maxBuffer: 1 << 20,
   });
   return stdout.trim().split('\n').pop()!;
-}
-
-/** The six envelope topics, fresh names, made through the admin API (auto-creation is off on the broker). */
-async function createTopics(brokers: string[], prefix: string): Promise<TopicNames> {
-  const topics: TopicNames = {
-    inbound: `${prefix}-inbound`,
-    status: `${prefix}-status`,
-    consent: `${prefix}-consent`,
-    egress: `${prefix}-egress`,
-    outcomes: `${prefix}-outcomes`,
-    egressDlq: `${prefix}-dlq`,
-  };
-  const roles = Object.keys(topics) as (keyof TopicNames)[];
-  const admin = testKafka(brokers).admin();
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: roles.map((r) => ({
-        topic: topics[r],
-        numPartitions: 2,
-        configEntries: r === 'consent' ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-      })),
-    });
-    expect(created).toBe(true);
-  } finally {
-    await admin.disconnect();
-  }
-  return topics;
 }
 
 /** The envelope schema with `edit` applied to each of its object branches (one per event type). */
@@ -102,34 +73,25 @@ async function rest<T>(
 describe('Schema Registry codec on an independent registry and a real Kafka broker', () => {
   let brokers: string[];
   let registryUrl: string;
-  let topics: TopicNames;
+  let topics: TestTopics;
   // Subjects on an external registry may exist already: this run's topics (and so subjects) share a fresh prefix.
   const prefix = uniqueName('ie-srr');
   const startup: Record<string, number> = {};
 
   beforeAll(async () => {
-    const base = path.join(REPO_ROOT, 'build', 'kafka');
-    mkdirSync(base, { recursive: true });
-    const kafkaDir = mkdtempSync(path.join(base, 'registry-test-'));
-    // Cleanups run in reverse order: the registry stops before the broker, topics are deleted before both.
-    onCleanup(async () => {
-      await script('kafka.sh', ['stop', '--dir', kafkaDir], 60_000);
-      rmSync(kafkaDir, { recursive: true, force: true });
-    });
     let t0 = Date.now();
-    const bootstrap = await script(
-      'kafka.sh',
-      ['start', '--brokers', '1', '--dir', kafkaDir, '--watch', String(process.pid)],
-      300_000,
-    );
+    brokers = await apacheKafkaBrokers();
     startup.kafkaMs = Date.now() - t0;
-    brokers = bootstrap.split(',');
-
     if (externalUrl) {
       registryUrl = externalUrl.replace(/\/+$/, '');
     } else {
-      const registryDir = path.join(kafkaDir, 'registry');
-      onCleanup(() => script('schema-registry.sh', ['stop', '--dir', registryDir], 60_000));
+      const base = path.join(REPO_ROOT, 'build', 'schema-registry');
+      mkdirSync(base, { recursive: true });
+      const registryDir = mkdtempSync(path.join(base, 'run-'));
+      onCleanup(async () => {
+        await script('schema-registry.sh', ['stop', '--dir', registryDir], 60_000);
+        rmSync(registryDir, { recursive: true, force: true });
+      });
       t0 = Date.now();
       registryUrl = await script(
         'schema-registry.sh',
@@ -138,12 +100,7 @@ describe('Schema Registry codec on an independent registry and a real Kafka brok
       );
       startup.registryMs = Date.now() - t0;
     }
-    topics = await createTopics(brokers, prefix);
-    onCleanup(async () => {
-      const admin = testKafka(brokers).admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: Object.values(topics) }).finally(() => admin.disconnect());
-    });
+    topics = await createTestTopics(prefix, brokers);
     process.stdout.write(`schema-registry-real: start-up ${JSON.stringify(startup)} registry ${registryUrl}\n`);
   });
 

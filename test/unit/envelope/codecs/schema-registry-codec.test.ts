@@ -135,3 +135,58 @@ function registryAuthSpy(registry: LocalSchemaRegistry, seen: (string | undefine
   const server = (registry as unknown as { server: import('node:http').Server }).server;
   server.prependListener('request', (req: import('node:http').IncomingMessage) => seen.push(req.headers.authorization));
 }
+
+describe('SchemaRegistryEnvelopeCodec when the registry answers 409 to a registration', () => {
+  const sample = sampleEnvelopes()['sms.inbound.received'];
+  // A registry whose registration answers 409 (as Apicurio does to a client retry of a registration that
+  // went through) and whose lookup of the schema under the subject finds it, or not.
+  async function conflictingRegistry(lookup: 'found' | 'missing'): Promise<string> {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
+        res.end(JSON.stringify(body));
+      };
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'GET' && req.url?.startsWith('/config/'))
+          return send(200, { compatibilityLevel: 'BACKWARD' });
+        if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? ''))
+          return send(409, { error_code: 409, message: 'An artifact with this ID already exists.' });
+        if (req.method === 'POST' && /^\/subjects\/[^/]+$/.test(req.url ?? ''))
+          return lookup === 'found'
+            ? send(200, { subject: 's-value', id: 42, version: 1, schema: '{}', schemaType: 'JSON' })
+            : send(404, { error_code: 40403, message: 'Schema not found' });
+        return send(404, { error_code: 404, message: 'not here' });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    onTestEnd(() => new Promise<void>((r) => server.close(() => r())));
+    const address = server.address() as import('node:net').AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+  const ends: (() => Promise<void>)[] = [];
+  const onTestEnd = (fn: () => Promise<void>) => ends.push(fn);
+  afterEach(async () => {
+    for (const fn of ends.splice(0)) await fn();
+  });
+
+  it('takes the id the subject already holds for the same schema', async () => {
+    const codec = new SchemaRegistryEnvelopeCodec({ url: await conflictingRegistry('found'), subjectFor, retries: 0 });
+    const bytes = await codec.encode(sample);
+    expect(bytes.readInt32BE(1)).toBe(42);
+  });
+
+  it('refuses for good when the subject does not hold the schema (an incompatible change)', async () => {
+    const codec = new SchemaRegistryEnvelopeCodec({
+      url: await conflictingRegistry('missing'),
+      subjectFor,
+      retries: 0,
+    });
+    await expect(codec.encode(sample)).rejects.toMatchObject({
+      code: 'IE_SCHEMA_REGISTRY',
+      retriable: false,
+      details: { failure: 'rejected' },
+    });
+  });
+});
