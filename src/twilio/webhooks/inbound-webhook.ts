@@ -25,15 +25,16 @@ export class InboundWebhook {
 
   /**
    * Builds the events (throws EnvelopeValidationError for a payload the
-   * envelope rejects) and publishes them once per delivery.
+   * envelope rejects) and publishes them once per delivery. A delivery is
+   * recognised by its MessageSid, which Twilio's signature covers; never by
+   * I-Twilio-Idempotency-Token, which it does not (a reused token must not
+   * drop another message, a STOP least of all).
    */
-  handle(inbound: InboundParams, idempotencyToken: string | undefined): DedupRun<void> {
+  handle(inbound: InboundParams): DedupRun<void> {
     const { builder, keywords } = this.deps;
     const event = builder.inboundFromWebhook(inbound.params);
     const consent = consentEventFor(inbound, event.id, keywords, builder);
-    const keys = [`sms|${inbound.messageSid}`];
-    if (idempotencyToken) keys.push(`token|${idempotencyToken}`);
-    return this.deps.dedup.run(keys, () => this.publish(event, consent));
+    return this.deps.dedup.run([`sms|${inbound.messageSid}`], () => this.publish(event, consent));
   }
 
   private async publish(

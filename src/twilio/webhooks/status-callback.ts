@@ -22,10 +22,10 @@ export interface StatusCallbackDeps {
 export class StatusCallback {
   constructor(private readonly deps: StatusCallbackDeps) {}
 
-  handle(status: StatusParams, idempotencyToken: string | undefined): DedupRun<void> {
-    const keys = [`status|${status.messageSid}|${status.status}|${status.errorCode}`];
-    if (idempotencyToken) keys.push(`token|${idempotencyToken}`);
-    return this.deps.dedup.run(keys, () => this.publish(status));
+  /** Publishes once per delivery, recognised by signed fields only (MessageSid, status, error code). */
+  handle(status: StatusParams): DedupRun<void> {
+    const key = `status|${status.messageSid}|${status.status}|${status.errorCode}`;
+    return this.deps.dedup.run([key], () => this.publish(status));
   }
 
   private async publish(status: StatusParams): Promise<void> {

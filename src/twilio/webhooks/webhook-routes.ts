@@ -147,8 +147,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     if (!body) return reply;
     const params = readInboundParams(body.params);
     if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
-    const token = header(req, 'i-twilio-idempotency-token');
-    const outcome = await settle(() => deps.inbound.handle(params.value, token), SMS_WEBHOOK_PATH);
+    const outcome = await settle(() => deps.inbound.handle(params.value), SMS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.type('text/xml').send(EMPTY_TWIML);
   });
@@ -158,8 +157,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     if (!body) return reply;
     const params = readStatusParams(body.params);
     if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
-    const token = header(req, 'i-twilio-idempotency-token');
-    const outcome = await settle(() => deps.status.handle(params.value, token), STATUS_WEBHOOK_PATH);
+    const outcome = await settle(() => deps.status.handle(params.value), STATUS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.code(204).send();
   });

@@ -326,6 +326,26 @@ describe('POST /webhooks/twilio/sms', () => {
       expect(await metricValue(h.metrics, 'twilio_webhook_duplicates_total', { route: SMS_WEBHOOK_PATH })).toBe(1);
     });
 
+    it('publishes a different signed message that reuses an idempotency token (the token is not signed)', async () => {
+      h = await harness();
+      const token = { headers: { 'i-twilio-idempotency-token': 'shared' } };
+      expect((await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(40), token))).statusCode).toBe(200);
+      // Another message, from another number, a STOP: its opt-out must not be lost.
+      const stop = inboundParams(41, { From: '+14155550199', Body: 'STOP' });
+      expect((await h.server.app.inject(signed(SMS_WEBHOOK_PATH, stop, token))).statusCode).toBe(200);
+      // And a status callback with the same token: /sms and /status share no token space.
+      expect((await h.server.app.inject(signed(STATUS_WEBHOOK_PATH, statusParams(42, 'sent'), token))).statusCode).toBe(
+        204,
+      );
+      expect(h.publisher.events.map((e) => e.type).sort()).toEqual([
+        'sms.consent.changed',
+        'sms.inbound.received',
+        'sms.inbound.received',
+        'sms.status.updated',
+      ]);
+      expect(await metricValue(h.metrics, 'twilio_webhook_duplicates_total', { route: SMS_WEBHOOK_PATH })).toBe(0);
+    });
+
     it('recognises the same MessageSid without a token', async () => {
       h = await harness();
       await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(16)));
