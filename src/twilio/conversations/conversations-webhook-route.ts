@@ -5,6 +5,7 @@ import type { ConversationMessage } from './conversations-adapter';
 import type { ConversationMembership } from './conversation-membership';
 import { ConversationsRestError } from './conversations-rest';
 import { StoppedError, type IngestOutcome } from './inbound-message-publisher';
+import { isSid, SID_PREFIX } from '../sid';
 
 /**
  * `POST /webhooks/twilio/conversations`: Conversations post-event webhooks,
@@ -82,6 +83,9 @@ function register(scope: FastifyInstance, deps: ConversationsWebhookDeps): void 
     };
     const eventType = p('EventType');
     const conversationSid = p('ConversationSid');
+    if (conversationSid && !isSid(conversationSid, SID_PREFIX.conversation)) {
+      return refuse(reply, 400, 'invalid_payload', 'ConversationSid is not a conversation SID');
+    }
     if (eventType === 'onConversationAdded') {
       if (!conversationSid) return refuse(reply, 400, 'invalid_payload', 'ConversationSid is required');
       try {
@@ -96,10 +100,9 @@ function register(scope: FastifyInstance, deps: ConversationsWebhookDeps): void 
       }
     }
     if (eventType === 'onMessageAdded') {
-      const message = readMessage(p, body.params.Media);
-      if (!message) {
-        return refuse(reply, 400, 'invalid_payload', 'ConversationSid, MessageSid and Index are required');
-      }
+      const read = readMessage(p, body.params.Media);
+      if (!read.ok) return refuse(reply, 400, 'invalid_payload', read.reason);
+      const { message } = read;
       const signal = AbortSignal.timeout(deps.publishTimeoutMs ?? 4000);
       try {
         const outcome = await deps.ingest(message, signal);
@@ -116,30 +119,46 @@ function register(scope: FastifyInstance, deps: ConversationsWebhookDeps): void 
   });
 }
 
+type Read<T> = { ok: true; message: T } | { ok: false; reason: string };
+
 function readMessage(
   p: (name: string) => string | undefined,
   rawMedia: string | string[] | undefined,
-): ConversationMessage | undefined {
+): Read<ConversationMessage> {
   const conversationSid = p('ConversationSid');
   const messageSid = p('MessageSid');
   const index = Number(p('Index'));
-  if (!conversationSid || !messageSid || !Number.isInteger(index) || index < 0) return undefined;
+  if (!conversationSid || !messageSid || !Number.isInteger(index) || index < 0) {
+    return { ok: false, reason: 'ConversationSid, MessageSid and Index are required' };
+  }
+  if (!isSid(messageSid, SID_PREFIX.conversationMessage))
+    return { ok: false, reason: 'MessageSid is not a message SID' };
+  const participantSid = p('ParticipantSid');
+  if (participantSid !== undefined && !isSid(participantSid, SID_PREFIX.participant)) {
+    return { ok: false, reason: 'ParticipantSid is not a participant SID' };
+  }
+  const media = readMedia(typeof rawMedia === 'string' ? rawMedia : undefined);
+  const bad = media.findIndex((m) => !isSid(m.sid, SID_PREFIX.media));
+  if (bad >= 0) return { ok: false, reason: `Media[${bad}].Sid is not a media SID` };
   const created = p('DateCreated');
   const date = created ? new Date(created) : undefined;
   return {
-    conversationSid,
-    messageSid,
-    index,
-    author: p('Author') ?? null,
-    body: p('Body') ?? null,
-    attributes: p('Attributes'),
-    dateCreated: date && !Number.isNaN(date.getTime()) ? date : undefined,
-    participantSid: p('ParticipantSid'),
-    media: readMedia(typeof rawMedia === 'string' ? rawMedia : undefined),
+    ok: true,
+    message: {
+      conversationSid,
+      messageSid,
+      index,
+      author: p('Author') ?? null,
+      body: p('Body') ?? null,
+      attributes: p('Attributes'),
+      dateCreated: date && !Number.isNaN(date.getTime()) ? date : undefined,
+      participantSid,
+      media,
+    },
   };
 }
 
-/** `Media` is a JSON array of `{Sid, ContentType, Filename}`; anything unreadable is left out. */
+/** `Media` is a JSON array of `{Sid, ContentType, Filename}`; entries without a Sid string are left out. */
 function readMedia(raw: string | undefined): ConversationMessage['media'] {
   if (!raw) return [];
   try {

@@ -140,4 +140,44 @@ describe('POST /webhooks/twilio/conversations', () => {
     expect(publisher.events).toEqual([]);
     await app.close();
   });
+
+  it.each(['CH/../../Accounts', 'CH' + 'a'.repeat(31) + '?', '..', 'CH' + 'g'.repeat(32)])(
+    'answers 400 (not 503, which Twilio retries forever) to a conversation SID that is not one: %s',
+    async (sid) => {
+      const { app, rest, publisher, post } = await build();
+      const joined = await post({ ...added, ConversationSid: sid });
+      expect(joined.statusCode).toBe(400);
+      expect(joined.json()).toEqual({ error: 'invalid_payload', reason: 'ConversationSid is not a conversation SID' });
+      const msg = await post({ ...message, ConversationSid: sid });
+      expect(msg.statusCode).toBe(400);
+      expect(rest.calls).toEqual([]);
+      expect(publisher.events).toEqual([]);
+      await app.close();
+    },
+  );
+
+  it('answers 400 to a message whose MessageSid, ParticipantSid or media SID is not one, and publishes nothing', async () => {
+    const { app, publisher, post } = await build();
+    const bad: Record<string, string>[] = [
+      { MessageSid: 'IM../../x' },
+      { ParticipantSid: 'MB' + '1'.repeat(31) + '/' },
+      { Media: JSON.stringify([{ Sid: '../../../Accounts?x=', ContentType: 'image/jpeg' }]) },
+    ];
+    const reasons: string[] = [];
+    for (const fields of bad) {
+      const res = await post({ ...message, ...fields });
+      expect(res.statusCode).toBe(400);
+      reasons.push((res.json() as { reason: string }).reason);
+    }
+    expect(reasons).toEqual([
+      'MessageSid is not a message SID',
+      'ParticipantSid is not a participant SID',
+      'Media[0].Sid is not a media SID',
+    ]);
+    expect(publisher.events).toEqual([]);
+    // The same message with good SIDs goes through, its media URL built from the checked SID.
+    expect((await post(message)).statusCode).toBe(200);
+    expect(publisher.events).toHaveLength(1);
+    await app.close();
+  });
 });
