@@ -19,8 +19,11 @@ export function classifySendError(err: unknown): SendFailure {
     ambiguous: c.ambiguous,
     consent: c.consent === 'opt_out',
     outage: c.outage,
-    // Something that is neither Twilio nor the network (a bug) fails to the DLQ rather than being called a rejection.
-    configuration: c.configuration || c.type === 'unknown',
+    // Failed (DLQ, replay after a fix) only when Twilio refuses our credentials or the account/resource
+    // (20003, 401, 403, 404: TWILIO_AUTH), or for something that is neither Twilio nor the network (a bug).
+    // Other rows flagged `configuration` in the error map (21606: the From number is not ours, geographic
+    // permissions, …) are permanent answers about this request: rejected, as the error table says.
+    configuration: c.type === 'auth' || c.type === 'not_found' || c.type === 'unknown',
     retryAfterMs: c.retryAfterMs,
     twilioErrorCode: c.twilioErrorCode,
     status: c.status,

@@ -295,6 +295,32 @@ describe('TwilioEgressHandler', () => {
     expect(h.publisher.raw).toHaveLength(1);
   });
 
+  it('rejects (no DLQ) a request whose From Twilio says is not ours (21606), as the error table says; only 20003/401/403/404 fail as TWILIO_AUTH', async () => {
+    const h = harness();
+    h.twilio.script = [
+      { status: 400, code: 21606, message: 'The From phone number +14155550100 is not a valid, SMS-capable number' },
+      { status: 403, code: 20003 },
+      { status: 404, code: 20404 },
+    ];
+    for (const to of [ALICE, BOB, '+14155550125'])
+      await settle(h.handler.handle(request(h.builder, { to, body: 'x' }), h.context()));
+    const [notOurs, forbidden, notFound] = outcomes(h.publisher);
+    expect(notOurs).toMatchObject({
+      type: 'sms.outbound.rejected',
+      data: { code: 'TWILIO_REJECTED', twilioErrorCode: 21606 },
+    });
+    expect(forbidden).toMatchObject({
+      type: 'sms.outbound.failed',
+      data: { code: 'TWILIO_AUTH', twilioErrorCode: 20003 },
+    });
+    expect(notFound).toMatchObject({
+      type: 'sms.outbound.failed',
+      data: { code: 'TWILIO_AUTH', twilioErrorCode: 20404 },
+    });
+    // Two DLQ records: the failed ones, not the rejection.
+    expect(h.publisher.raw).toHaveLength(2);
+  });
+
   it('sends a bulk request per recipient, with one outcome each and a summary', async () => {
     const h = harness();
     const req = request(h.builder, { recipients: [ALICE, 'not a number', BOB, ALICE], body: 'news' });
