@@ -13,19 +13,30 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+// Number('') is 0: an empty or blank value is refused, not read as 0 (HTTP_PORT='' bound a random port).
+const blankIsNaN = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? Number.NaN : v);
+
 const int = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int({ message: 'must be a whole number' })
-    .min(min, { message: `must be >= ${min}` })
-    .max(max, { message: `must be <= ${max}` })
+  z
+    .preprocess(
+      blankIsNaN,
+      z.coerce
+        .number({ message: 'must be a number' })
+        .int({ message: 'must be a whole number' })
+        .min(min, { message: `must be >= ${min}` })
+        .max(max, { message: `must be <= ${max}` }),
+    )
     .default(def);
 
 const num = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .min(min, { message: `must be >= ${min}` })
-    .max(max, { message: `must be <= ${max}` })
+  z
+    .preprocess(
+      blankIsNaN,
+      z.coerce
+        .number({ message: 'must be a number' })
+        .min(min, { message: `must be >= ${min}` })
+        .max(max, { message: `must be <= ${max}` }),
+    )
     .default(def);
 
 const optionalString = z

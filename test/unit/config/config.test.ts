@@ -59,6 +59,21 @@ describe('loadConfig', () => {
     expect((err as ConfigError).code).toBe('IE_CONFIG_INVALID');
   });
 
+  it('refuses an empty or blank number instead of reading it as 0 (HTTP_PORT="" bound a random port)', () => {
+    for (const value of ['', '  ']) {
+      let err: unknown;
+      try {
+        loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', HTTP_PORT: value, EGRESS_SESSION_TIMEOUT_SECS: value });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toContain('HTTP_PORT must be a number');
+      expect((err as Error).message).toContain('EGRESS_SESSION_TIMEOUT_SECS must be a number');
+    }
+    expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', TWILIO_ENABLED: 'false', HTTP_PORT: '0' }).http.port).toBe(0);
+  });
+
   it('requires credentials when Twilio is enabled', () => {
     expect(() => loadConfig({ ...base, TWILIO_ENABLED: 'true' })).toThrow(
       /TWILIO_ACCOUNT_SID.*TWILIO_AUTH_TOKEN.*TWILIO_WEBHOOK_BASE_URL/,
