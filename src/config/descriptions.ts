@@ -27,18 +27,19 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_CONVERSATIONS_TOKEN_TTL_SECS:
     'Lifetime of each Conversations access token (3 min to 24 h); refreshed at 80% of it and when Twilio warns.',
   TWILIO_CONVERSATIONS_SOCKET_URL:
-    'Overrides the Conversations WebSocket URL (default wss://tsock.us1.twilio.com/v3/wsconnect); the simulator’s for local runs.',
+    'Overrides the Conversations WebSocket URL (default wss://tsock.us1.twilio.com/v3/wsconnect); the simulator’s for local runs. wss:// only (ws:// for a loopback host).',
   TWILIO_CONVERSATIONS_BACKFILL_LIMIT:
     'How many earlier messages to ingest from a conversation the identity joins for the first time (0 = none).',
   TWILIO_PHONE_NUMBER: 'Default sender (E.164) for egress requests that name none.',
   TWILIO_MESSAGING_SERVICE_SID:
     'Default messaging service (MG…) for egress requests that name no sender; needed for scheduled sends.',
   TWILIO_STATUS_CALLBACK_URL:
-    'StatusCallback URL attached to every send (usually this service’s /webhooks/twilio/status).',
+    'StatusCallback URL attached to every send (usually this service’s /webhooks/twilio/status). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_BASE_URL:
-    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required for signature validation behind proxies.',
+    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required for signature validation behind proxies. https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_VALIDATION: 'Validate X-Twilio-Signature on webhooks. Cannot be false in production.',
-  TWILIO_API_BASE_URL: 'Base URL of the Twilio REST API; point it at the simulator for local runs.',
+  TWILIO_API_BASE_URL:
+    'Base URL of the Twilio REST API; point it at the simulator for local runs. https:// only: plain http:// is refused unless the host is loopback (localhost, 127.0.0.0/8, ::1), so credentials never cross a network in clear.',
   TWILIO_TIMEOUT_SECS: 'Timeout of one Twilio REST attempt.',
   TWILIO_RATE_LIMIT_PER_SEC: 'Account-wide send rate (token bucket refill per second).',
   TWILIO_RATE_LIMIT_BURST: 'Account-wide burst (token bucket size).',

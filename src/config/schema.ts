@@ -49,8 +49,34 @@ const sid = (prefix: string) =>
     message: `must be a ${prefix} SID (${prefix} followed by 32 hex characters)`,
   });
 
-const url = optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
-  message: 'must be an http(s) URL',
+/** localhost, 127.0.0.0/8 or ::1: the only hosts a plain http:// or ws:// Twilio URL may name (the simulator). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(h);
+}
+
+/**
+ * A Twilio URL: `secure` (https:, wss:) anywhere, `plain` (http:, ws:) only on loopback, so credentials and
+ * signed webhooks never cross a network in clear.
+ */
+const twilioUrl = (secure: string, plain: string) => (v: string, ctx: z.RefinementCtx) => {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be a ${secure}// URL` });
+    return;
+  }
+  if (u.protocol === secure) return;
+  if (u.protocol === plain && isLoopbackHost(u.hostname)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `must use ${secure.replace(':', '')}:// (plain ${plain}// only for a loopback host such as the simulator)`,
+  });
+};
+
+const url = optionalString.superRefine((v, ctx) => {
+  if (v !== undefined) twilioUrl('https:', 'http:')(v, ctx);
 });
 
 const topic = (def: string) =>
@@ -113,8 +139,8 @@ export const envSchema = z.object({
     .default('ingress-egress')
     .refine((v) => /^\S{1,256}$/.test(v), { message: 'must be 1-256 characters without spaces' }),
   TWILIO_CONVERSATIONS_TOKEN_TTL_SECS: int(3600, 180, 86400),
-  TWILIO_CONVERSATIONS_SOCKET_URL: optionalString.refine((v) => v === undefined || /^wss?:\/\/[^\s]+$/.test(v), {
-    message: 'must be a ws:// or wss:// URL',
+  TWILIO_CONVERSATIONS_SOCKET_URL: optionalString.superRefine((v, ctx) => {
+    if (v !== undefined) twilioUrl('wss:', 'ws:')(v, ctx);
   }),
   TWILIO_CONVERSATIONS_BACKFILL_LIMIT: int(1000, 0, 100000),
   TWILIO_PHONE_NUMBER: optionalString.refine((v) => v === undefined || /^\+[1-9]\d{6,14}$/.test(v), {
@@ -124,10 +150,7 @@ export const envSchema = z.object({
   TWILIO_STATUS_CALLBACK_URL: url,
   TWILIO_WEBHOOK_BASE_URL: url,
   TWILIO_WEBHOOK_VALIDATION: bool(true),
-  TWILIO_API_BASE_URL: z
-    .string()
-    .default('https://api.twilio.com')
-    .refine((v) => /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }),
+  TWILIO_API_BASE_URL: z.string().default('https://api.twilio.com').superRefine(twilioUrl('https:', 'http:')),
   TWILIO_TIMEOUT_SECS: num(30, 0.1, 600),
   TWILIO_RATE_LIMIT_PER_SEC: num(10, 0.01, 100000),
   TWILIO_RATE_LIMIT_BURST: int(30, 1, 1000000),

@@ -74,6 +74,41 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', TWILIO_ENABLED: 'false', HTTP_PORT: '0' }).http.port).toBe(0);
   });
 
+  it('accepts plain http:// or ws:// Twilio URLs only for a loopback host (the simulator), naming the variable', () => {
+    const base = { KAFKA_BROKERS: '127.0.0.1:9092', TWILIO_ENABLED: 'false' };
+    const vars = {
+      TWILIO_API_BASE_URL: 'http://api.twilio.com',
+      TWILIO_STATUS_CALLBACK_URL: 'http://sms.example.com/webhooks/twilio/status',
+      TWILIO_WEBHOOK_BASE_URL: 'http://10.0.0.5:4000',
+      TWILIO_CONVERSATIONS_SOCKET_URL: 'ws://tsock.example.com/v3/wsconnect',
+    };
+    let err: unknown;
+    try {
+      loadConfig({ ...base, ...vars });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const [name, value] of Object.entries(vars)) {
+      expect((err as Error).message).toContain(`${name} must use ${value.startsWith('ws') ? 'wss' : 'https'}://`);
+    }
+    for (const host of ['127.0.0.1:4010', 'localhost:4010', '[::1]:4010', '127.9.8.7']) {
+      const c = loadConfig({
+        ...base,
+        TWILIO_API_BASE_URL: `http://${host}`,
+        TWILIO_STATUS_CALLBACK_URL: `http://${host}/s`,
+        TWILIO_WEBHOOK_BASE_URL: `http://${host}`,
+        TWILIO_CONVERSATIONS_SOCKET_URL: `ws://${host}/v3/wsconnect`,
+      });
+      expect(c.twilio.apiBaseUrl).toBe(`http://${host}`);
+    }
+    // A lookalike is not loopback.
+    expect(() => loadConfig({ ...base, TWILIO_API_BASE_URL: 'http://127.0.0.1.evil.example' })).toThrow(
+      'TWILIO_API_BASE_URL must use https',
+    );
+    expect(loadConfig(base).twilio.apiBaseUrl).toBe('https://api.twilio.com');
+  });
+
   it('requires credentials when Twilio is enabled', () => {
     expect(() => loadConfig({ ...base, TWILIO_ENABLED: 'true' })).toThrow(
       /TWILIO_ACCOUNT_SID.*TWILIO_AUTH_TOKEN.*TWILIO_WEBHOOK_BASE_URL/,
