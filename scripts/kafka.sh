@@ -25,20 +25,11 @@ libs="$root/build/kafka/libs"
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 say() { echo "kafka.sh: $*" >&2; }
 
-install_missing() {
-  local pkgs=()
-  command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
-  [ ${#pkgs[@]} -eq 0 ] && return 0
-  say "installing ${pkgs[*]} (Debian)"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${pkgs[@]}" >/dev/null
-}
+# shellcheck source=scripts/lib/java.sh
+source "$root/scripts/lib/java.sh"
 
 fetch() {
-  install_missing
+  install_java_and_maven
   local stamp="$libs/.pom.sha256" want
   want="$(sha256sum "$pom" | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi

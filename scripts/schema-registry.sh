@@ -25,20 +25,11 @@ die() { echo "schema-registry.sh: $*" >&2; exit 1; }
 say() { echo "schema-registry.sh: $*" >&2; }
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
-install_missing() {
-  local pkgs=()
-  command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
-  [ ${#pkgs[@]} -eq 0 ] && return 0
-  say "installing ${pkgs[*]} (Debian)"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${pkgs[@]}" >/dev/null
-}
+# shellcheck source=scripts/lib/java.sh
+source "$root/scripts/lib/java.sh"
 
 fetch() {
-  install_missing
+  install_java_and_maven
   local stamp="$out/.pom.sha256" want log
   want="$(cat "$pom" "$settings" "$root"/scripts/schema-registry/src/main/resources/* \
     "$root"/scripts/schema-registry/src/main/java/ingress/egress/registry/*.java | sha256sum | cut -d' ' -f1)"

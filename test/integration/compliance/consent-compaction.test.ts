@@ -53,6 +53,13 @@ describe('sms.consent compaction on Apache Kafka', () => {
     await producer.connect();
     onCleanup(() => producer.disconnect());
     const send = (messages: { key: string; value: string | null }[]) => producer.send({ topic, acks: -1, messages });
+    /** A ConsentLoader (what a starting service runs) that has read the topic into `store`. */
+    const loadInto = async (store: ConsentStore) => {
+      const loader = new ConsentLoader({ kafka, topic, store, decode: decodeJsonConsentRecord, maxWaitTimeMs: 100 });
+      onCleanup(() => loader.stop());
+      await loader.start();
+      return loader;
+    };
 
     // Round r flips every number; each round lands in its own segment.
     const lastRecord = new Map<string, string>();
@@ -77,16 +84,7 @@ describe('sms.consent compaction on Apache Kafka', () => {
 
     // The state a loader reads from the uncompacted topic: the reference.
     const before = new ConsentStore();
-    const first = new ConsentLoader({
-      kafka,
-      topic,
-      store: before,
-      decode: decodeJsonConsentRecord,
-      maxWaitTimeMs: 100,
-    });
-    onCleanup(() => first.stop());
-    await first.start();
-    await first.stop();
+    await (await loadInto(before)).stop();
 
     // The sentinel, written after a pause, rolls the segment before it so the cleaner may take that one
     // too. Tombstones go in a later cleaning pass (after delete.retention.ms), and a pass needs new dirty
@@ -130,15 +128,7 @@ describe('sms.consent compaction on Apache Kafka', () => {
 
     // A fresh loader (a new instance of the service) rebuilds exactly the current opt-out list.
     const after = new ConsentStore();
-    const fresh = new ConsentLoader({
-      kafka,
-      topic,
-      store: after,
-      decode: decodeJsonConsentRecord,
-      maxWaitTimeMs: 100,
-    });
-    onCleanup(() => fresh.stop());
-    await fresh.start();
+    const fresh = await loadInto(after);
     const stats = fresh.stats;
     expect(stats.applied + stats.unchanged + stats.skipped + stats.removed).toBe(all.length);
     expect(stats.skipped).toBe(0);
