@@ -93,6 +93,8 @@ export class EventPublisher implements EventPublisherPort {
   private state: PublisherState = 'idle';
   private producer: Producer | undefined;
   private producerConnected = false;
+  /** A publish timed out since the last acknowledged batch. */
+  private stalled_ = false;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private recovering: Promise<void> | undefined;
@@ -131,14 +133,17 @@ export class EventPublisher implements EventPublisherPort {
       maxQueuedRecords: this.opts.maxQueuedRecords,
       timeoutMs: this.opts.publishTimeoutMs,
       now: this.now,
-      timeoutError: (sent, ms) =>
-        new IngressEgressError(
+      timeoutError: (sent, ms) => {
+        // Connected but nothing acknowledged in time (a hung or overloaded broker): not ready until a batch is.
+        this.stalled_ = true;
+        return new IngressEgressError(
           'IE_KAFKA_UNAVAILABLE',
           sent
             ? `Kafka did not acknowledge within ${ms} ms; the record may still be written (consumers deduplicate by event id)`
             : `Kafka was unavailable for ${ms} ms; the record was not sent`,
           { details: { maybeWritten: sent } },
-        ),
+        );
+      },
       overflowError: (queued) =>
         new IngressEgressError('IE_KAFKA_UNAVAILABLE', `${queued} records are already waiting for Kafka`, {
           details: { maybeWritten: false },
@@ -150,9 +155,17 @@ export class EventPublisher implements EventPublisherPort {
     return this.state;
   }
 
-  /** True while connected and able to publish (feeds /readyz). */
+  /** True while connected: publishes are sent now (webhooks answer 503 at once otherwise). */
   isReady(): boolean {
     return this.state === 'connected';
+  }
+
+  /**
+   * Connected, yet a publish timed out since the last acknowledged batch: a hung or overloaded broker.
+   * /readyz is false meanwhile; publishes still go out, and the first acknowledged batch clears it.
+   */
+  get stalled(): boolean {
+    return this.stalled_;
   }
 
   /** Connects the producer. Rejects with a retriable IE_KAFKA_UNAVAILABLE if the cluster cannot be reached. */
@@ -373,6 +386,7 @@ export class EventPublisher implements EventPublisherPort {
       this.recover(producer);
       throw error;
     }
+    this.stalled_ = false;
     if (this.metrics) {
       for (const [topic, messages] of byTopic) this.metrics.kafkaPublished.inc({ topic }, messages.length);
     }

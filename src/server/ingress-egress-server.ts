@@ -11,7 +11,8 @@ export interface Startable {
   stop(): Promise<void>;
 }
 
-export type ManagedPublisher = EventPublisherPort & Startable;
+/** `stalled`: connected, but publishes are timing out (EventPublisher); readiness is false meanwhile. */
+export type ManagedPublisher = EventPublisherPort & Startable & { readonly stalled?: boolean };
 
 export interface ServerParts {
   config: AppConfig;
@@ -136,7 +137,7 @@ export class IngressEgressServer {
     connectors: ReturnType<ConnectorManager['health']>;
   } {
     const connectors = this.connectors.health();
-    const kafka = this.parts.publisher.isReady();
+    const kafka = this.parts.publisher.isReady() && !this.parts.publisher.stalled;
     const egress = {
       started: this.egressStarted,
       ready: this.parts.egressConsumer ? (this.parts.egressConsumer.isReady?.() ?? this.egressStarted) : true,

@@ -9,6 +9,8 @@ export class MemoryPublisher implements ManagedPublisher {
   readonly events: InternalEventV2[] = [];
   readonly raw: RawRecord[] = [];
   down = false;
+  /** Connected but publishes time out (EventPublisher.stalled): readiness false. */
+  stalled = false;
   /** When set, publish() rejects with this error (e.g. a non-retriable Kafka rejection). */
   failWith: Error | undefined;
   started = false;

@@ -1,5 +1,6 @@
 import { startOwnCluster } from '../../helpers/kafka-cluster';
 import { recordCount } from '../../helpers/kafka';
+import { waitFor } from '../../helpers/wait-for';
 import { CUSTOMER, SENDER, redeliver, startWebhookEnvOn, type WebhookEnv } from '../twilio/webhooks/webhook-env';
 
 jest.setTimeout(180_000);
@@ -61,5 +62,36 @@ describe('a broker restart under the running service (Apache Kafka, persistence)
     expect(sids.sort()).toEqual([...acked].sort());
     expect(new Set(events.map((e) => e.id)).size).toBe(acked.length);
     expect(env.server.state).toBe('running');
+  });
+
+  it('is not ready while the broker is frozen (SIGSTOP), answers webhooks 503, and ready again once it thaws', async () => {
+    const cluster = await startOwnCluster({ apacheKafka: true });
+    const env = await startWebhookEnvOn(cluster.brokers);
+    const ready = async () => (await fetch(`${env.baseUrl}/readyz`)).status === 200;
+    expect(await ready()).toBe(true);
+    const before = await sendBatch(env, 'before the freeze');
+
+    await cluster.node('freeze');
+    let frozen: Awaited<ReturnType<typeof env.sim.sendInbound>>;
+    try {
+      frozen = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'during the freeze' });
+      expect(frozen.statusCodes).toEqual([503]);
+      await waitFor(async () => !(await ready()), 10_000, '/readyz to turn false');
+    } finally {
+      await cluster.node('thaw');
+    }
+    // Twilio retries the refused webhook; the record of its first attempt may have been written after the thaw.
+    await waitFor(async () => (await redeliver(frozen.webhook!)).status === 200, 30_000, 'the redelivery to be taken');
+    const after = await sendBatch(env, 'after the thaw');
+    await waitFor(ready, 30_000, '/readyz to turn true again');
+
+    // Nothing acknowledged is missing; a record written twice (a 503 whose first attempt landed) shares its id.
+    const acked = [...before.sids, frozen.messageSid, ...after.sids];
+    const records = await recordCount(env.topics.inbound, cluster.brokers);
+    expect(records - acked.length).toBeLessThanOrEqual(1);
+    const { events } = await env.envelopes(env.topics.inbound, records);
+    const sids = events.map((e) => (e.type === 'sms.inbound.received' ? e.data.messageSid : e.type));
+    expect(new Set(sids)).toEqual(new Set(acked));
+    expect(new Set(events.map((e) => e.id)).size).toBe(acked.length);
   });
 });

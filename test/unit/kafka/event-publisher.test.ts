@@ -226,6 +226,25 @@ describe('EventPublisher (fake kafkajs)', () => {
     await publisher.stop();
   });
 
+  it('is not ready while publishes time out (a hung broker), and ready again once a batch is acknowledged', async () => {
+    const { kafka, publisher } = setup({ publishTimeoutMs: 50 });
+    await publisher.start();
+    expect(publisher.isReady()).toBe(true);
+    let release!: () => void;
+    kafka.hold = new Promise((r) => (release = r));
+    await publisher.publish(samples['sms.inbound.received']).catch(() => undefined);
+    // The connection is up, but nothing is acknowledged: /readyz must not say ready.
+    expect(publisher.status).toBe('connected');
+    expect(publisher.stalled).toBe(true);
+    kafka.hold = undefined;
+    release();
+    await expect(publisher.publish(samples['sms.status.updated'])).resolves.toMatchObject({
+      offset: expect.any(String),
+    });
+    expect(publisher.stalled).toBe(false);
+    await publisher.stop();
+  });
+
   it('refuses a record larger than maxRecordBytes without sending it', async () => {
     const { kafka, publisher } = setup({ maxRecordBytes: 100 });
     await publisher.start();

@@ -54,6 +54,19 @@ describe('IngressEgressServer', () => {
     await server.stop();
   });
 
+  it('is not ready while Kafka is connected but publishes time out (a hung broker), and ready once they succeed', async () => {
+    const publisher = new MemoryPublisher();
+    const server = buildServer(testConfig(), { publisher, connectors: [], logger: silentLogger });
+    await server.start();
+    publisher.stalled = true;
+    const hung = await server.app.inject('/readyz');
+    expect(hung.statusCode).toBe(503);
+    expect(hung.json()).toMatchObject({ ready: false, kafka: false });
+    publisher.stalled = false;
+    expect((await server.app.inject('/readyz')).statusCode).toBe(200);
+    await server.stop();
+  });
+
   it('stops in the documented order and answers 503 to webhooks while stopping', async () => {
     const log: string[] = [];
     const publisher = new MemoryPublisher();
