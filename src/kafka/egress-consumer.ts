@@ -113,6 +113,11 @@ export class EgressConsumer {
   private paused = false;
   private joined = false;
   private crashed = false;
+  /** Since when, and how many restarts, the consumer has been down after a fatal crash. */
+  private outage: { since: number; restarts: number } | undefined;
+  private restarting: Promise<void> | undefined;
+  /** Aborted when stop() begins: ends a restart's back-off at once. */
+  private readonly stopping = new AbortController();
   private totalPartitions = 0;
   private assigned = 0;
   private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, commits: 0, joins: 0, heartbeats: 0 };
@@ -145,7 +150,7 @@ export class EgressConsumer {
     return this.lifecycle.state;
   }
 
-  /** Ready while running and not crashed (feeds /readyz). */
+  /** Ready while running and not down after a fatal crash (feeds /readyz once egress started). */
   isReady(): boolean {
     return this.lifecycle.state === 'running' && !this.crashed;
   }
@@ -174,7 +179,7 @@ export class EgressConsumer {
   }
 
   private async doStart(): Promise<void> {
-    const { kafka, topic, logger } = this.o;
+    const { kafka, topic } = this.o;
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -183,6 +188,15 @@ export class EgressConsumer {
     } finally {
       await admin.disconnect();
     }
+    await this.runConsumer();
+    this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
+    this.pauseTimer.unref();
+    this.o.logger.info({ topic, groupId: this.o.groupId, partitions: this.totalPartitions }, 'egress consumer started');
+  }
+
+  /** A new kafkajs consumer in the group, subscribed and running (at start, and after a fatal crash). */
+  private async runConsumer(): Promise<void> {
+    const { kafka, topic, logger } = this.o;
     const session = this.o.sessionTimeoutMs;
     const consumer = createStoppableConsumer(kafka, {
       groupId: this.o.groupId,
@@ -193,7 +207,7 @@ export class EgressConsumer {
       maxWaitTimeInMs: 100,
       retry: {
         retries: 10,
-        // kafkajs stops for good after a non-retriable error (e.g. a broker refusing a SyncGroup during a
+        // kafkajs asks this only for retriable failures (e.g. a broker refusing a SyncGroup during a
         // rebalance); egress must keep consuming, so the consumer always restarts (after kafkajs's back-off).
         restartOnFailure: async (err) => {
           this.o.logger.warn({ err }, 'egress consumer restarting after a failure');
@@ -208,8 +222,10 @@ export class EgressConsumer {
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart;
-      logger.error({ err: e.payload.error, restart }, 'egress consumer crashed');
-      if (restart === false) this.crashed = true;
+      // kafkajs gives up for good after a non-retriable failure (no broker reachable while a broker
+      // restarts, "The group id was not found"): the service starts a new consumer itself.
+      if (restart === false) this.onFatalCrash(consumer, e.payload.error);
+      else logger.warn({ err: e.payload.error }, 'egress consumer crashed; kafkajs restarts it');
     });
     await consumer.connect();
     // A new group starts at the beginning: a request published before the service first ran is still sent.
@@ -223,18 +239,37 @@ export class EgressConsumer {
         partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
         eachBatch: (p) => this.track(this.eachBatch(p)),
       })
-      .catch((err: unknown) => {
-        this.crashed = true;
-        logger.error({ err }, 'egress consumer failed to join its group');
-      });
-    this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
-    this.pauseTimer.unref();
-    logger.info({ topic, groupId: this.o.groupId, partitions: this.totalPartitions }, 'egress consumer started');
+      .catch((err: unknown) => this.onFatalCrash(consumer, err));
+  }
+
+  /**
+   * The consumer stopped and kafkajs will not restart it: not ready (egress is not consuming), and a new
+   * consumer is started with back-off until one joins the group. Logged once per episode; every restart is
+   * counted in egress_consumer_restarts_total.
+   */
+  private onFatalCrash(consumer: Consumer, err: unknown): void {
+    if (consumer !== this.consumer || !this.accepting || this.abort.signal.aborted) return;
+    this.crashed = true;
+    const episode = (this.outage ??= { since: this.o.clock.now(), restarts: 0 });
+    episode.restarts++;
+    if (episode.restarts === 1) this.o.logger.error({ err }, 'egress consumer stopped by kafkajs; restarting it');
+    else this.o.logger.debug({ err, restarts: episode.restarts }, 'egress consumer restart failed; trying again');
+    const delay = this.o.retry.delayMs(Math.min(episode.restarts, 8), err);
+    this.restarting = (async () => {
+      await consumer.disconnect().catch(() => undefined);
+      await sleep(this.o.clock, delay, this.stopping.signal);
+      if (!this.accepting || consumer !== this.consumer) return;
+      this.o.metrics?.egressConsumerRestarts.inc();
+      await this.runConsumer();
+    })().catch((e: unknown) => {
+      if (this.accepting && !this.abort.signal.aborted) this.onFatalCrash(this.consumer ?? consumer, e);
+    });
   }
 
   private async doStop(): Promise<void> {
     const { logger, clock } = this.o;
     this.accepting = false;
+    this.stopping.abort();
     if (this.pauseTimer) clearInterval(this.pauseTimer);
     const drained = await Promise.race([
       Promise.allSettled([...this.active]).then(() => true),
@@ -245,6 +280,7 @@ export class EgressConsumer {
       this.abort.abort(new IngressEgressError('IE_LIFECYCLE', 'egress consumer stopping'));
       await Promise.race([Promise.allSettled([...this.active]), sleep(clock, 2_000)]);
     }
+    await this.restarting?.catch(() => undefined);
     await this.consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'egress consumer disconnect'));
     logger.info({ ...this.counters, drained }, 'egress consumer stopped');
   }
@@ -258,6 +294,12 @@ export class EgressConsumer {
 
   private onJoin(partitions: number[]): void {
     this.joined = true;
+    if (this.outage) {
+      const { since, restarts } = this.outage;
+      this.o.logger.warn({ restarts, downMs: this.o.clock.now() - since }, 'egress consumer consuming again');
+      this.outage = undefined;
+    }
+    this.crashed = false;
     this.counters.joins++;
     this.assigned = partitions.length;
     const info: AssignmentInfo = {

@@ -133,6 +133,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['topic', 'partition'] as const,
       registers: r,
     }),
+    egressConsumerRestarts: new Counter({
+      name: 'egress_consumer_restarts_total',
+      help: 'Times the service restarted the egress consumer after kafkajs stopped it for good (e.g. no broker reachable).',
+      registers: r,
+    }),
     dlqRecords: new Counter({
       name: 'kafka_dlq_records_total',
       help: 'Records written to the egress DLQ, by reason code.',

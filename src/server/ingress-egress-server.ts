@@ -124,10 +124,12 @@ export class IngressEgressServer {
   }
 
   /**
-   * Ready means ready for ingress: HTTP up, Kafka publisher connected, every
-   * connector's ingress parts running. Egress (its group join, the consent
-   * store catching up) is reported but does not gate readiness: nothing routes
-   * traffic to egress, and it waits for its own prerequisites before it sends.
+   * Ready means: HTTP up, the Kafka publisher connected and acknowledging,
+   * every connector's ingress parts running, and, once the egress consumer has
+   * started, egress consuming. Its first group join and the consent store
+   * catching up do not hold readiness back (nothing routes traffic to egress,
+   * and it waits for its own prerequisites before it sends), but a consumer
+   * that kafkajs stopped for good does, until the restart joins the group.
    */
   health(): {
     ready: boolean;
@@ -143,7 +145,11 @@ export class IngressEgressServer {
       ready: this.parts.egressConsumer ? (this.parts.egressConsumer.isReady?.() ?? this.egressStarted) : true,
     };
     const ready =
-      !this.closing && this.lifecycle.state === 'running' && kafka && Object.values(connectors).every((c) => c.ready);
+      !this.closing &&
+      this.lifecycle.state === 'running' &&
+      kafka &&
+      (!egress.started || egress.ready) &&
+      Object.values(connectors).every((c) => c.ready);
     return { ready, state: this.lifecycle.state, kafka, egress, connectors };
   }
 

@@ -2,6 +2,7 @@ import { buildServer, ConnectorManager, Lifecycle, type Connector } from '../../
 import { silentLogger } from '../../../src/observability';
 import { testConfig } from '../../helpers/config';
 import { MemoryPublisher } from '../../helpers/memory-publisher';
+import { waitFor } from '../../helpers/wait-for';
 
 function fakeConnector(id: string, log: string[], dependsOn: string[] = []): Connector {
   let ready = false;
@@ -51,6 +52,23 @@ describe('IngressEgressServer', () => {
     await server.start();
     publisher.down = true;
     expect((await server.app.inject('/readyz')).statusCode).toBe(503);
+    await server.stop();
+  });
+
+  it('is not ready while the started egress consumer is down (kafkajs stopped it), and ready once it consumes again', async () => {
+    let consuming = true;
+    const egressConsumer = { start: async () => {}, stop: async () => {}, isReady: () => consuming };
+    const publisher = new MemoryPublisher();
+    const server = buildServer(testConfig(), { publisher, connectors: [], egressConsumer, logger: silentLogger });
+    await server.start();
+    await waitFor(() => server.health().egress.started, 2000, 'egress to start');
+    expect((await server.app.inject('/readyz')).statusCode).toBe(200);
+    consuming = false;
+    const down = await server.app.inject('/readyz');
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({ ready: false, egress: { started: true, ready: false } });
+    consuming = true;
+    expect((await server.app.inject('/readyz')).statusCode).toBe(200);
     await server.stop();
   });
 
