@@ -245,7 +245,7 @@ export class EgressConsumer {
   /**
    * The consumer stopped and kafkajs will not restart it: not ready (egress is not consuming), and a new
    * consumer is started with back-off until one joins the group. Logged once per episode; every restart is
-   * counted in egress_consumer_restarts_total.
+   * counted in kafka_egress_consumer_restarts_total.
    */
   private onFatalCrash(consumer: Consumer, err: unknown): void {
     if (consumer !== this.consumer || !this.accepting || this.abort.signal.aborted) return;

@@ -134,7 +134,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers: r,
     }),
     egressConsumerRestarts: new Counter({
-      name: 'egress_consumer_restarts_total',
+      name: 'kafka_egress_consumer_restarts_total',
       help: 'Times the service restarted the egress consumer after kafkajs stopped it for good (e.g. no broker reachable).',
       registers: r,
     }),

@@ -71,7 +71,7 @@ function fakeKafka() {
 }
 
 async function restarts(metrics: ReturnType<typeof createMetrics>): Promise<number> {
-  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'egress_consumer_restarts_total');
+  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'kafka_egress_consumer_restarts_total');
   return (m?.values[0]?.value as number | undefined) ?? 0;
 }
 
