@@ -10,6 +10,7 @@ import type { EgressContext, EgressHandler } from '../server/connector';
 import { Lifecycle, type LifecycleState } from '../server/lifecycle';
 import { headersToStrings } from './cloud-events';
 import { OffsetTracker } from './offset-tracker';
+import { SourceLabels } from './source-label';
 import { createStoppableConsumer } from './stoppable-consumer';
 
 /** Optional hooks an egress handler may offer the consumer (TwilioEgressHandler does). */
@@ -120,6 +121,7 @@ export class EgressConsumer {
   private readonly stopping = new AbortController();
   private totalPartitions = 0;
   private assigned = 0;
+  private readonly sources = new SourceLabels();
   private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, commits: 0, joins: 0, heartbeats: 0 };
   private readonly lifecycle = new Lifecycle(
     'EgressConsumer',
@@ -426,7 +428,15 @@ export class EgressConsumer {
     if (event === 'poison') return true;
     const handler = this.o.router.egressHandlerFor(event.source);
     if (!handler) {
+      // Another connector's request (or a producer's mistake): committed, but never silently.
       this.counters.unrouted++;
+      this.o.metrics?.egressUnrouted.inc({ source: this.sources.of(event.source) });
+      if (this.sources.firstSeen(event.source)) {
+        this.o.logger.warn(
+          { source: this.sources.of(event.source), type: event.type },
+          'egress records for a source no connector here handles: committed without an outcome (counted in kafka_egress_unrouted_total)',
+        );
+      }
       return true;
     }
     for (let attempt = 1; ; attempt++) {

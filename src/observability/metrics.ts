@@ -133,6 +133,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['topic', 'partition'] as const,
       registers: r,
     }),
+    egressUnrouted: new Counter({
+      name: 'kafka_egress_unrouted_total',
+      help: 'Egress records for a source no connector here handles (committed without an outcome), by source (bounded; other).',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
     egressConsumerRestarts: new Counter({
       name: 'kafka_egress_consumer_restarts_total',
       help: 'Times the service restarted the egress consumer after kafkajs stopped it for good (e.g. no broker reachable).',

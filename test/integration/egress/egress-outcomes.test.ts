@@ -160,6 +160,11 @@ describe('egress from sms.egress to Twilio (simulator) and sms.outcomes', () => 
     expect(outcome).toMatchObject({ type: 'sms.outbound.accepted', causationId: good.id });
     await waitFor(() => egressConsumerOf(server).stats().poison === 1, 10_000, 'poison counted');
     expect(egressConsumerOf(server).stats()).toMatchObject({ unrouted: 1, handled: 1 });
+    // Not silently: counted by source.
+    const unrouted = (await env.metrics.registry.getMetricsAsJSON()).find(
+      (m) => m.name === 'kafka_egress_unrouted_total',
+    );
+    expect(unrouted?.values).toEqual([{ labels: { source: 'whatsapp' }, value: 1 }]);
     expect(await env.count(env.topics.outcomes)).toBe(1);
     expect(env.sim.inspect.sent().map((m) => m.body)).toEqual(['after the poison']);
   });
