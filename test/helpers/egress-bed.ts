@@ -18,11 +18,16 @@ export interface EgressBed {
  * service at them, with the rate limits out of the way. The simulator stops
  * after the test.
  */
-export async function startEgressBed(prefix: string, simOptions: TwilioSimulatorOptions): Promise<EgressBed> {
+export async function startEgressBed(
+  prefix: string,
+  simOptions: TwilioSimulatorOptions,
+  /** Default: the run's brokers; a test with a cluster of its own passes that cluster's. */
+  brokers: string[] = testBrokers(),
+): Promise<EgressBed> {
   const sim = new TwilioSimulator(simOptions);
   onCleanup(() => sim.stop());
   await sim.start();
-  const topics = await createTestTopics(prefix);
+  const topics = await createTestTopics(prefix, brokers);
   const ledgerTopic = topics.egressLedger;
   const env = {
     ...sim.env(),
@@ -31,7 +36,7 @@ export async function startEgressBed(prefix: string, simOptions: TwilioSimulator
     TWILIO_RATE_LIMIT_BURST: '100000',
     TWILIO_PER_NUMBER_RATE: '100000',
     TWILIO_PER_NUMBER_BURST: '100000',
-    KAFKA_BROKERS: testBrokers().join(','),
+    KAFKA_BROKERS: brokers.join(','),
     KAFKA_GROUP_ID: uniqueName(`${prefix}-group`),
     ...topicEnv(topics),
     // The mock delays a rebalance by about the session timeout of a member that vanished.

@@ -12,7 +12,7 @@ import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
 import { startEgressBed } from '../../helpers/egress-bed';
 import { followTopics, readRecords, type ConsumedRecord } from '../../helpers/kafka-consumer';
-import { recordCount, testKafka, uniqueName } from '../../helpers/kafka';
+import { recordCount, testBrokers, testKafka, uniqueName } from '../../helpers/kafka';
 
 export { waitFor } from '../../helpers/wait-for';
 
@@ -55,6 +55,8 @@ export interface EgressEnvOptions {
   env?: Record<string, string>;
   sim?: Partial<TwilioSimulatorOptions>;
   templates?: unknown[];
+  /** Default: the run's brokers; a test with a cluster of its own passes that cluster's. */
+  brokers?: string[];
 }
 
 /**
@@ -62,17 +64,22 @@ export interface EgressEnvOptions {
  * service instances wired as in production (buildServer) against them.
  */
 export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<EgressEnv> {
-  const { sim, topics, ledgerTopic, ...bed } = await startEgressBed('eg', {
-    accounts: [{ accountSid: ACCOUNT, authToken: TOKEN }],
-    phoneNumbers: [
-      { phoneNumber: SENDER, accountSid: ACCOUNT },
-      { phoneNumber: SERVICE_SENDER, accountSid: ACCOUNT, messagingServiceSid: MG },
-    ],
-    messagingServices: [{ sid: MG, accountSid: ACCOUNT, phoneNumbers: [SERVICE_SENDER] }],
-    seed: uniqueName('egress'),
-    autoProgress: false,
-    ...options.sim,
-  });
+  const brokers = options.brokers ?? testBrokers();
+  const { sim, topics, ledgerTopic, ...bed } = await startEgressBed(
+    'eg',
+    {
+      accounts: [{ accountSid: ACCOUNT, authToken: TOKEN }],
+      phoneNumbers: [
+        { phoneNumber: SENDER, accountSid: ACCOUNT },
+        { phoneNumber: SERVICE_SENDER, accountSid: ACCOUNT, messagingServiceSid: MG },
+      ],
+      messagingServices: [{ sid: MG, accountSid: ACCOUNT, phoneNumbers: [SERVICE_SENDER] }],
+      seed: uniqueName('egress'),
+      autoProgress: false,
+      ...options.sim,
+    },
+    brokers,
+  );
   let templatesFile: string | undefined;
   if (options.templates) {
     templatesFile = path.join(tmpdir(), `${uniqueName('templates')}.json`);
@@ -95,7 +102,10 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
   onCleanup(() => producer.stop());
   await producer.start();
   const builder = new SmsEnvelopeBuilder();
-  const reader = await followTopics([topics.outcomes, topics.egressDlq], { groupPrefix: 'eg-reader' });
+  const reader = await followTopics([topics.outcomes, topics.egressDlq], {
+    groupPrefix: 'eg-reader',
+    kafka: testKafka(brokers),
+  });
   const followed = new Set([topics.outcomes, topics.egressDlq]);
   return {
     config,
@@ -125,9 +135,9 @@ export async function startEgressEnv(options: EgressEnvOptions = {}): Promise<Eg
           )
         : count === 0
           ? []
-          : readRecords({ topics: [topic], count, timeoutMs, kafka: testKafka() }),
+          : readRecords({ topics: [topic], count, timeoutMs, kafka: testKafka(brokers) }),
     events: (records) => records.map((r) => JSON.parse(r.value!.toString('utf8')) as InternalEventV2),
-    count: (topic) => recordCount(topic),
+    count: (topic) => recordCount(topic, brokers),
   };
 }
 
