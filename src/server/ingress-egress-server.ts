@@ -28,6 +28,11 @@ export interface ServerParts {
   checkTopics?: () => Promise<void>;
 }
 
+/** Longest time a request may take to arrive in full (headers and body). */
+export const HTTP_REQUEST_TIMEOUT_MS = 20_000;
+/** Longest time the request headers may take to arrive. */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
 /** Steps of a stop, in order (STYLE.md); recorded so tests can check the order. */
 export const SHUTDOWN_STEPS = [
   'readiness-false',
@@ -69,7 +74,12 @@ export class IngressEgressServer {
       trustProxy: true,
       return503OnClosing: true,
       forceCloseConnections: 'idle',
+      // Twilio gives up on a webhook after 15 s: a request still arriving after 20 s is a slow client
+      // (slowloris), not Twilio; Node's defaults would hold it for 300 s.
+      requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
     });
+    // Headers must be complete within 10 s (Node's default is 60 s).
+    this.app.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
     this.app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const m of methods) if (m !== 'HEAD') this.routeList.push(`${m} ${route.url}`);

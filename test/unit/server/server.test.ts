@@ -46,6 +46,17 @@ describe('IngressEgressServer', () => {
     expect(server.state).toBe('stopped');
   });
 
+  it('bounds how long a slow client may hold a connection (headers 10 s, whole request 20 s; Node: 60 s / 300 s)', async () => {
+    const server = buildServer(testConfig(), {
+      publisher: new MemoryPublisher(),
+      connectors: [],
+      logger: silentLogger,
+    });
+    expect(server.app.server.headersTimeout).toBe(10_000);
+    expect(server.app.server.requestTimeout).toBe(20_000);
+    await server.stop();
+  });
+
   it('is not ready while Kafka is down', async () => {
     const publisher = new MemoryPublisher();
     const server = buildServer(testConfig(), { publisher, connectors: [], logger: silentLogger });
