@@ -51,7 +51,11 @@ export class LeanRequestClient {
     this.base = base === TWILIO_DEFAULT_API_BASE_URL ? undefined : new URL(base);
     const secure = (this.base?.protocol ?? 'https:') === 'https:';
     const agentOptions = { keepAlive: true, maxSockets: o.maxSockets, maxFreeSockets: o.maxSockets };
-    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    // Said explicitly rather than left to Node's defaults: TLS 1.2 or newer, and the certificate is always
+    // checked (plain http is allowed only for a loopback base URL, by configuration).
+    this.agent = secure
+      ? new https.Agent({ ...agentOptions, minVersion: 'TLSv1.2', rejectUnauthorized: true })
+      : new http.Agent(agentOptions);
     this.timeoutMs = o.timeoutMs;
   }
 

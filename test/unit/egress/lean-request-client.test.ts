@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createEgressTwilioClient, LeanRequestClient } from '../../../src/egress/lean-request-client';
 import { keepRetryAfter } from '../../../src/egress/retry-after-hook';
@@ -158,5 +163,60 @@ describe('LeanRequestClient (the SDK transport egress uses)', () => {
   it('talks to https://api.twilio.com unchanged when no other base URL is configured', () => {
     const c = new LeanRequestClient({ apiBaseUrl: 'https://api.twilio.com/', timeoutMs: 1, maxSockets: 1 });
     expect((c as unknown as { base: URL | undefined }).base).toBeUndefined();
+  });
+
+  it('verifies the certificate and asks for TLS 1.2 or newer: a self-signed https endpoint is refused', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ie-tls-'));
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      let hits = 0;
+      const server = https.createServer(
+        { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+        (_req, res) => {
+          hits++;
+          res.end('{}');
+        },
+      );
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const c = new LeanRequestClient({ apiBaseUrl: `https://127.0.0.1:${port}`, timeoutMs: 2_000, maxSockets: 1 });
+        const agent = (c as unknown as { agent: https.Agent }).agent;
+        expect(agent.options).toMatchObject({ minVersion: 'TLSv1.2', rejectUnauthorized: true });
+        const err = await c
+          .request({
+            method: 'get',
+            uri: 'https://api.twilio.com/2010-04-01/Accounts.json',
+            username: 'AC',
+            password: 'x',
+          })
+          .catch((e: unknown) => e);
+        expect((err as { code?: string }).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+        // The credentials never reached the server.
+        expect(hits).toBe(0);
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
