@@ -162,7 +162,11 @@ start() {
   mkdir -p "$dir"
   data="$(mktemp -d "${TMPDIR:-/tmp}/ie-kafka.XXXXXX")"
   read -r -a ports <<<"$(free_ports $((brokers * 2)))"
-  cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # A KRaft cluster id is 16 random bytes in URL-safe base64; one starting with '-' would read as an option.
+  cluster_id="-"
+  while [ "${cluster_id#-}" != "$cluster_id" ]; do
+    cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  done
   for i in $(seq 1 "$brokers"); do voters+="${voters:+,}$i@127.0.0.1:${ports[$((brokers + i - 1))]}"; done
   local bootstrap=""
   for i in $(seq 1 "$brokers"); do
