@@ -245,6 +245,19 @@ export class EgressConsumer {
   }
 
   /**
+   * The group coordinator's broker is gone (killed, not merely moved): kafkajs 2.2.4 keeps asking the same node
+   * id for heartbeats and commits and only gives up when its retries run out, a minute or more later, with no
+   * offset committed meanwhile. A new consumer looks the coordinator up afresh, so start one now (the batch in
+   * flight finishes first; what it did not commit is redelivered and the send ledger answers it).
+   */
+  private coordinatorLost(err: unknown): void {
+    const consumer = this.consumer;
+    if (!consumer || this.crashed) return;
+    this.o.logger.warn({ err }, 'egress group coordinator unreachable: starting a new consumer');
+    this.onFatalCrash(consumer, err);
+  }
+
+  /**
    * The consumer stopped and kafkajs will not restart it: not ready (egress is not consuming), and a new
    * consumer is started with back-off until one joins the group. Logged once per episode; every restart is
    * counted in kafka_egress_consumer_restarts_total.
@@ -369,7 +382,9 @@ export class EgressConsumer {
         if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID') {
           lost.abort(new IngressEgressError('IE_LIFECYCLE', 'this instance left the egress group'));
         }
-        this.o.logger.info({ err, partition, lost: lost.signal.aborted }, 'egress batch interrupted by a rebalance');
+        if (coordinatorGone(err)) this.coordinatorLost(err);
+        else
+          this.o.logger.info({ err, partition, lost: lost.signal.aborted }, 'egress batch interrupted by a rebalance');
       }
     };
     const stop = () => stale || !this.accepting || !p.isRunning() || p.isStale();
@@ -537,9 +552,19 @@ export class EgressConsumer {
       } catch (err) {
         // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
         this.o.logger.warn({ err, partition }, 'egress offset commit failed');
+        if (coordinatorGone(err)) this.coordinatorLost(err);
       }
     });
     this.commitChains.set(partition, next);
     return next;
   }
+}
+
+/** A heartbeat or commit failed because the coordinator's broker is unreachable (not a rebalance). */
+function coordinatorGone(err: unknown): boolean {
+  for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.name === 'KafkaJSBrokerNotFound' || e.name === 'KafkaJSConnectionError') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
