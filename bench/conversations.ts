@@ -5,7 +5,8 @@
  * The real, pinned @twilio/conversations SDK is connected to the
  * Conversations simulator; TwilioSmsIngressClient publishes through the
  * service's EventPublisher (idempotent producer, acks=all, coalesced batches)
- * to the local mock broker. Messages are added on a fixed schedule (not as
+ * to the bench broker (bench/broker.ts: local Apache Kafka by default, the
+ * mock with BENCH_BROKER=mock). Messages are added on a fixed schedule (not as
  * fast as possible) round-robin over 20 conversations, as SMS would arrive.
  * The simulator runs in a child process (this file, forked with
  * IE_BENCH_CONVERSATIONS_ROLE=simulator), as Twilio is remote; the SDK, the
@@ -26,7 +27,7 @@ import os from 'node:os';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { TopicNames } from '../src/config';
 import { SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
-import { createKafka, EventPublisher, LocalKafkaBroker } from '../src/kafka';
+import { createKafka, EventPublisher } from '../src/kafka';
 import type { EventPublisherPort } from '../src/kafka/publisher-port';
 import { createLogger, createMetrics } from '../src/observability';
 import { ConversationsSimulator } from '../src/simulator/conversations/conversations-simulator';
@@ -34,6 +35,7 @@ import { createAccessTokenProvider } from '../src/twilio/conversations/access-to
 import type { ConversationsAdapter, SessionListener } from '../src/twilio/conversations/conversations-adapter';
 import { SdkConversationsAdapter } from '../src/twilio/conversations/sdk-conversations-adapter';
 import { TwilioSmsIngressClient } from '../src/twilio/conversations/twilio-sms-ingress-client';
+import { startBenchBroker } from './broker';
 import { benchTopics } from './topics';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
@@ -217,17 +219,13 @@ function load(child: ChildProcess, count: number, from: number): Promise<AddedMe
 }
 
 async function run(): Promise<BenchmarkReport> {
-  let broker: LocalKafkaBroker | undefined;
-  let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim());
-  if (!brokers) {
-    broker = new LocalKafkaBroker({ brokers: 1 });
-    brokers = (await broker.start()).split(',');
-  }
+  const broker = await startBenchBroker();
+  const { brokers } = broker;
   const logger = createLogger({ level: 'error' });
   const topics = benchTopics('conv');
   const baselineTopics = benchTopics('conv-base');
   const kafkaConfig = (t: TopicNames) => ({
-    brokers: brokers!,
+    brokers,
     clientId: 'bench-conversations',
     groupId: 'bench',
     ssl: false,
@@ -363,7 +361,7 @@ async function run(): Promise<BenchmarkReport> {
       `${ROUNDS} rounds of ${fmtInt(perRound)} messages at ${RATE}/s (${SECONDS} s each, after ${WARMUP_SECONDS} s of warm-up), round-robin over ${CONVERSATIONS}`,
       'conversations, added in the Conversations simulator (its own process) and delivered to the real @twilio/conversations 3.0.1',
       'SDK over its socket; TwilioSmsIngressClient builds each envelope and publishes it through EventPublisher (kafkajs 2.2.4,',
-      'idempotent, acks=all, default batching) to the local mock broker, checkpointing each conversation at most once a second.',
+      `idempotent, acks=all, default batching) to ${broker.label}, checkpointing each conversation at most once a second.`,
       'Baseline, same process, after each round: the same envelopes published straight to EventPublisher at the same rate.',
       'Latencies in ms; the table pools every round.',
       '',
@@ -388,14 +386,14 @@ async function run(): Promise<BenchmarkReport> {
         `Load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores.`,
       '',
     ];
-    return { lines, targetMet: met };
+    return { lines, targetMet: met, broker: { kind: broker.kind, label: broker.label } };
   } finally {
     await client?.stop().catch(() => undefined);
     await publisher.stop().catch(() => undefined);
     await baseline.stop().catch(() => undefined);
     simulator?.removeAllListeners('exit');
     simulator?.disconnect();
-    await broker?.stop();
+    await broker.stop();
   }
 }
 

@@ -2,15 +2,16 @@
  * Benchmark: egress end to end, from `sms.outbound.requested` records on
  * sms.egress to `sms.outbound.accepted` outcomes on sms.outcomes, through the
  * real service (buildServer: egress consumer, ledger, consent, rate limiter,
- * circuit breaker, official twilio SDK, EventPublisher) against the local
- * broker and the Twilio simulator; next to it, in the same run, a raw loop:
+ * circuit breaker, official twilio SDK, EventPublisher) against the bench
+ * broker (bench/broker.ts: a local Apache Kafka by default, the mock with
+ * BENCH_BROKER=mock, or KAFKA_BROKERS) and the Twilio simulator; next to it, in the same run, a raw loop:
  * a kafkajs consumer that POSTs each record to the simulator's Messages API
  * with plain `http` and nothing else (no ledger, no outcome, no validation).
  * A third run measures the rate limiter against the simulator's clock.
  *
  * Layout (2 cores): this process runs the simulator and the clock; the
  * service and the raw loop each run in a child process (this file, forked
- * with IE_BENCH_EGRESS_ROLE); the mock broker is a process of its own.
+ * with IE_BENCH_EGRESS_ROLE); the broker is a process of its own (a JVM for Apache Kafka).
  * Each run drains a backlog of requests published beforehand; its rate is
  * counted from the first to the last outcome (first to last POST answered
  * for the raw loop), so the consumer group's join is not counted.
@@ -25,11 +26,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../src/config';
 import { SmsEnvelopeBuilder } from '../src/envelope';
 import { createEventPublisher } from '../src/kafka/create-event-publisher';
-import { LocalKafkaBroker } from '../src/kafka/local-broker';
 import { createLogger, silentLogger } from '../src/observability';
 import { Semaphore } from '../src/resilience';
 import { buildServer } from '../src/server';
 import { TwilioSimulator } from '../src/simulator';
+import { prepareServiceTopics, startBenchBroker, type BenchBroker } from './broker';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 
@@ -60,9 +61,13 @@ interface RunResult {
   sent: number;
 }
 
+/** The broker of this run (the service's topics are prepared for it before each start). */
+let benchBroker: BenchBroker;
+
 async function run(): Promise<BenchmarkReport> {
-  const broker = new LocalKafkaBroker({ brokers: 1 });
-  const bootstrap = await broker.start();
+  const broker = await startBenchBroker();
+  const bootstrap = broker.bootstrap;
+  benchBroker = broker;
   const sim = new TwilioSimulator({
     accounts: [{ accountSid: ACCOUNT, authToken: TOKEN }],
     phoneNumbers: [{ phoneNumber: SENDER, accountSid: ACCOUNT }],
@@ -71,7 +76,7 @@ async function run(): Promise<BenchmarkReport> {
     seed: 'bench-egress',
   });
   await sim.start();
-  const kafka = new Kafka({ clientId: 'bench-egress', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'bench-egress', brokers: broker.brokers, logLevel: logLevel.NOTHING });
   const results: RunResult[] = [];
   let rateLines: string[] = [];
   let rateOk = true;
@@ -121,6 +126,7 @@ async function run(): Promise<BenchmarkReport> {
   const verdict = (v: number, t: number) => `target ≥ ${fmtInt(t)}: ${v >= t ? 'met' : 'NOT met'}`;
   return {
     targetMet: met,
+    broker: { kind: broker.kind, label: broker.label },
     lines: [
       `${fmtInt(REQUESTS)} \`sms.outbound.requested\` records (distinct recipients, ~500-byte JSON envelopes) published to a fresh sms.egress`,
       `(4 partitions) before each run; the service drains them to \`sms.outbound.accepted\` with unbounded rate limits,`,
@@ -128,7 +134,7 @@ async function run(): Promise<BenchmarkReport> {
       'Per request the service decodes and validates the envelope, checks the ledger and the opt-out list, writes the',
       'ledger intent (acks=all), takes rate-limit tokens and a circuit permit, calls Twilio, then publishes the outcome and',
       'the ledger `sent` record and commits. The raw loop (same concurrency, one process) only consumes and POSTs. Rates run',
-      'from the first to the last outcome (answer), so the group join is not counted. One broker; 2 cores shared by',
+      `from the first to the last outcome (answer), so the group join is not counted. Broker: ${broker.label}; 2 cores shared by`,
       `the service, the simulator, the broker and this process. ${ROUNDS} alternating rounds, best of each;`,
       `1-minute load average ${load.toFixed(1)} before the run (other work on the machine moves absolute figures).`,
       '',
@@ -285,35 +291,36 @@ async function egressRun(
   const duplicatesBefore = sim.inspect.duplicateCount();
   const groupId = unique('bench-egress-group');
   const ledger = unique('bench-ledger');
-  const fork1 = () =>
-    forkRole('service', {
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      KAFKA_BROKERS: bootstrap,
-      KAFKA_GROUP_ID: groupId,
-      KAFKA_TOPIC_EGRESS: egress,
-      KAFKA_TOPIC_OUTCOMES: outcomes,
-      KAFKA_TOPIC_EGRESS_DLQ: unique('bench-dlq'),
-      KAFKA_TOPIC_EGRESS_LEDGER: ledger,
-      KAFKA_TOPIC_CONSENT: unique('bench-consent'),
-      KAFKA_TOPIC_INBOUND: unique('bench-inbound'),
-      KAFKA_TOPIC_STATUS: unique('bench-status'),
-      TWILIO_ENABLED: 'true',
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TOKEN,
-      TWILIO_API_BASE_URL: sim.baseUrl,
-      TWILIO_PHONE_NUMBER: SENDER,
-      TWILIO_WEBHOOK_VALIDATION: 'false',
-      TWILIO_RATE_LIMIT_PER_SEC: '100000',
-      TWILIO_RATE_LIMIT_BURST: '1000000',
-      TWILIO_PER_NUMBER_RATE: '100000',
-      TWILIO_PER_NUMBER_BURST: '1000000',
-      EGRESS_CONCURRENCY: String(CONCURRENCY),
-      EGRESS_SESSION_TIMEOUT_SECS: '10',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      ...limits,
-    });
+  const env: Record<string, string> = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: bootstrap,
+    KAFKA_GROUP_ID: groupId,
+    KAFKA_TOPIC_EGRESS: egress,
+    KAFKA_TOPIC_OUTCOMES: outcomes,
+    KAFKA_TOPIC_EGRESS_DLQ: unique('bench-dlq'),
+    KAFKA_TOPIC_EGRESS_LEDGER: ledger,
+    KAFKA_TOPIC_CONSENT: unique('bench-consent'),
+    KAFKA_TOPIC_INBOUND: unique('bench-inbound'),
+    KAFKA_TOPIC_STATUS: unique('bench-status'),
+    TWILIO_ENABLED: 'true',
+    TWILIO_ACCOUNT_SID: ACCOUNT,
+    TWILIO_AUTH_TOKEN: TOKEN,
+    TWILIO_API_BASE_URL: sim.baseUrl,
+    TWILIO_PHONE_NUMBER: SENDER,
+    TWILIO_WEBHOOK_VALIDATION: 'false',
+    TWILIO_RATE_LIMIT_PER_SEC: '100000',
+    TWILIO_RATE_LIMIT_BURST: '1000000',
+    TWILIO_PER_NUMBER_RATE: '100000',
+    TWILIO_PER_NUMBER_BURST: '1000000',
+    EGRESS_CONCURRENCY: String(CONCURRENCY),
+    EGRESS_SESSION_TIMEOUT_SECS: '10',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    ...limits,
+  };
+  const topicEnv = await prepareServiceTopics(benchBroker, env);
+  const fork1 = () => forkRole('service', { ...env, ...topicEnv });
   const children = await Promise.all(Array.from({ length: instances }, fork1));
   let first = 0;
   let last = 0;

@@ -5,20 +5,21 @@
  * bytes (key, value, headers) in batches of 1000 with the same producer
  * settings, in the same run against the same broker.
  *
- * Starts its own local mock broker (build/kafka-mock-broker, built by
- * scripts/build-broker.sh) unless KAFKA_BROKERS is set. The mock keeps about
- * 5 MB per partition and drops older records; only acknowledgements are
- * counted, so that does not matter here.
+ * The broker is bench/broker.ts's choice: a local Apache Kafka (default when
+ * Java is present), librdkafka's mock (BENCH_BROKER=mock) or KAFKA_BROKERS.
+ * The mock keeps about 5 MB per partition and drops older records; only
+ * acknowledgements are counted, so that does not matter here.
  *
- *   npm run bench publish        BENCH_PUBLISH_COUNT=20000 npm run bench publish
+ *   npm run bench publish        BENCH_PUBLISH_COUNT=20000 BENCH_BROKER=mock npm run bench publish
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
 import type { TopicNames } from '../src/config';
 import { JsonEnvelopeCodec, SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
-import { cloudEventHeaders, createKafka, EventPublisher, keyFor, LocalKafkaBroker } from '../src/kafka';
+import { cloudEventHeaders, createKafka, EventPublisher, keyFor } from '../src/kafka';
 import { createLogger } from '../src/observability';
+import { startBenchBroker } from './broker';
 import { benchTopics } from './topics';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, ratioText, table } from './report';
@@ -126,12 +127,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function run(): Promise<BenchmarkReport> {
   const count = Number(process.env.BENCH_PUBLISH_COUNT ?? 100_000);
-  let broker: LocalKafkaBroker | undefined;
-  let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim());
-  if (!brokers) {
-    broker = new LocalKafkaBroker({ brokers: 1 });
-    brokers = (await broker.start()).split(',');
-  }
+  const broker = await startBenchBroker();
+  const { brokers } = broker;
   try {
     const logger = createLogger({ level: 'error' });
     const kafkaConfig = {
@@ -179,12 +176,11 @@ async function run(): Promise<BenchmarkReport> {
     const ratio = pub.perSec / raw.perSec;
     const paired = median(pubs.map((p, i) => p.perSec / raws[i]!.perSec));
     const cpuRatio = Math.min(...raws.map((r) => r.cpuUs)) / Math.min(...pubs.map((p) => p.cpuUs));
-    const where = broker
-      ? 'the local mock broker (librdkafka mock cluster, 1 broker)'
-      : `KAFKA_BROKERS=${brokers.join(',')}`;
+    const where = broker.label;
     const rounds = (runs: Run[]) => runs.map((r) => fmtInt(r.perSec)).join(', ');
     return {
       targetMet: ratio >= TARGET_RATIO,
+      broker: { kind: broker.kind, label: broker.label },
       lines: [
         `${fmtInt(count)} \`sms.inbound.received\` envelopes (JSON ${fmtInt(avgBytes)} bytes each, 7 CloudEvents headers, 10,000 distinct keys) to ${where}.`,
         'Both sides: kafkajs 2.2.4, idempotent producer, acks=all, no compression, one produce request in flight.',
@@ -239,7 +235,7 @@ async function run(): Promise<BenchmarkReport> {
       ],
     };
   } finally {
-    await broker?.stop();
+    await broker.stop();
   }
 }
 

@@ -8,6 +8,12 @@ export interface BenchmarkReport {
   lines: string[];
   /** False when a target was missed: `npm run bench` then exits non-zero. */
   targetMet?: boolean;
+  /**
+   * The broker the figures were measured on (bench/broker.ts). The section is then keyed
+   * `name (Apache Kafka)` / `name (mock)` / `name (external)`, so runs on different brokers keep a section each,
+   * and its heading names the broker.
+   */
+  broker?: { kind: 'kafka' | 'mock' | 'external'; label: string };
 }
 
 export interface Benchmark {

@@ -12,6 +12,8 @@ const HEADER = [
   '',
   'Written by `npm run bench [name…]` (bench/run.ts); each section is replaced when its benchmark runs again.',
   'Figures are from the machine named in the section; compare ratios measured in the same run, not absolute numbers across machines.',
+  'Benchmarks that need Kafka run on the broker bench/broker.ts picks (KAFKA_BROKERS, else BENCH_BROKER=kafka|mock, else',
+  'Apache Kafka when `java` is on PATH) and keep one section per broker, e.g. `publish (Apache Kafka)` and `publish (mock)`.',
   '',
 ].join('\n');
 
@@ -44,7 +46,10 @@ export function renderSection(section: {
   ].join('\n');
 }
 
-/** The document with `name`'s section replaced, or appended when it has none yet. */
+/**
+ * The document with `name`'s section replaced; a new section goes after the last one of the same benchmark
+ * on another broker (`publish (mock)` after `publish (Apache Kafka)`), or at the end.
+ */
 export function mergeSection(doc: string, name: string, section: string): string {
   const base = doc.trim() === '' ? HEADER : doc;
   const from = base.indexOf(start(name));
@@ -52,6 +57,12 @@ export function mergeSection(doc: string, name: string, section: string): string
   if (from >= 0 && to > from) {
     return base.slice(0, from) + section + base.slice(to + end(name).length);
   }
+  const bench = name.replace(/ \(.*\)$/, '');
+  let after = -1;
+  for (const m of base.matchAll(/<!-- bench:(.+?):end -->/g)) {
+    if (m[1] === bench || m[1]!.startsWith(`${bench} (`)) after = m.index + m[0].length;
+  }
+  if (after >= 0) return `${base.slice(0, after)}\n\n${section}${base.slice(after)}`;
   return `${base.replace(/\n*$/, '\n\n')}${section}\n`;
 }
 

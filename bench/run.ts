@@ -5,10 +5,11 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { brokerKindName } from './broker';
 import { registerBenchmark, registeredBenchmarks, type BenchmarkReport } from './registry';
 import { machineDescription, renderSection, writeSection } from './report';
 
-const SELF = new Set(['run', 'registry', 'report', 'topics']);
+const SELF = new Set(['run', 'registry', 'report', 'topics', 'broker']);
 
 function projectRoot(): string {
   let dir = __dirname;
@@ -61,9 +62,18 @@ async function main(filters: string[]): Promise<number> {
     console.log(`\n== ${bench.name}: ${bench.title}`);
     try {
       const report = await bench.run();
-      const section = renderSection({ ...bench, date: new Date(), machine: machineDescription(), lines: report.lines });
+      // One section per benchmark and broker: "publish (Apache Kafka)" and "publish (mock)" both stay.
+      const name = report.broker ? `${bench.name} (${brokerKindName(report.broker.kind)})` : bench.name;
+      const title = report.broker ? `${bench.title} — ${report.broker.label}` : bench.title;
+      const section = renderSection({
+        name,
+        title,
+        date: new Date(),
+        machine: machineDescription(),
+        lines: report.lines,
+      });
       console.log(report.lines.join('\n'));
-      await writeSection(docs, bench.name, section);
+      await writeSection(docs, name, section);
       if (report.targetMet === false) {
         failures++;
         console.error(`${bench.name}: target NOT met`);
