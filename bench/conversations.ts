@@ -28,7 +28,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import type { TopicNames } from '../src/config';
 import { SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
 import { createKafka, EventPublisher } from '../src/kafka';
-import type { EventPublisherPort } from '../src/kafka/publisher-port';
+import type { EventPublisherPort } from '../src/connector/event-publisher-port';
 import { createLogger, createMetrics } from '../src/observability';
 import { ConversationsSimulator } from '../src/simulator/conversations/conversations-simulator';
 import { createAccessTokenProvider } from '../src/twilio/conversations/access-token-provider';

@@ -1,8 +1,9 @@
 /**
  * Checks architecture.yaml against the code: the HTTP routes the server
  * registers, the Kafka topics (default names and their variables), the event
- * types and the environment variables must be exactly the ones listed. Exits 1
- * and names every drift.
+ * types and the environment variables must be exactly the ones listed, and the
+ * imports of src/ must respect `layers:` (no import up a layer, no cycle between
+ * folders; see scripts/import-layers.ts). Exits 1 and names every drift.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,10 +12,13 @@ import { ENV_VARS, loadConfig } from '../src/config';
 import { EVENT_TYPES } from '../src/envelope';
 import { TOPIC_OF_TYPE } from '../src/kafka/topics';
 import { silentLogger } from '../src/observability';
+import { checkLayers, readImports } from './import-layers';
 import { buildServer, type ManagedPublisher } from '../src/server';
 
 interface Architecture {
   parts: Record<string, string>;
+  /** Top first; each entry one folder (or file) or a list of folders on the same layer. */
+  layers: (string | string[])[];
   http: { routes: string[] };
   kafka: { topics: { name: string; env: string; events: string[] }[] };
   environment: string[];
@@ -93,7 +97,10 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
       problems.push(`part: ${folder} is in architecture.yaml but does not exist`);
   }
 
-  const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables`;
+  const edges = readImports(root, ['src']);
+  problems.push(...checkLayers(edges, arch.layers ?? [], Object.keys(arch.parts ?? {})));
+
+  const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;
   return { problems, summary };
 }
 

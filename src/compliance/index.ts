@@ -12,7 +12,7 @@ export {
   type KeywordAction,
   type KeywordMatch,
   type KeywordOptions,
-} from './keywords';
+} from '../sms/keywords';
 export {
   ConsentStore,
   type ConsentEntry,

@@ -1,6 +1,6 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { keywordConflicts } from '../compliance/keywords';
+import { keywordConflicts } from '../sms/keywords';
 
 /**
  * The whole environment, one zod schema. Names are part of the public contract

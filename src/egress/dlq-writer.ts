@@ -1,6 +1,6 @@
 import type { InternalEventV2 } from '../envelope';
 import { keyFor } from '../kafka/topics';
-import type { EventPublisherPort, PublishedRecord } from '../kafka/publisher-port';
+import type { EventPublisherPort, PublishedRecord } from '../connector/event-publisher-port';
 import { redactPhonesInText, type Metrics } from '../observability';
 import { EgressError } from './egress-errors';
 import { DLQ_HEADERS, type DlqCause, type DlqSource } from './dlq-record';

@@ -1,38 +1,7 @@
-export { TwilioEgressHandler, type AssignmentInfo, type TwilioEgressHandlerOptions } from './twilio-egress-handler';
-export { createTwilioEgress, type TwilioEgress, type TwilioEgressContext } from './create-twilio-egress';
-export { createConsentCheck } from './create-consent-check';
-export { Pipeline, type PipelineOptions } from './pipeline';
-export { STAGE_NAMES, type StageName, type Stage, type StageResult } from './stage';
-export type { Decision, Delivery, OutboundMessage, OutboundRequest, SendFailure } from './delivery';
-export type { EgressDeps, ConsentCheck, OutboundValidator, ValidationResult } from './egress-deps';
-export {
-  EgressError,
-  EGRESS_ERROR_CODES,
-  OUTCOME_CODES,
-  type EgressErrorCode,
-  type OutcomeCode,
-} from './egress-errors';
-export { ledgerKey, type LedgerEntry, type LedgerState, type SendLedger } from './send-ledger';
-export { LedgerTable } from './ledger-table';
-export { MemorySendLedger } from './memory-send-ledger';
-export { findSentMessage, RECONCILE_SKEW_MS, type ReconcileQuery } from './reconcile';
+export { EgressConsumer, type EgressConsumerOptions, type EgressConsumerStats } from './egress-consumer';
+export { createEgressConsumer } from './create-egress-consumer';
 export { DlqWriter } from './dlq-writer';
 export { DLQ_HEADERS, type DlqCause, type DlqEntry, type DlqSource } from './dlq-record';
-export { classifySendError } from './classify-send-error';
-export {
-  SmsOutboundValidator,
-  type SmsOutboundValidatorOptions,
-  type TemplateRenderer,
-} from './sms-outbound-validator';
-export { loadTemplates } from './load-templates';
-export { messagesApi, createMessagesApi, type MessagesApi } from './messages-api';
-export { TwilioMessagesAdapter, widenSocketPool } from './twilio-messages-adapter';
-export type {
-  CreateMessageParams,
-  ListMessagesFilter,
-  TwilioMessage,
-  TwilioMessagesPort,
-} from './twilio-messages-port';
 export {
   listDlq,
   replayDlq,
@@ -40,7 +9,4 @@ export {
   type ListDlqOptions,
   type ReplayDlqOptions,
   type ReplayResult,
-} from '../kafka/egress-dlq';
-export { EgressConsumer, type EgressConsumerOptions, type EgressConsumerStats } from '../kafka/egress-consumer';
-export { createEgressConsumer } from '../kafka/create-egress-consumer';
-export { KafkaSendLedger, type KafkaSendLedgerOptions } from '../kafka/kafka-send-ledger';
+} from './egress-dlq';

@@ -9,7 +9,6 @@ export {
 export { deterministicEventId, randomEventId } from './event-id';
 export { STATUS_RANK, isTerminalStatus } from './status';
 export {
-  createCodec,
   JsonEnvelopeCodec,
   SchemaRegistryEnvelopeCodec,
   EnvelopeDecodeError,

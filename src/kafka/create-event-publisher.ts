@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../config';
-import { createCodec, type EnvelopeCodec } from '../envelope';
+import type { EnvelopeCodec } from '../envelope';
+import { createCodec } from './create-codec';
 import type { Logger, Metrics } from '../observability';
 import { createKafka } from './create-kafka';
 import { EventPublisher, type EventPublisherOptions } from './event-publisher';

@@ -15,7 +15,7 @@ import { cloudEventHeaders } from './cloud-events';
 import { JavaCompatiblePartitioner } from './java-partitioner';
 import { toKafkaError } from './kafka-errors';
 import { ProduceBatcher, type OutgoingRecord } from './produce-batcher';
-import type { EventPublisherPort, PublishedRecord, RawRecord } from './publisher-port';
+import type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
 import { keyFor, topicFor } from './topics';
 
 export type PublisherState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped';

@@ -1,4 +1,5 @@
 export { EventPublisher, type EventPublisherOptions, type PublisherState } from './event-publisher';
+export { createCodec } from './create-codec';
 export { createEventPublisher } from './create-event-publisher';
 export { createKafka, DEFAULT_KAFKA_RETRY, type KafkaClientOptions } from './create-kafka';
 export { cloudEventHeaders, headersToStrings, type CloudEventHeaders } from './cloud-events';
@@ -6,7 +7,7 @@ export { toKafkaError } from './kafka-errors';
 export { JavaCompatiblePartitioner, murmur2 } from './java-partitioner';
 export { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 export { ProduceBatcher, type ProduceBatcherOptions, type OutgoingRecord, type SendBatch } from './produce-batcher';
-export type { EventPublisherPort, PublishedRecord, RawRecord } from './publisher-port';
+export type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
 export { topicFor, keyFor, consentKey, TOPIC_OF_TYPE } from './topics';
 export { LocalKafkaBroker, freePort, defaultBrokerBinary, type LocalKafkaBrokerOptions } from './local-broker';
 export { LocalSchemaRegistry, type LocalSchemaRegistryOptions } from './schema-registry';

@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import type { PublishedRecord } from './publisher-port';
+import type { PublishedRecord } from '../connector/event-publisher-port';
 
 export interface OutgoingRecord {
   topic: string;

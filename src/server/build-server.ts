@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observability';
-import type { Connector } from './connector';
-import { createEgressConsumer } from '../kafka/create-egress-consumer';
+import type { Connector } from '../connector/connector';
+import { createEgressConsumer } from '../egress/create-egress-consumer';
 import { createEventPublisher } from '../kafka/create-event-publisher';
 import { EventPublisher } from '../kafka/event-publisher';
 import { ensureServiceTopics } from '../kafka/ensure-topics';

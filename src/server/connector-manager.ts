@@ -1,7 +1,7 @@
 import { IngressEgressError } from '../errors';
 import type { Logger } from '../observability';
-import type { Connector, ConnectorHealth, EgressHandler } from './connector';
-import { Lifecycle } from './lifecycle';
+import type { Connector, ConnectorHealth, EgressHandler } from '../connector/connector';
+import { Lifecycle } from '../common/lifecycle';
 
 /**
  * Registers connectors, starts them in dependency order and stops them in

@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppConfig } from '../config';
 import type { Logger, Metrics } from '../observability';
-import type { EventPublisherPort } from '../kafka/publisher-port';
+import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { ConnectorManager } from './connector-manager';
-import { Lifecycle, type LifecycleState } from './lifecycle';
+import { Lifecycle, type LifecycleState } from '../common/lifecycle';
 
 /** Something with an idempotent start/stop (the publisher, the egress consumer, …). */
 export interface Startable {

@@ -1,5 +1,5 @@
 import type twilio from 'twilio';
-import { createTwilioRestClient } from '../twilio/rest-client';
+import { createTwilioRestClient } from '../twilio/rest/rest-client';
 import type { TwilioSimulator } from './twilio-simulator';
 
 /**

@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { IngressEgressError } from '../errors';
-import { Lifecycle, type LifecycleState } from '../server/lifecycle';
+import { Lifecycle, type LifecycleState } from '../common/lifecycle';
 import { AccountRegistry } from './accounts';
 import { BoundedLog } from './bounded-log';
 import { isManualClock, type SimClock } from './clock';

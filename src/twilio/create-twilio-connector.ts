@@ -1,8 +1,8 @@
 import type { AppConfig } from '../config';
-import { createConsentCheck } from '../egress/create-consent-check';
-import { createTwilioEgress } from '../egress/create-twilio-egress';
+import { createConsentCheck } from './egress/create-consent-check';
+import { createTwilioEgress } from './egress/create-twilio-egress';
 import { createKafka } from '../kafka/create-kafka';
-import type { EventPublisherPort } from '../kafka/publisher-port';
+import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
 import { createConversationsIngress } from './conversations';
 import { TwilioConnector, type TwilioConnectorParts } from './twilio-connector';

@@ -1,22 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import type { Connector, ConnectorHealth, EgressHandler } from '../server/connector';
-import { Lifecycle } from '../server/lifecycle';
-
-/** A long-lived part of the connector (Conversations session, consent loader, …). */
-export interface TwilioPart {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  health(): ConnectorHealth;
-}
+import type { Connector, ConnectorHealth, ConnectorPart, EgressHandler } from '../connector';
+import { Lifecycle } from '../common/lifecycle';
 
 export interface TwilioConnectorParts {
   /** Route registrars (webhooks). */
   routes: ((app: FastifyInstance) => void | Promise<void>)[];
   /** Parts that must be running before ingress/egress work (e.g. the consent store loader). */
-  foundations: TwilioPart[];
+  foundations: ConnectorPart[];
   /** Ingress clients that take inbound work on their own (the Conversations session); stopped first. */
-  ingress: TwilioPart[];
+  ingress: ConnectorPart[];
   egress?: EgressHandler;
 }
 

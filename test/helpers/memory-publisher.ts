@@ -1,7 +1,7 @@
 import type { InternalEventV2 } from '../../src/envelope';
 import { parseEnvelope } from '../../src/envelope';
 import { IngressEgressError } from '../../src/errors';
-import type { PublishedRecord, RawRecord } from '../../src/kafka/publisher-port';
+import type { PublishedRecord, RawRecord } from '../../src/connector/event-publisher-port';
 import type { ManagedPublisher } from '../../src/server';
 
 /** An in-memory publisher for unit tests: validates like the real one and can be made to fail. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
-import { createMessagesApi, type TwilioMessage } from '../../egress';
+import { createMessagesApi, type TwilioMessage } from '../../twilio/egress';
 import { redactPhone } from '../../observability';
 import { loadEnv } from '../env-file';
 import { CliError, type CliIo } from '../io';

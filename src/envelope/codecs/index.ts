@@ -7,4 +7,3 @@ export {
   type SchemaRegistryCodecOptions,
   type Compatibility,
 } from './schema-registry-codec';
-export { createCodec } from './create-codec';

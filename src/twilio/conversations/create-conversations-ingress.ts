@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config';
 import { IngressEgressError } from '../../errors';
-import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
-import { createTwilioRestClient, TWILIO_DEFAULT_API_BASE_URL } from '../rest-client';
+import { createTwilioRestClient, TWILIO_DEFAULT_API_BASE_URL } from '../rest/rest-client';
 import { SignatureVerifier } from '../webhooks';
 import { createAccessTokenProvider } from './access-token-provider';
 import type { Clock } from '../../resilience/clock';

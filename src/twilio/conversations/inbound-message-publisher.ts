@@ -1,6 +1,6 @@
 import { EnvelopeValidationError, type SmsEnvelopeBuilder } from '../../envelope';
 import { isRetriable } from '../../errors';
-import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
 import { sleep, type Clock } from '../../resilience/clock';
 import type { ConversationMessage } from './conversations-adapter';

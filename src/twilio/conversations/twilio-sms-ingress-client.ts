@@ -1,9 +1,9 @@
 import { SmsEnvelopeBuilder } from '../../envelope';
-import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
-import type { ConnectorHealth } from '../../server/connector';
-import { Lifecycle } from '../../server/lifecycle';
-import type { TwilioPart } from '../twilio-connector';
+import type { ConnectorHealth } from '../../connector/connector';
+import { Lifecycle } from '../../common/lifecycle';
+import type { ConnectorPart } from '../../connector';
 import type { TokenProvider, MintedToken } from './access-token-provider';
 import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock';
 import type {
@@ -89,7 +89,7 @@ export interface TwilioSmsIngressClientOptions {
   rejectionGuard?: RejectionGuard;
 }
 
-export class TwilioSmsIngressClient implements TwilioPart {
+export class TwilioSmsIngressClient implements ConnectorPart {
   readonly name = 'conversations';
   private readonly o: Required<
     Pick<

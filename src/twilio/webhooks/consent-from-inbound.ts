@@ -1,4 +1,4 @@
-import { actionFromOptOutType, consentScopeFor, type KeywordDetector } from '../../compliance/keywords';
+import { actionFromOptOutType, consentScopeFor, type KeywordDetector } from '../../sms/keywords';
 import { E164, type ConsentScope, type EventOf, type SmsEnvelopeBuilder } from '../../envelope';
 import type { InboundParams } from './webhook-params';
 

@@ -1,8 +1,8 @@
 import type { EventOf, SmsEnvelopeBuilder } from '../../envelope';
 import { IngressEgressError } from '../../errors';
-import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Metrics } from '../../observability';
-import type { KeywordDetector } from '../../compliance/keywords';
+import type { KeywordDetector } from '../../sms/keywords';
 import { consentEventFor } from './consent-from-inbound';
 import type { DedupRun, DeliveryDeduplicator } from './delivery-deduplicator';
 import type { InboundParams } from './webhook-params';

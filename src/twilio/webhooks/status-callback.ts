@@ -1,6 +1,6 @@
 import { STATUS_RANK, type SmsEnvelopeBuilder } from '../../envelope';
 import { IngressEgressError } from '../../errors';
-import type { EventPublisherPort } from '../../kafka/publisher-port';
+import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Metrics } from '../../observability';
 import type { DedupRun, DeliveryDeduplicator } from './delivery-deduplicator';
 import type { StatusTracker } from './status-tracker';

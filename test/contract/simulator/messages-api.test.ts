@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { ManualClock, TwilioSimulator, createSimulatorTwilioClient } from '../../../src/simulator';
-import { createTwilioRestClient } from '../../../src/twilio/rest-client';
+import { createTwilioRestClient } from '../../../src/twilio/rest/rest-client';
 import { explain, validators } from './twilio-openapi';
 
 /**

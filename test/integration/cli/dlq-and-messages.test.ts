@@ -1,7 +1,7 @@
 import { runCli } from '../../../src/cli/cli';
 import '../../../src/cli/commands';
 import type { CliIo } from '../../../src/cli/io';
-import { DlqWriter } from '../../../src/egress';
+import { DlqWriter } from '../../../src/twilio/egress';
 import { createEventPublisher } from '../../../src/kafka/create-event-publisher';
 import { silentLogger } from '../../../src/observability';
 import { buildEgressRequest } from '../../../src/sandbox/egress-request';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AppConfig } from '../../../src/config';
 import { SmsEnvelopeBuilder, type EventOf, type InternalEventV2 } from '../../../src/envelope';
 import { createEventPublisher } from '../../../src/kafka/create-event-publisher';
-import type { EgressConsumer } from '../../../src/kafka/egress-consumer';
+import type { EgressConsumer } from '../../../src/egress/egress-consumer';
 import { createMetrics, silentLogger, type Metrics } from '../../../src/observability';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../../../src/server';
 import type { TwilioSimulator, TwilioSimulatorOptions } from '../../../src/simulator';

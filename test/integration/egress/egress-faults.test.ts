@@ -1,6 +1,6 @@
 import type { InternalEventV2 } from '../../../src/envelope';
 import { DLQ_HEADERS } from '../../../src/egress/dlq-record';
-import type { TwilioEgressHandler } from '../../../src/egress/twilio-egress-handler';
+import type { TwilioEgressHandler } from '../../../src/twilio/egress/twilio-egress-handler';
 import type { CircuitState } from '../../../src/resilience';
 import { ACCOUNT, customer, egressConsumerOf, startEgressEnv, waitFor } from './egress-env';
 

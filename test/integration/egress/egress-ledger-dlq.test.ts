@@ -1,6 +1,6 @@
-import { createMessagesApi } from '../../../src/egress/messages-api';
+import { createMessagesApi } from '../../../src/twilio/egress/messages-api';
 import { DLQ_HEADERS } from '../../../src/egress/dlq-record';
-import { listDlq, replayDlq } from '../../../src/kafka/egress-dlq';
+import { listDlq, replayDlq } from '../../../src/egress/egress-dlq';
 import { testConfig } from '../../helpers/config';
 import { testKafka } from '../../helpers/kafka';
 import { customer, egressConsumerOf, startEgressEnv, waitFor } from './egress-env';

@@ -1,6 +1,6 @@
 import { JsonEnvelopeCodec } from '../../../src/envelope';
 import { DlqWriter } from '../../../src/egress/dlq-writer';
-import { EgressConsumer } from '../../../src/kafka/egress-consumer';
+import { EgressConsumer } from '../../../src/egress/egress-consumer';
 import { silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';
 import { eventsWithin, recordingKafka } from '../../helpers/consumer-events';

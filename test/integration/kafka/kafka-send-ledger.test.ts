@@ -1,4 +1,4 @@
-import { KafkaSendLedger } from '../../../src/kafka/kafka-send-ledger';
+import { KafkaSendLedger } from '../../../src/twilio/egress/kafka-send-ledger';
 import { silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';
 import { eventsWithin, recordingKafka } from '../../helpers/consumer-events';

@@ -1,4 +1,5 @@
-import { createCodec, EVENT_TYPES, SCHEMA_REGISTRY_JSON_CONTENT_TYPE } from '../../../src/envelope';
+import { EVENT_TYPES, SCHEMA_REGISTRY_JSON_CONTENT_TYPE } from '../../../src/envelope';
+import { createCodec } from '../../../src/kafka';
 import { createKafka, EventPublisher, keyFor, topicFor } from '../../../src/kafka';
 import { silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../../src/config';
-import { KeywordDetector } from '../../../src/compliance/keywords';
+import { KeywordDetector } from '../../../src/sms/keywords';
 
 // The COMPLIANCE_* variables as src/compliance consumes them (AppConfig.compliance).
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', TWILIO_ENABLED: 'false' };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EGRESS_ERROR_CODES, EgressError, OUTCOME_CODES } from '../../../src/egress/egress-errors';
-import { STAGE_NAMES } from '../../../src/egress/stage';
+import { STAGE_NAMES } from '../../../src/twilio/egress/stage';
 
 const docs = readFileSync(path.join(__dirname, '../../../docs/egress.md'), 'utf8');
 const headings = [...docs.matchAll(/^### (\S+)\s*$/gm)].map((m) => m[1]!);

@@ -1,5 +1,5 @@
 import { ProduceBatcher, type OutgoingRecord, type ProduceBatcherOptions } from '../../../src/kafka/produce-batcher';
-import type { PublishedRecord } from '../../../src/kafka/publisher-port';
+import type { PublishedRecord } from '../../../src/connector/event-publisher-port';
 
 interface Call {
   records: readonly OutgoingRecord[];

@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import { createTwilioRestClient, rewriteUri } from '../../../src/twilio/rest-client';
+import { createTwilioRestClient, rewriteUri } from '../../../src/twilio/rest/rest-client';
 import { ACCOUNT, FROM, TOKEN, startSim } from './helpers';
 
 describe('createTwilioRestClient', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { InternalEventV2 } from '../../../../src/envelope';
 import { IngressEgressError } from '../../../../src/errors';
-import type { PublishedRecord } from '../../../../src/kafka/publisher-port';
+import type { PublishedRecord } from '../../../../src/connector/event-publisher-port';
 import { EMPTY_TWIML, SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH } from '../../../../src/twilio/webhooks';
 import { MemoryPublisher } from '../../../helpers/memory-publisher';
 import {

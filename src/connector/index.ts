@@ -1,0 +1,9 @@
+export type {
+  AssignmentInfo,
+  Connector,
+  ConnectorHealth,
+  ConnectorPart,
+  EgressContext,
+  EgressHandler,
+} from './connector';
+export type { EventPublisherPort, PublishedRecord, RawRecord } from './event-publisher-port';

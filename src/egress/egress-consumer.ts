@@ -1,0 +1,569 @@
+import { setMaxListeners } from 'node:events';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EnvelopeCodec, InternalEventV2 } from '../envelope';
+import type { DlqWriter } from './dlq-writer';
+import { IngressEgressError } from '../errors';
+import type { Logger, Metrics } from '../observability';
+import { readRetriable, RetryPolicy, Semaphore, sleep, systemClock, type Clock } from '../resilience';
+import type { AssignmentInfo, EgressContext, EgressHandler } from '../connector';
+import { Lifecycle, type LifecycleState } from '../common/lifecycle';
+import { headersToStrings } from '../kafka/cloud-events';
+import { OffsetTracker } from './offset-tracker';
+import { SourceLabels } from '../kafka/source-label';
+import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+
+/** Optional hooks an egress handler may offer the consumer (TwilioEgressHandler does). */
+export interface AssignmentAwareHandler extends EgressHandler {
+  /** Runs after each group join, before any record of the new assignment is handled (ledger restore, rate share). */
+  partitionsAssigned?(info: AssignmentInfo): Promise<void>;
+  /** Polled: while true for any handler, fetching pauses (circuit open, rate-limit queue full). */
+  shouldPause?(): boolean;
+}
+
+/** Where records go: ConnectorManager routes by `source`. */
+export interface EgressRouter {
+  egressHandlerFor(source: string): EgressHandler | undefined;
+  list(): { egress?: EgressHandler | undefined }[];
+}
+
+export interface EgressConsumerOptions {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  codec: EnvelopeCodec;
+  router: EgressRouter;
+  dlq: DlqWriter;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+  clock?: Clock;
+  /** Records handled at the same time over all partitions (EGRESS_CONCURRENCY). Default 100. */
+  maxInFlight?: number;
+  /** Group session timeout (EGRESS_SESSION_TIMEOUT_SECS). Default 30000. */
+  sessionTimeoutMs?: number;
+  /** How long stop() lets records in flight finish before aborting their waits. Default 10000. */
+  drainTimeoutMs?: number;
+  /** Finished offsets are committed at most this often while a batch runs (and always at its end). Default 200. */
+  commitIntervalMs?: number;
+  /** Back-off of a record whose handler threw a retriable error. */
+  retry?: RetryPolicy;
+  /** kafkajs partitionsConsumedConcurrently. Default 16. */
+  partitionsConsumedConcurrently?: number;
+  /** Bytes fetched per partition per round. Default 1 MiB. */
+  maxBytesPerPartition?: number;
+  /** How often pause conditions are checked. Default 100 ms. */
+  pausePollMs?: number;
+}
+
+export interface EgressConsumerStats {
+  /** Records whose handler finished (an outcome is on Kafka). */
+  handled: number;
+  /** Records for sources no connector here handles: counted and committed. */
+  unrouted: number;
+  /** Records sent to the DLQ by the consumer (undecodable, or the handler threw a non-retriable error). */
+  poison: number;
+  /** Handler calls retried after a retriable error. */
+  retries: number;
+  commits: number;
+  /** Group joins so far (1 after start; each rebalance adds one). */
+  joins: number;
+  /** Heartbeats the group coordinator answered. */
+  heartbeats: number;
+  paused: boolean;
+  assignedPartitions: number;
+}
+
+/**
+ * The egress consumer: a kafkajs consumer group on sms.egress.
+ *
+ * - Each record is decoded (codec + schema) and routed by `source`;
+ *   undecodable records go to the DLQ with the cause, records for other
+ *   connectors are counted and committed.
+ * - Partitions run in parallel; inside a partition, records with different
+ *   keys (recipients) run in parallel and records with the same key strictly
+ *   in order. At most `maxInFlight` records are handled at once.
+ * - An offset is committed only when it and every record before it in the
+ *   partition finished, i.e. their outcomes are on Kafka.
+ * - A handler's retriable error retries the record in place with back-off
+ *   (the key's later records wait); anything else it throws is a poison
+ *   record for the DLQ.
+ * - Fetching pauses while a handler asks (circuit open, rate limits queued).
+ *   Heartbeats continue during long sends, so a slow Twilio never costs the
+ *   assignment. A batch finishes before the consumer rejoins a rebalance, so
+ *   a new owner never starts a partition while this one still sends for it.
+ * - stop() drains: no new records start, those in flight get
+ *   `drainTimeoutMs` to finish, finished offsets are committed, then the
+ *   consumer leaves the group (after a group join under way, which kafkajs
+ *   cannot interrupt: see createStoppableConsumer).
+ */
+export class EgressConsumer {
+  private readonly o: Required<Omit<EgressConsumerOptions, 'metrics' | 'clock' | 'retry'>> & {
+    metrics: Metrics | undefined;
+    clock: Clock;
+    retry: RetryPolicy;
+  };
+  private consumer: Consumer | undefined;
+  private readonly slots: Semaphore;
+  private accepting = true;
+  private readonly abort = new AbortController();
+  private barrier: Promise<void> = Promise.resolve();
+  private readonly active = new Set<Promise<void>>();
+  private readonly committed = new Map<number, bigint>();
+  private readonly commitChains = new Map<number, Promise<void>>();
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private joined = false;
+  private crashed = false;
+  /** Since when, and how many restarts, the consumer has been down after a fatal crash. */
+  private outage: { since: number; restarts: number } | undefined;
+  private restarting: Promise<void> | undefined;
+  /** Aborted when stop() begins: ends a restart's back-off at once. */
+  private readonly stopping = new AbortController();
+  private totalPartitions = 0;
+  private assigned = 0;
+  private readonly sources = new SourceLabels();
+  private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, commits: 0, joins: 0, heartbeats: 0 };
+  private readonly lifecycle = new Lifecycle(
+    'EgressConsumer',
+    () => this.doStart(),
+    () => this.doStop(),
+  );
+
+  constructor(options: EgressConsumerOptions) {
+    this.o = {
+      maxInFlight: 100,
+      sessionTimeoutMs: 30_000,
+      drainTimeoutMs: 10_000,
+      commitIntervalMs: 200,
+      partitionsConsumedConcurrently: 16,
+      maxBytesPerPartition: 1024 * 1024,
+      pausePollMs: 100,
+      ...options,
+      metrics: options.metrics,
+      clock: options.clock ?? systemClock,
+      retry: options.retry ?? new RetryPolicy(),
+    };
+    this.slots = new Semaphore(this.o.maxInFlight);
+    // Every record in flight may wait on this signal (rate limit, circuit, back-off).
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  get state(): LifecycleState {
+    return this.lifecycle.state;
+  }
+
+  /** Ready while running and not down after a fatal crash (feeds /readyz once egress started). */
+  isReady(): boolean {
+    return this.lifecycle.state === 'running' && !this.crashed;
+  }
+
+  /** True once the consumer joined its group at least once. */
+  get hasJoined(): boolean {
+    return this.joined;
+  }
+
+  stats(): EgressConsumerStats {
+    return { ...this.counters, paused: this.paused, assignedPartitions: this.assigned };
+  }
+
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  private handlers(): AssignmentAwareHandler[] {
+    const out = new Set<AssignmentAwareHandler>();
+    for (const c of this.o.router.list()) if (c.egress) out.add(c.egress as AssignmentAwareHandler);
+    return [...out];
+  }
+
+  private async doStart(): Promise<void> {
+    const { kafka, topic } = this.o;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      this.totalPartitions = meta.topics[0]?.partitions.length ?? 0;
+    } finally {
+      await admin.disconnect();
+    }
+    await this.runConsumer();
+    this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
+    this.pauseTimer.unref();
+    this.o.logger.info({ topic, groupId: this.o.groupId, partitions: this.totalPartitions }, 'egress consumer started');
+  }
+
+  /** A new kafkajs consumer in the group, subscribed and running (at start, and after a fatal crash). */
+  private async runConsumer(): Promise<void> {
+    const { kafka, topic, logger } = this.o;
+    const session = this.o.sessionTimeoutMs;
+    const consumer = createStoppableConsumer(kafka, {
+      groupId: this.o.groupId,
+      sessionTimeout: session,
+      rebalanceTimeout: Math.max(session * 2, 60_000),
+      heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(session / 10))),
+      maxBytesPerPartition: this.o.maxBytesPerPartition,
+      maxWaitTimeInMs: 100,
+      retry: {
+        retries: 10,
+        // kafkajs asks this only for retriable failures (e.g. a broker refusing a SyncGroup during a
+        // rebalance); egress must keep consuming, so the consumer always restarts (after kafkajs's back-off).
+        restartOnFailure: async (err) => {
+          this.o.logger.warn({ err }, 'egress consumer restarting after a failure');
+          return !this.abort.signal.aborted && this.accepting;
+        },
+      },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[topic] ?? []));
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      this.counters.heartbeats++;
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const restart = (e.payload as { restart?: boolean }).restart;
+      // kafkajs gives up for good after a non-retriable failure (no broker reachable while a broker
+      // restarts, "The group id was not found"): the service starts a new consumer itself.
+      if (restart === false) this.onFatalCrash(consumer, e.payload.error);
+      else logger.warn({ err: e.payload.error }, 'egress consumer crashed; kafkajs restarts it');
+    });
+    await consumer.connect();
+    // A new group starts at the beginning: a request published before the service first ran is still sent.
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    // kafkajs resolves run() only once the group is joined, which can take a session timeout when a
+    // member vanished; the service does not wait for it to start (records wait, webhooks need not).
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently,
+        eachBatch: (p) => this.track(this.eachBatch(p)),
+      })
+      .catch((err: unknown) => this.onFatalCrash(consumer, err));
+  }
+
+  /**
+   * The group coordinator's broker is gone (killed, not merely moved): kafkajs 2.2.4 keeps asking the same node
+   * id for heartbeats and commits and only gives up when its retries run out, a minute or more later, with no
+   * offset committed meanwhile. A new consumer looks the coordinator up afresh, so start one now (the batch in
+   * flight finishes first; what it did not commit is redelivered and the send ledger answers it).
+   */
+  private coordinatorLost(err: unknown): void {
+    const consumer = this.consumer;
+    if (!consumer || this.crashed) return;
+    this.o.logger.warn({ err }, 'egress group coordinator unreachable: starting a new consumer');
+    this.onFatalCrash(consumer, err);
+  }
+
+  /**
+   * The consumer stopped and kafkajs will not restart it: not ready (egress is not consuming), and a new
+   * consumer is started with back-off until one joins the group. Logged once per episode; every restart is
+   * counted in kafka_egress_consumer_restarts_total.
+   */
+  private onFatalCrash(consumer: Consumer, err: unknown): void {
+    if (consumer !== this.consumer || !this.accepting || this.abort.signal.aborted) return;
+    this.crashed = true;
+    const episode = (this.outage ??= { since: this.o.clock.now(), restarts: 0 });
+    episode.restarts++;
+    if (episode.restarts === 1) this.o.logger.error({ err }, 'egress consumer stopped by kafkajs; restarting it');
+    else this.o.logger.debug({ err, restarts: episode.restarts }, 'egress consumer restart failed; trying again');
+    const delay = this.o.retry.delayMs(Math.min(episode.restarts, 8), err);
+    this.restarting = (async () => {
+      await consumer.disconnect().catch(() => undefined);
+      await sleep(this.o.clock, delay, this.stopping.signal);
+      if (!this.accepting || consumer !== this.consumer) return;
+      this.o.metrics?.egressConsumerRestarts.inc();
+      await this.runConsumer();
+    })().catch((e: unknown) => {
+      if (this.accepting && !this.abort.signal.aborted) this.onFatalCrash(this.consumer ?? consumer, e);
+    });
+  }
+
+  private async doStop(): Promise<void> {
+    const { logger, clock } = this.o;
+    this.accepting = false;
+    this.stopping.abort();
+    if (this.pauseTimer) clearInterval(this.pauseTimer);
+    const drained = await Promise.race([
+      Promise.allSettled([...this.active]).then(() => true),
+      sleep(clock, this.o.drainTimeoutMs).then(() => false),
+    ]);
+    if (!drained) {
+      logger.warn({ inFlight: this.slots.inUse }, 'egress drain deadline passed: aborting waits in flight');
+      this.abort.abort(new IngressEgressError('IE_LIFECYCLE', 'egress consumer stopping'));
+      await Promise.race([Promise.allSettled([...this.active]), sleep(clock, 2_000)]);
+    }
+    await this.restarting?.catch(() => undefined);
+    await this.consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'egress consumer disconnect'));
+    logger.info({ ...this.counters, drained }, 'egress consumer stopped');
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.active.add(p);
+    const done = () => this.active.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private onJoin(partitions: number[]): void {
+    this.joined = true;
+    if (this.outage) {
+      const { since, restarts } = this.outage;
+      this.o.logger.warn({ restarts, downMs: this.o.clock.now() - since }, 'egress consumer consuming again');
+      this.outage = undefined;
+    }
+    this.crashed = false;
+    this.counters.joins++;
+    this.assigned = partitions.length;
+    const info: AssignmentInfo = {
+      assigned: partitions.length,
+      total: Math.max(this.totalPartitions, partitions.length),
+    };
+    this.o.logger.info({ partitions }, 'egress partitions assigned');
+    // A join that finishes while stopping hands out nothing: no record of it will be handled.
+    if (!this.accepting) return;
+    const handlers = this.handlers();
+    const previous = this.barrier;
+    // Records of the new assignment wait until every handler has caught up (e.g. restored the send ledger).
+    this.barrier = previous.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          for (const h of handlers) await h.partitionsAssigned?.(info);
+          return;
+        } catch (err) {
+          if (this.abort.signal.aborted) throw err;
+          this.o.logger.warn({ err, attempt }, 'egress assignment hook failed; retrying');
+          await sleep(this.o.clock, this.o.retry.delayMs(Math.min(attempt, 8), err), this.abort.signal);
+        }
+      }
+    });
+    this.barrier.catch(() => undefined);
+  }
+
+  private checkPause(): void {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const want = this.handlers().some((h) => h.shouldPause?.() === true);
+    if (want === this.paused) return;
+    this.paused = want;
+    try {
+      if (want) consumer.pause([{ topic: this.o.topic }]);
+      else consumer.resume([{ topic: this.o.topic }]);
+      this.o.logger.info({ paused: want }, want ? 'egress fetching paused' : 'egress fetching resumed');
+    } catch (err) {
+      // Not running yet or rebalancing: try again on the next poll.
+      this.paused = !want;
+      this.o.logger.debug({ err }, 'egress pause/resume deferred');
+    }
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const { topic, partition } = batch;
+    await this.barrier;
+    const tracker = new OffsetTracker(batch.messages.map((m) => m.offset));
+    let stale = false;
+    // Aborted when this member is no longer in the group: another owner may already be handling these
+    // records, so nothing that has not reached Twilio yet may go out from here.
+    const lost = new AbortController();
+    setMaxListeners(0, lost.signal);
+    const signal = AbortSignal.any([this.abort.signal, lost.signal]);
+    setMaxListeners(0, signal);
+    const heartbeat = async () => {
+      try {
+        await p.heartbeat();
+      } catch (err) {
+        // A rebalance began: finish what is in flight, start nothing new, let kafkajs rejoin
+        // (the group waits for this batch, so no other owner starts meanwhile).
+        stale = true;
+        const type = (err as { type?: unknown }).type;
+        if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID') {
+          lost.abort(new IngressEgressError('IE_LIFECYCLE', 'this instance left the egress group'));
+        }
+        if (coordinatorGone(err)) this.coordinatorLost(err);
+        else
+          this.o.logger.info({ err, partition, lost: lost.signal.aborted }, 'egress batch interrupted by a rebalance');
+      }
+    };
+    const stop = () => stale || !this.accepting || !p.isRunning() || p.isStale();
+    const groups = new Map<string, KafkaMessage[]>();
+    for (const m of batch.messages) {
+      const k = m.key === null ? `\u0000${m.offset}` : m.key.toString('latin1');
+      const g = groups.get(k);
+      if (g) g.push(m);
+      else groups.set(k, [m]);
+    }
+    let lastCommit = this.o.clock.now();
+    const beat = setInterval(() => void heartbeat(), Math.max(500, Math.floor(this.o.sessionTimeoutMs / 10)));
+    beat.unref();
+    try {
+      await Promise.all(
+        [...groups.values()].map(async (records) => {
+          for (const m of records) {
+            if (stop()) return;
+            await this.slots.acquire();
+            try {
+              if (stop()) return;
+              const ctx: EgressContext = {
+                topic,
+                partition,
+                offset: m.offset,
+                heartbeat,
+                signal,
+              };
+              if (!(await this.processRecord(ctx, m))) return;
+            } finally {
+              this.slots.release();
+            }
+            const next = tracker.complete(m.offset);
+            if (next !== undefined) {
+              p.resolveOffset(tracker.lastFinished!);
+              const now = this.o.clock.now();
+              if (now - lastCommit >= this.o.commitIntervalMs) {
+                lastCommit = now;
+                void this.commit(partition, next, batch.highWatermark);
+              }
+            }
+          }
+        }),
+      );
+    } finally {
+      clearInterval(beat);
+    }
+    const next = tracker.commitOffset;
+    if (next !== undefined) await this.commit(partition, next, batch.highWatermark);
+  }
+
+  /** Handles one record; false when it was left unfinished (stopping, aborted) and must be redelivered. */
+  private async processRecord(ctx: EgressContext, m: KafkaMessage): Promise<boolean> {
+    const event = await this.decode(ctx, m);
+    if (event === 'left') return false;
+    if (event === 'poison') return true;
+    const handler = this.o.router.egressHandlerFor(event.source);
+    if (!handler) {
+      // Another connector's request (or a producer's mistake): committed, but never silently.
+      this.counters.unrouted++;
+      this.o.metrics?.egressUnrouted.inc({ source: this.sources.of(event.source) });
+      if (this.sources.firstSeen(event.source)) {
+        this.o.logger.warn(
+          { source: this.sources.of(event.source), type: event.type },
+          'egress records for a source no connector here handles: committed without an outcome (counted in kafka_egress_unrouted_total)',
+        );
+      }
+      return true;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handler.handle(event, ctx);
+        this.counters.handled++;
+        return true;
+      } catch (err) {
+        if (ctx.signal.aborted) return false;
+        if (!readRetriable(err)) {
+          this.o.logger.error({ err, offset: m.offset, partition: ctx.partition }, 'egress handler failed; to DLQ');
+          const code = err instanceof IngressEgressError ? err.code : 'INTERNAL_ERROR';
+          const reason = err instanceof Error ? err.message : 'unknown error';
+          return this.retrying(ctx, () =>
+            this.o.dlq.writeEvent(event, { code, reason, stage: 'handler' }, ctx).then(() => {
+              this.counters.poison++;
+            }),
+          );
+        }
+        this.counters.retries++;
+        const delay = this.o.retry.delayMs(Math.min(attempt, 8), err);
+        this.o.logger.warn({ err, attempt, delayMs: delay, partition: ctx.partition }, 'egress record retried');
+        await ctx.heartbeat();
+        try {
+          await sleep(this.o.clock, delay, ctx.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+  }
+
+  private async decode(ctx: EgressContext, m: KafkaMessage): Promise<InternalEventV2 | 'poison' | 'left'> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.o.codec.decode(m.value ?? Buffer.alloc(0));
+      } catch (err) {
+        if (readRetriable(err)) {
+          // The Schema Registry is unreachable: the bytes may be fine.
+          try {
+            await sleep(this.o.clock, this.o.retry.delayMs(Math.min(attempt, 8), err), ctx.signal);
+          } catch {
+            return 'left';
+          }
+          continue;
+        }
+        const reason = err instanceof Error ? err.message : 'undecodable record';
+        this.o.logger.warn({ partition: ctx.partition, offset: m.offset }, 'undecodable egress record; to DLQ');
+        const ok = await this.retrying(ctx, () =>
+          this.o.dlq
+            .writeRaw(
+              { key: m.key, value: m.value, headers: headersToStrings(m.headers) },
+              { code: err instanceof IngressEgressError ? err.code : 'IE_ENVELOPE_DECODE', reason, stage: 'decode' },
+              ctx,
+            )
+            .then(() => {
+              this.counters.poison++;
+            }),
+        );
+        return ok ? 'poison' : 'left';
+      }
+    }
+  }
+
+  /** Runs `fn` until it succeeds; false if the consumer stopped first. */
+  private async retrying(ctx: EgressContext, fn: () => Promise<void>): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await fn();
+        return true;
+      } catch (err) {
+        if (ctx.signal.aborted) return false;
+        this.o.logger.warn({ err, attempt }, 'egress DLQ write failed; retrying');
+        try {
+          await sleep(this.o.clock, this.o.retry.delayMs(Math.min(attempt, 8), err), ctx.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+  }
+
+  /** Commits `offset` (the next to read) for a partition, in order, never backwards. */
+  private commit(partition: number, offset: string, highWatermark: string): Promise<void> {
+    const previous = this.commitChains.get(partition) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const target = BigInt(offset);
+      if ((this.committed.get(partition) ?? -1n) >= target) return;
+      try {
+        await this.consumer?.commitOffsets([{ topic: this.o.topic, partition, offset }]);
+        this.committed.set(partition, target);
+        this.counters.commits++;
+        const lag = BigInt(highWatermark) - target;
+        this.o.metrics?.kafkaConsumerLag.set(
+          { topic: this.o.topic, partition: String(partition) },
+          Number(lag > 0n ? lag : 0n),
+        );
+      } catch (err) {
+        // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
+        this.o.logger.warn({ err, partition }, 'egress offset commit failed');
+        if (coordinatorGone(err)) this.coordinatorLost(err);
+      }
+    });
+    this.commitChains.set(partition, next);
+    return next;
+  }
+}
+
+/** A heartbeat or commit failed because the coordinator's broker is unreachable (not a rebalance). */
+function coordinatorGone(err: unknown): boolean {
+  for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.name === 'KafkaJSBrokerNotFound' || e.name === 'KafkaJSConnectionError') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}

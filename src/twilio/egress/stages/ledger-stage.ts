@@ -1,0 +1,82 @@
+import { sleep } from '../../../resilience';
+import { acceptedFromLedger, acceptedFromTwilio } from '../decisions';
+import { addPending, type Delivery } from '../delivery';
+import type { EgressDeps } from '../egress-deps';
+import { findSentMessage } from '../reconcile';
+import { decide, NEXT, type Stage } from '../stage';
+import { afterReconcileFailure } from './reconcile-failure';
+
+/** Slack on top of the Twilio timeout before another owner's in-flight send is assumed over. */
+export const IN_FLIGHT_GRACE_MS = 1_000;
+
+/**
+ * First stage: has this (request, recipient) been handled before? A `sent`
+ * entry ends here as accepted (deduplicated) without calling Twilio: a
+ * redelivered, replayed or republished request never texts twice. An
+ * `intent` without `sent` means an earlier attempt may have created the
+ * message: wait until that attempt must be over, then reconcile against
+ * Twilio before anything else (a STOP received since must not turn a message
+ * that went out into a rejection).
+ */
+export function ledgerStage(deps: EgressDeps): Stage {
+  return {
+    name: 'ledger',
+    async run(d: Delivery) {
+      const entry = deps.ledger.get(d.ledgerKey);
+      if (!entry) return NEXT;
+      if (entry.state === 'sent' && entry.messageSid !== undefined) {
+        return decide(acceptedFromLedger(d, { ...entry, messageSid: entry.messageSid }));
+      }
+      d.recovered = entry;
+      d.attemptAt = Math.min(d.attemptAt ?? entry.attemptAt, entry.attemptAt);
+      d.attempts = Math.max(d.attempts, entry.attempts ?? 0);
+      const validation = deps.validator.validate(d.request, d.recipient);
+      // The request no longer validates (configuration changed): it was never sendable as it is now; validate rejects it.
+      if (!validation.ok) return NEXT;
+      d.message = validation.message;
+      if (entry.owner !== deps.instanceId) {
+        const wait = entry.updatedAt + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now();
+        if (wait > 0) {
+          await d.context.heartbeat();
+          await sleep(deps.clock, wait, d.context.signal);
+        }
+      }
+      const breaker = deps.circuits.for(d.request.tenant.accountSid);
+      const permit = await breaker.acquire(d.context.signal);
+      try {
+        const found = await findSentMessage(deps.twilio, deps.ledger, {
+          accountSid: d.request.tenant.accountSid,
+          ledgerKey: d.ledgerKey,
+          message: validation.message,
+          attemptAt: d.attemptAt,
+        });
+        permit.success();
+        d.reconcileAttempts = 0;
+        if (!found) {
+          deps.logger.info({ requestId: d.request.id }, 'reconciled an unfinished send: not sent, sending');
+          return NEXT;
+        }
+        deps.logger.info({ requestId: d.request.id, messageSid: found.sid }, 'reconciled an unfinished send: sent');
+        addPending(
+          d,
+          deps.ledger.recordSent({
+            key: d.ledgerKey,
+            requestId: d.request.id,
+            recipient: d.recipient,
+            accountSid: d.request.tenant.accountSid,
+            attemptAt: d.attemptAt,
+            owner: deps.instanceId,
+            messageSid: found.sid,
+            status: found.status,
+            numSegments: found.numSegments,
+            encoding: validation.message.encoding,
+            attempts: Math.max(1, d.attempts),
+          }),
+        );
+        return decide(acceptedFromTwilio(d, found, true));
+      } catch (err) {
+        return afterReconcileFailure(deps, d, permit, err, 'ledger', 'ledger');
+      }
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import type { InternalEventV2 } from '../../envelope';
+import type { AssignmentInfo, EgressContext, EgressHandler } from '../../connector';
+import { handleCancel } from './cancel-request';
+import type { Decision, Delivery, OutboundRequest } from './delivery';
+import type { EgressDeps } from './egress-deps';
+import { OUTCOME_CODES } from '../../egress/egress-errors';
+import { Pipeline } from './pipeline';
+import { ledgerKey } from './send-ledger';
+import { circuitBreakerStage } from './stages/circuit-breaker-stage';
+import { consentStage } from './stages/consent-stage';
+import { intentStage } from './stages/intent-stage';
+import { ledgerStage } from './stages/ledger-stage';
+import { outcomeStage } from './stages/outcome-stage';
+import { rateLimitStage } from './stages/rate-limit-stage';
+import { sendStage } from './stages/send-stage';
+import { validateStage } from './stages/validate-stage';
+
+export interface TwilioEgressHandlerOptions {
+  /** Recipients of one bulk request sent at the same time. Default 16. */
+  bulkConcurrency?: number;
+  /** The consumer pauses fetching while more sends than this wait for a rate-limit token. Default 1000. */
+  maxRateLimitWaiters?: number;
+}
+
+/**
+ * The Twilio connector's egress handler: decode, then per recipient the
+ * named stages ledger → validate → consent → intent → rate-limit → circuit-breaker →
+ * send → outcome. A bulk request (`recipients`) runs them per recipient and
+ * ends with an `sms.outbound.summary`. Cancel requests cancel scheduled
+ * messages. It resolves after every outcome is on Kafka and throws only
+ * retriable infrastructure errors.
+ */
+export class TwilioEgressHandler implements EgressHandler {
+  readonly pipeline: Pipeline;
+  private readonly bulkConcurrency: number;
+  private readonly maxWaiters: number;
+
+  constructor(
+    readonly deps: EgressDeps,
+    options: TwilioEgressHandlerOptions = {},
+  ) {
+    this.bulkConcurrency = options.bulkConcurrency ?? 16;
+    this.maxWaiters = options.maxRateLimitWaiters ?? 1000;
+    this.pipeline = new Pipeline({
+      stages: [
+        ledgerStage(deps),
+        validateStage(deps),
+        consentStage(deps),
+        intentStage(deps),
+        rateLimitStage(deps),
+        circuitBreakerStage(deps),
+        sendStage(deps),
+      ],
+      outcome: outcomeStage(deps),
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+  }
+
+  async handle(event: InternalEventV2, context: EgressContext): Promise<void> {
+    switch (event.type) {
+      case 'sms.outbound.requested':
+        return this.handleRequest(event, context);
+      case 'sms.outbound.cancel_requested':
+        return handleCancel(this.deps, event, context);
+      default:
+        // Not a request (a producer wrote to the wrong topic): keep it, with the reason, out of the way.
+        await this.deps.dlq.writeEvent(
+          event,
+          { code: 'UNSUPPORTED_EVENT', reason: `${event.type} is not an egress request`, stage: 'decode' },
+          { topic: context.topic, partition: context.partition, offset: context.offset },
+        );
+    }
+  }
+
+  /** Called by the egress consumer on every assignment, before it hands over records. */
+  async partitionsAssigned(info: AssignmentInfo): Promise<void> {
+    if (info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
+    await Promise.all([this.deps.consentReady?.(), this.deps.ledger.restore()]);
+  }
+
+  /** Polled by the egress consumer: fetching pauses while Twilio is down or sends queue for tokens. */
+  shouldPause(): boolean {
+    return this.deps.circuits.anyOpen() || this.deps.limiter.waiting() > this.maxWaiters;
+  }
+
+  private async handleRequest(request: OutboundRequest, context: EgressContext): Promise<void> {
+    const d = request.data;
+    if (d.recipients === undefined) {
+      const recipient = d.to ?? d.conversationSid;
+      if (recipient === undefined) {
+        await this.pipeline.run(this.delivery(request, '', '', context, 'NO_RECIPIENT'));
+        return;
+      }
+      await this.pipeline.run(this.delivery(request, recipient, '', context));
+      return;
+    }
+    const recipients = [...new Set(d.to !== undefined ? [d.to, ...d.recipients] : d.recipients)];
+    const decisions: Decision[] = new Array<Decision>(recipients.length);
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    const worker = async () => {
+      while (next < recipients.length && failure === undefined) {
+        const i = next++;
+        const r = recipients[i]!;
+        try {
+          decisions[i] = await this.pipeline.run(this.delivery(request, r, r, context));
+        } catch (err) {
+          failure ??= { err };
+        }
+        if (i % 50 === 0) await context.heartbeat();
+      }
+    };
+    // Every started recipient settles before a failure propagates: a retry of the record must
+    // never race a send of this one still in flight.
+    await Promise.all(Array.from({ length: Math.min(this.bulkConcurrency, recipients.length) }, worker));
+    if (failure !== undefined) throw failure.err;
+    const count = (t: Decision['type']) => decisions.filter((x) => x.type === t).length;
+    await this.deps.publisher.publish(
+      this.deps.builder.outcome(
+        request,
+        'sms.outbound.summary',
+        {
+          requestId: request.id,
+          total: recipients.length,
+          accepted: count('sms.outbound.accepted'),
+          rejected: count('sms.outbound.rejected'),
+          failed: count('sms.outbound.failed'),
+        },
+        'summary',
+      ),
+    );
+  }
+
+  private delivery(
+    request: OutboundRequest,
+    recipient: string,
+    discriminator: string,
+    context: EgressContext,
+    rejectWith?: 'NO_RECIPIENT',
+  ): Delivery {
+    const d: Delivery = {
+      request,
+      recipient,
+      discriminator,
+      ledgerKey: ledgerKey(request.id, recipient),
+      context,
+      intentWritten: false,
+      attempts: 0,
+      ambiguous: false,
+      pending: [],
+    };
+    if (rejectWith) {
+      d.decision = {
+        type: 'sms.outbound.rejected',
+        data: { requestId: request.id, code: rejectWith, reason: OUTCOME_CODES[rejectWith] },
+      };
+    }
+    return d;
+  }
+}

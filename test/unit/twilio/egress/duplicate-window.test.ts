@@ -1,0 +1,53 @@
+import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/stages/ledger-stage';
+import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
+import { ACCOUNT, ALICE, harness, request, SENDER } from './fakes';
+
+beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
+afterEach(() => jest.useRealTimers());
+
+const TIMEOUT = 2_000;
+
+/**
+ * The remaining duplicate window, measured. A stale owner wrote its intent at
+ * t0 and its call reaches Twilio at t0 + lag (a process that stalled, lost its
+ * partitions without knowing, then resumed). The new owner handles the same
+ * request from t0: it waits out the stale attempt (intent + timeout + grace),
+ * then reconciles. A create that lands before that moment is found; one that
+ * lands after it is a second SMS. The test finds the boundary by running the
+ * scenario for lags around it, and pins it.
+ */
+async function scenario(lagMs: number): Promise<number> {
+  const h = harness({ twilioTimeoutMs: TIMEOUT });
+  const req = request(h.builder, { to: ALICE, body: 'exactly once?' });
+  await h.ledger.recordIntent({
+    key: ledgerKey(req.id, ALICE),
+    requestId: req.id,
+    recipient: ALICE,
+    accountSid: ACCOUNT,
+    attemptAt: Date.now(),
+    owner: 'stale-owner',
+  });
+  setTimeout(
+    () => void h.twilio.create({ accountSid: ACCOUNT, to: ALICE, from: SENDER, body: 'exactly once?' }),
+    lagMs,
+  );
+  const done = h.handler.handle(req, h.context());
+  await jest.advanceTimersByTimeAsync(lagMs + TIMEOUT + IN_FLIGHT_GRACE_MS + 1_000);
+  await done;
+  return h.twilio.messages.filter((m) => m.to === ALICE).length;
+}
+
+describe('duplicate window after a stale owner', () => {
+  it('catches every send of the stale owner that reaches Twilio within timeout + grace of its intent', async () => {
+    for (const lag of [0, 500, TIMEOUT, TIMEOUT + IN_FLIGHT_GRACE_MS - 10]) {
+      expect(await scenario(lag)).toBe(1);
+    }
+  });
+
+  it('texts twice when the stale owner’s call lands later than that: the documented window', async () => {
+    const boundary = TIMEOUT + IN_FLIGHT_GRACE_MS;
+    for (const lag of [boundary + 10, boundary + 5_000]) {
+      expect(await scenario(lag)).toBe(2);
+    }
+  });
+});
