@@ -1,4 +1,4 @@
-// Four layers (see STYLE.md): unit is pure and fast; integration, contract and
+// Four layers (see docs/contributing.md): unit is pure and fast; integration, contract and
 // e2e use the local Kafka-protocol broker, real HTTP and the Twilio simulator.
 const swc = (syntax) => ['@swc/jest', { jsc: { parser: { syntax }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const transform = {

@@ -4,7 +4,7 @@ import { keywordConflicts } from '../sms/keywords';
 
 /**
  * The whole environment, one zod schema. Names are part of the public contract
- * (DESIGN.md); defaults follow the seed specification.
+ * (architecture.yaml, docs/configuration.md); defaults follow the seed specification.
  */
 
 const bool = (def: boolean) =>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * InternalEventV2: every record on every topic is one of these (DESIGN.md).
+ * InternalEventV2: every record on every topic is one of these (docs/architecture.md).
  * `data` is a discriminated union on `type`. The schema is strict about the
  * shape and formats; business rules (segments, opt-out, …) live in the egress
  * pipeline so that a bad request becomes a rejected outcome, not a lost record.

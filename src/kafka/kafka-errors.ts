@@ -1,7 +1,7 @@
 import { IngressEgressError } from '../errors';
 
 /**
- * kafkajs errors → ours, as data (STYLE.md). `inherit` keeps kafkajs's own
+ * kafkajs errors → ours, as data (docs/contributing.md). `inherit` keeps kafkajs's own
  * retriable flag (protocol errors carry it per Kafka error code). Anything
  * else that is not a kafkajs error is a bug (IE_INTERNAL).
  */

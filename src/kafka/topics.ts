@@ -1,7 +1,7 @@
 import type { TopicNames } from '../config';
 import type { EventType, InternalEventV2 } from '../envelope';
 
-/** Which topic each event type goes to (DESIGN.md). */
+/** Which topic each event type goes to (architecture.yaml `kafka.topics`). */
 export const TOPIC_OF_TYPE: Readonly<Record<EventType, keyof TopicNames>> = {
   'sms.inbound.received': 'inbound',
   'sms.status.updated': 'status',

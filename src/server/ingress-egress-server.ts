@@ -33,7 +33,7 @@ export const HTTP_REQUEST_TIMEOUT_MS = 20_000;
 /** Longest time the request headers may take to arrive. */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
-/** Steps of a stop, in order (STYLE.md); recorded so tests can check the order. */
+/** Steps of a stop, in order (docs/architecture.md); recorded so tests can check the order. */
 export const SHUTDOWN_STEPS = [
   'readiness-false',
   'stop-ingress',

@@ -142,7 +142,7 @@ describe('loadConfig', () => {
     expect(masked.HTTP_PORT).toBe('4000');
   });
 
-  it('lists the contract variables of DESIGN.md', () => {
+  it('lists the contract variables of architecture.yaml', () => {
     for (const v of [
       'TWILIO_ACCOUNT_SID',
       'TWILIO_AUTH_TOKEN',
