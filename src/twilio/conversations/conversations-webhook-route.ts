@@ -5,7 +5,7 @@ import type { ConversationMessage } from './conversations-adapter';
 import type { ConversationMembership } from './conversation-membership';
 import { ConversationsRestError } from './conversations-rest';
 import { StoppedError, type IngestOutcome } from './inbound-message-publisher';
-import { isSid, SID_PREFIX } from '../sid';
+import { isSid, SID_PREFIX } from '../rest/sid';
 
 /**
  * `POST /webhooks/twilio/conversations`: Conversations post-event webhooks,

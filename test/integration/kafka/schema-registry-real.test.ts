@@ -4,12 +4,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import {
-  createCodec,
   EVENT_TYPES,
   SCHEMA_REGISTRY_JSON_CONTENT_TYPE,
   SchemaRegistryEnvelopeCodec,
   type InternalEventV2,
 } from '../../../src/envelope';
+import { createCodec } from '../../../src/kafka';
 import { classifyRegistryError } from '../../../src/envelope/codecs/registry-errors';
 import { envelopeJsonSchema } from '../../../src/envelope/codecs/json-schema';
 import { createKafka, EventPublisher, keyFor, topicFor } from '../../../src/kafka';

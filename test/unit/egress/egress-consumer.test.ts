@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { JsonEnvelopeCodec } from '../../../src/envelope';
 import { DlqWriter } from '../../../src/egress/dlq-writer';
-import { EgressConsumer } from '../../../src/kafka/egress-consumer';
+import { EgressConsumer } from '../../../src/egress/egress-consumer';
 import { createMetrics, silentLogger } from '../../../src/observability';
 import { DEFAULT_RETRY, RetryPolicy } from '../../../src/resilience';
 import { MemoryPublisher } from '../../helpers/memory-publisher';
