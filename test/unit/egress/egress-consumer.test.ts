@@ -75,21 +75,26 @@ async function restarts(metrics: ReturnType<typeof createMetrics>): Promise<numb
   return (m?.values[0]?.value as number | undefined) ?? 0;
 }
 
+/** An egress consumer routing nowhere, whose restarts back off from `delayMs`. */
+function egressConsumer(kafka: Kafka, delayMs: number, metrics?: ReturnType<typeof createMetrics>): EgressConsumer {
+  return new EgressConsumer({
+    kafka,
+    topic: 'egress',
+    groupId: 'g',
+    codec: new JsonEnvelopeCodec(),
+    router: { egressHandlerFor: () => undefined, list: () => [] },
+    dlq: new DlqWriter(new MemoryPublisher(), 'dlq'),
+    logger: silentLogger,
+    metrics,
+    retry: new RetryPolicy({ ...DEFAULT_RETRY, initialDelayMs: delayMs, maxDelayMs: delayMs * 4 }),
+  });
+}
+
 describe('EgressConsumer when kafkajs stops its consumer for good', () => {
   it('is not ready, starts a new consumer with back-off until one joins, counts each restart, and is ready again', async () => {
     const { kafka, consumers } = fakeKafka();
     const metrics = createMetrics({ defaultMetrics: false });
-    const consumer = new EgressConsumer({
-      kafka,
-      topic: 'egress',
-      groupId: 'g',
-      codec: new JsonEnvelopeCodec(),
-      router: { egressHandlerFor: () => undefined, list: () => [] },
-      dlq: new DlqWriter(new MemoryPublisher(), 'dlq'),
-      logger: silentLogger,
-      metrics,
-      retry: new RetryPolicy({ ...DEFAULT_RETRY, initialDelayMs: 5, maxDelayMs: 20 }),
-    });
+    const consumer = egressConsumer(kafka, 5, metrics);
     await consumer.start();
     consumers[0]!.join();
     expect(consumer.isReady()).toBe(true);
@@ -123,16 +128,7 @@ describe('EgressConsumer when kafkajs stops its consumer for good', () => {
 
   it('stop() during a restart back-off ends it at once and leaves no consumer running', async () => {
     const { kafka, consumers } = fakeKafka();
-    const consumer = new EgressConsumer({
-      kafka,
-      topic: 'egress',
-      groupId: 'g',
-      codec: new JsonEnvelopeCodec(),
-      router: { egressHandlerFor: () => undefined, list: () => [] },
-      dlq: new DlqWriter(new MemoryPublisher(), 'dlq'),
-      logger: silentLogger,
-      retry: new RetryPolicy({ ...DEFAULT_RETRY, initialDelayMs: 60_000, maxDelayMs: 60_000 }),
-    });
+    const consumer = egressConsumer(kafka, 60_000);
     await consumer.start();
     consumers[0]!.join();
     consumers[0]!.crash(false);
