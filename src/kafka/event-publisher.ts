@@ -227,11 +227,13 @@ export class EventPublisher implements EventPublisherPort {
       ]);
       clearTimeout(timer);
       this.closed = true;
-      this.batcher.failQueued(
+      const unsent = this.batcher.failQueued(
         new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
           details: { maybeWritten: false },
         }),
       );
+      // Each one's caller got a retriable error (a webhook: 503, so Twilio retries; egress: no commit).
+      if (unsent > 0) this.logger.warn({ unsent }, 'kafka publisher stopped with records it could not flush');
       // A batch in flight settles within the kafkajs retry budget; disconnecting under it would make kafkajs reconnect.
       await this.batcher.whenNotSending();
       this.batcher.close();

@@ -101,13 +101,14 @@ export class ProduceBatcher {
   }
 
   /** Rejects every record not yet sent. */
-  failQueued(error: Error): void {
+  failQueued(error: Error): number {
     const queue = this.queue;
     this.queue = [];
     this.staleQueued = 0;
     this.clearLinger();
     for (const e of queue) this.settle(e, undefined, error);
     this.notifyIdle();
+    return queue.length;
   }
 
   /** Resumes and sends everything queued without lingering; resolves like whenDrained(). */

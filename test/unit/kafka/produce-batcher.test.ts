@@ -171,7 +171,8 @@ describe('ProduceBatcher', () => {
     const waiting = batcher.add(rec(2));
     expect(calls).toHaveLength(1);
     const stop = new Error('stopping');
-    batcher.failQueued(stop);
+    // It says how many it failed, so a stop can log what it could not flush.
+    expect(batcher.failQueued(stop)).toBe(1);
     await expect(waiting).rejects.toBe(stop);
     const notSending = batcher.whenNotSending();
     ack(calls[0]!);
