@@ -1,21 +1,56 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
+ * Where an authentication failure was seen (`twilio_auth_failures_total{source}`):
+ * Twilio refused our credentials on an API call (401/403, code 20003), or a
+ * webhook claiming to come from a Twilio account failed its signature
+ * (`invalid`, `unknown_account`: a wrong auth token, a wrong public URL, or a
+ * forgery).
+ */
+export const AUTH_FAILURE_SOURCES = ['twilio_api', 'webhook_signature'] as const;
+export type AuthFailureSource = (typeof AUTH_FAILURE_SOURCES)[number];
+
+/**
+ * The `error_code` label value when there is no Twilio error code (an accepted
+ * message, an HTTP or network failure without a code). Known Twilio codes are
+ * their number; any other code is `other` (src/twilio/rest/error-code-label.ts),
+ * so the label is bounded by the error map.
+ */
+export const NO_ERROR_CODE = 'none';
+export const OTHER_ERROR_CODE = 'other';
+
+/**
  * Every Prometheus metric the service exports, in one registry per server
  * instance (tests build many). Labels never carry a phone number, a body or a
- * secret: only bounded sets (status, type, error type, topic, route).
+ * secret: only bounded sets (status, type, error type, Twilio error code from
+ * the error map, topic, route).
  */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const r = [registry];
+  const authFailures = new Counter({
+    name: 'twilio_auth_failures_total',
+    help: 'Authentication failures: Twilio refused our credentials (twilio_api) or a webhook failed its signature as invalid or for an unknown account (webhook_signature).',
+    labelNames: ['source'] as const,
+    registers: r,
+  });
+  // Present at 0 from the start, so increase() sees the first failures (an alert fires on the first burst).
+  for (const source of AUTH_FAILURE_SOURCES) authFailures.inc({ source }, 0);
   return {
     registry,
     // Egress (seed specification names)
     messagesSent: new Counter({
       name: 'twilio_messages_sent_total',
-      help: 'Egress outcomes by status (accepted, rejected, failed, canceled).',
-      labelNames: ['status'] as const,
+      help: 'Egress outcomes by status (accepted, rejected, failed, canceled) and Twilio error code (known codes, other, none).',
+      labelNames: ['status', 'error_code'] as const,
+      registers: r,
+    }),
+    messageSegments: new Histogram({
+      name: 'sms_message_segments',
+      help: 'Segments per message Twilio accepted (what Twilio bills), by encoding (GSM-7, UCS-2).',
+      labelNames: ['encoding'] as const,
+      buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30],
       registers: r,
     }),
     sendLatency: new Histogram({
@@ -26,10 +61,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     errors: new Counter({
       name: 'twilio_errors_total',
-      help: 'Errors by type (from the Twilio error map or the service).',
-      labelNames: ['error_type'] as const,
+      help: 'Errors by type (from the Twilio error map or the service) and Twilio error code (known codes, other, none).',
+      labelNames: ['error_type', 'error_code'] as const,
       registers: r,
     }),
+    authFailures,
     rateLimitHits: new Counter({
       name: 'twilio_rate_limit_hits_total',
       help: 'Times a send waited for a rate-limit token, by bucket.',
@@ -72,6 +108,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['route', 'code'] as const,
       registers: r,
     }),
+    webhookTimeouts: new Counter({
+      name: 'twilio_webhook_timeouts_total',
+      help: 'Webhooks answered 503 because Kafka did not acknowledge within the answer deadline, by route.',
+      labelNames: ['route'] as const,
+      registers: r,
+    }),
     signatureFailures: new Counter({
       name: 'twilio_webhook_signature_failures_total',
       help: 'Webhooks refused for a missing or invalid X-Twilio-Signature.',
@@ -86,8 +128,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     deliveryStatus: new Counter({
       name: 'twilio_delivery_status_total',
-      help: 'Status callbacks by status.',
-      labelNames: ['status'] as const,
+      help: 'Status callbacks by status and Twilio error code (known codes, other, none).',
+      labelNames: ['status', 'error_code'] as const,
       registers: r,
     }),
     // Conversations

@@ -6,6 +6,7 @@ import type { ConversationMembership } from './conversation-membership';
 import { ConversationsRestError } from './conversations-rest';
 import { StoppedError, type IngestOutcome } from './inbound-message-publisher';
 import { isSid, SID_PREFIX } from '../rest/sid';
+import { recordSignatureFailure } from '../webhooks/webhook-routes';
 
 /**
  * `POST /webhooks/twilio/conversations`: Conversations post-event webhooks,
@@ -60,6 +61,8 @@ function register(scope: FastifyInstance, deps: ConversationsWebhookDeps): void 
     );
   });
   const latency = metrics.webhookLatency.labels(CONVERSATIONS_WEBHOOK_PATH);
+  const timedOut = metrics.webhookTimeouts.labels(CONVERSATIONS_WEBHOOK_PATH);
+  timedOut.inc(0);
   scope.addHook('onResponse', async (_req, reply) => {
     latency.observe(reply.elapsedTime / 1000);
     metrics.webhookRequests.labels(CONVERSATIONS_WEBHOOK_PATH, String(reply.statusCode)).inc();
@@ -73,7 +76,7 @@ function register(scope: FastifyInstance, deps: ConversationsWebhookDeps): void 
     if (deps.verifier) {
       const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
       if (!check.ok) {
-        metrics.signatureFailures.labels(check.reason).inc();
+        recordSignatureFailure(metrics, check.reason);
         return refuse(reply, check.status, `signature_${check.reason}`, 'X-Twilio-Signature refused');
       }
     }
@@ -110,6 +113,8 @@ function register(scope: FastifyInstance, deps: ConversationsWebhookDeps): void 
         return reply.code(200).send({ outcome });
       } catch (err) {
         if (err instanceof StoppedError) {
+          // The answer deadline passed before Kafka acknowledged (rather than the service stopping).
+          if (signal.aborted) timedOut.inc();
           return refuse(reply, 503, 'kafka_unavailable', 'the message could not be stored; retry later');
         }
         throw err;

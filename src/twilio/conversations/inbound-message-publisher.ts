@@ -2,6 +2,7 @@ import { EnvelopeValidationError, type SmsEnvelopeBuilder } from '../../envelope
 import { isRetriable } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
+import { NO_ERROR_CODE } from '../../observability/metrics';
 import { sleep, type Clock } from '../../resilience/clock';
 import type { ConversationMessage } from './conversations-adapter';
 import { RecentMap } from '../../common/recent-map';
@@ -101,7 +102,7 @@ export class InboundMessagePublisher {
       });
     } catch (err) {
       if (!(err instanceof EnvelopeValidationError)) throw err;
-      this.o.metrics.errors.inc({ error_type: err.code });
+      this.o.metrics.errors.inc({ error_type: err.code, error_code: NO_ERROR_CODE });
       this.o.logger.error(
         { ...ids, fields: err.fields.map((f) => f.path) },
         'Conversations message cannot become a valid envelope; skipped',
@@ -117,7 +118,7 @@ export class InboundMessagePublisher {
         return 'published';
       } catch (err) {
         if (!isRetriable(err)) {
-          this.o.metrics.errors.inc({ error_type: errorType(err) });
+          this.o.metrics.errors.inc({ error_type: errorType(err), error_code: NO_ERROR_CODE });
           this.o.logger.error({ err, ...ids }, 'Conversations message was refused by the publisher; skipped');
           return 'invalid';
         }

@@ -1,6 +1,7 @@
 import type { DataOf, EventOf, InternalEventV2 } from '../../envelope';
 import { sleep } from '../../resilience';
 import type { EgressContext } from '../../connector/connector';
+import { errorCodeLabel, recordTwilioError } from '../rest/error-code-label';
 import { failureCode } from './classify-send-error';
 import { messageStatus, safeReason } from './decisions';
 import type { EgressDeps } from './egress-deps';
@@ -63,7 +64,7 @@ async function cancelOne(
       const f = deps.classify(err);
       if (f.outage) permit.failure();
       else permit.success();
-      deps.metrics?.errors.inc({ error_type: f.type });
+      recordTwilioError(deps.metrics, f);
       if (!f.retriable || f.configuration) {
         // A redelivered cancel finds the message already canceled: answer as the first time did.
         if (!f.configuration && (await alreadyCanceled(deps, accountSid, sid))) {
@@ -111,5 +112,8 @@ async function publish<T extends 'sms.outbound.canceled' | 'sms.outbound.rejecte
   discriminator = '',
 ): Promise<void> {
   await deps.publisher.publish(deps.builder.outcome(event, type, data, discriminator));
-  deps.metrics?.messagesSent.inc({ status: type === 'sms.outbound.canceled' ? 'canceled' : 'rejected' });
+  deps.metrics?.messagesSent.inc({
+    status: type === 'sms.outbound.canceled' ? 'canceled' : 'rejected',
+    error_code: errorCodeLabel('twilioErrorCode' in data ? data.twilioErrorCode : undefined),
+  });
 }

@@ -23,6 +23,7 @@ import type { ConversationReply, ConversationReplyResult } from '../conversation
 import type { ConnectorPart } from '../../connector';
 import { AccountCircuits } from './account-circuits';
 import { classifySendError } from './classify-send-error';
+import { initTwilioErrorSeries } from '../rest/error-code-label';
 import type { SendFailure } from './delivery';
 import { DlqWriter } from '../../egress/dlq-writer';
 import type { ConsentCheck, EgressDeps } from './egress-deps';
@@ -160,6 +161,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     consentReady: ctx.consentReady,
   };
   metrics?.circuitState.set(0);
+  initTwilioErrorSeries(metrics);
   const handler = new TwilioEgressHandler(deps);
   const parts: ConnectorPart[] = [];
   const lifecycle = ledger as { start?(): Promise<void>; stop?(): Promise<void>; readonly state?: string };

@@ -2,6 +2,7 @@ import { STATUS_RANK, type SmsEnvelopeBuilder } from '../../envelope';
 import { IngressEgressError } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Metrics } from '../../observability';
+import { errorCodeLabel } from '../rest/error-code-label';
 import type { DedupRun, DeliveryDeduplicator } from './delivery-deduplicator';
 import type { StatusTracker } from './status-tracker';
 import type { StatusParams } from './webhook-params';
@@ -20,7 +21,10 @@ export interface StatusCallbackDeps {
  * whether it advances the message past the highest status already published.
  */
 export class StatusCallback {
-  constructor(private readonly deps: StatusCallbackDeps) {}
+  constructor(private readonly deps: StatusCallbackDeps) {
+    // Account suspended (30002) arrives on failed/undelivered callbacks: present at 0 so its first one is counted.
+    for (const s of ['failed', 'undelivered']) deps.metrics.deliveryStatus.inc({ status: s, error_code: '30002' }, 0);
+  }
 
   /** Publishes once per delivery, recognised by signed fields only (MessageSid, status, error code). */
   handle(status: StatusParams): DedupRun<void> {
@@ -40,6 +44,6 @@ export class StatusCallback {
     await publisher.publish(event);
     tracker.record(status.messageSid, rank);
     metrics.messagesReceived.labels(event.type, status.messageSid.startsWith('MM') ? 'mms' : 'sms').inc();
-    metrics.deliveryStatus.labels(status.status).inc();
+    metrics.deliveryStatus.inc({ status: status.status, error_code: errorCodeLabel(status.errorCode) });
   }
 }

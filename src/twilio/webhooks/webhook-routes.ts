@@ -71,6 +71,13 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     [SMS_WEBHOOK_PATH]: metrics.webhookLatency.labels(SMS_WEBHOOK_PATH),
     [STATUS_WEBHOOK_PATH]: metrics.webhookLatency.labels(STATUS_WEBHOOK_PATH),
   };
+  // Present at 0 from the start, so the timeout ratio counts the first timeout.
+  const timedOut = {
+    [SMS_WEBHOOK_PATH]: metrics.webhookTimeouts.labels(SMS_WEBHOOK_PATH),
+    [STATUS_WEBHOOK_PATH]: metrics.webhookTimeouts.labels(STATUS_WEBHOOK_PATH),
+  };
+  timedOut[SMS_WEBHOOK_PATH].inc(0);
+  timedOut[STATUS_WEBHOOK_PATH].inc(0);
   const answered = new Map<string, { inc(): void }>();
   scope.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
@@ -88,12 +95,15 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
   });
 
   let kafkaFailing = false;
-  const settle = async (start: () => DedupRun<void>, route: string): Promise<Outcome> => {
+  const settle = async (
+    start: () => DedupRun<void>,
+    route: typeof SMS_WEBHOOK_PATH | typeof STATUS_WEBHOOK_PATH,
+  ): Promise<Outcome> => {
     try {
       // start() throws synchronously when the payload cannot become an envelope.
       const run = start();
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs);
+      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut[route].inc());
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: webhooks answered 2xx');
@@ -133,7 +143,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     if (deps.verifier) {
       const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
       if (!check.ok) {
-        metrics.signatureFailures.labels(check.reason).inc();
+        recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'webhook signature refused');
         refuse(reply, check.status, 'signature_' + check.reason, SIGNATURE_REASONS[check.reason]);
         return undefined;
@@ -179,12 +189,23 @@ function fieldsOf(err: EnvelopeValidationError): string {
   return err.fields.map((f) => f.path).join(', ');
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * Counts a refused webhook signature; the reasons that mean a request claiming
+ * to come from one of our Twilio accounts failed the check (a wrong token or
+ * public URL, or a forgery) are also authentication failures. A missing
+ * signature or AccountSid is a request that does not claim to be Twilio's.
+ */
+export function recordSignatureFailure(metrics: Metrics, reason: SignatureFailure): void {
+  metrics.signatureFailures.labels(reason).inc();
+  if (reason === 'invalid' || reason === 'unknown_account') metrics.authFailures.inc({ source: 'webhook_signature' });
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`)),
-      ms,
-    );
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
+    }, ms);
     promise.then(
       (v) => {
         clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { errorCodeLabel } from '../../rest/error-code-label';
 import type { Delivery } from '../delivery';
 import type { EgressDeps } from '../egress-deps';
 import { NEXT, type Stage } from '../stage';
@@ -40,7 +41,10 @@ export function outcomeStage(deps: EgressDeps): Stage {
       }
       await Promise.all(writes);
       d.pending = [];
-      deps.metrics?.messagesSent.inc({ status: STATUS_LABEL[decision.type] });
+      deps.metrics?.messagesSent.inc({
+        status: STATUS_LABEL[decision.type],
+        error_code: errorCodeLabel('twilioErrorCode' in decision.data ? decision.data.twilioErrorCode : undefined),
+      });
       return NEXT;
     },
   };

@@ -1,4 +1,5 @@
 import type { CircuitPermit } from '../../../resilience';
+import { recordTwilioError } from '../../rest/error-code-label';
 import { failureCode } from '../classify-send-error';
 import { failed } from '../decisions';
 import type { Delivery } from '../delivery';
@@ -26,7 +27,7 @@ export function afterReconcileFailure(
   const f = deps.classify(err);
   if (f.outage) permit.failure();
   else permit.success();
-  deps.metrics?.errors.inc({ error_type: f.type });
+  recordTwilioError(deps.metrics, f);
   if (f.configuration) return decide(failed(d, stage, failureCode(f), f.message, f));
   d.reconcileAttempts = (d.reconcileAttempts ?? 0) + 1;
   if (!deps.retry.shouldRetry(f, d.reconcileAttempts)) {

@@ -1,5 +1,7 @@
 import { abortError } from '../../../resilience/clock';
 import type { CircuitPermit } from '../../../resilience';
+import { classifyTwilioError } from '../../rest/error-map';
+import { recordTwilioError } from '../../rest/error-code-label';
 import { failureCode } from '../classify-send-error';
 import { acceptedFromTwilio, failed, rejected } from '../decisions';
 import { addPending, type Delivery, type OutboundMessage, type SendFailure } from '../delivery';
@@ -48,7 +50,7 @@ export function sendStage(deps: EgressDeps): Stage {
         const f = deps.classify(err);
         if (f.outage) permit.failure();
         else permit.success();
-        deps.metrics?.errors.inc({ error_type: f.type });
+        recordTwilioError(deps.metrics, f);
         d.lastFailure = f;
         if (f.ambiguous) d.ambiguous = true;
         return afterFailure(deps, d, m, f, err);
@@ -71,7 +73,16 @@ async function callTwilio(deps: EgressDeps, d: Delivery, m: OutboundMessage): Pr
       mediaUrls: m.mediaUrls,
       attributes: JSON.stringify({ egressRequestId: d.request.id }),
     });
-    if (!r.ok) return { rejected: rejected(d, 'CONVERSATION_REPLY_REJECTED', r.reason, r.twilioErrorCode) };
+    if (!r.ok) {
+      // Twilio's answer to the reply (e.g. 20003) counts like a Messages API error; a local refusal has no code.
+      if (r.twilioErrorCode !== undefined) {
+        recordTwilioError(deps.metrics, {
+          type: classifyTwilioError({ code: r.twilioErrorCode }).type,
+          twilioErrorCode: r.twilioErrorCode,
+        });
+      }
+      return { rejected: rejected(d, 'CONVERSATION_REPLY_REJECTED', r.reason, r.twilioErrorCode) };
+    }
     const now = new Date(deps.clock.now());
     return {
       message: {
@@ -108,6 +119,8 @@ async function callTwilio(deps: EgressDeps, d: Delivery, m: OutboundMessage): Pr
 }
 
 function recordSent(deps: EgressDeps, d: Delivery, m: OutboundMessage, sent: TwilioMessage): void {
+  const segments = sent.numSegments > 0 ? sent.numSegments : m.segments;
+  deps.metrics?.messageSegments.observe({ encoding: m.encoding }, segments);
   addPending(
     d,
     deps.ledger.recordSent({
@@ -119,7 +132,7 @@ function recordSent(deps: EgressDeps, d: Delivery, m: OutboundMessage, sent: Twi
       owner: deps.instanceId,
       messageSid: sent.sid,
       status: sent.status,
-      numSegments: sent.numSegments > 0 ? sent.numSegments : m.segments,
+      numSegments: segments,
       encoding: m.encoding,
       attempts: d.attempts,
     }),
