@@ -116,6 +116,8 @@ export class EgressConsumer {
   /** Since when, and how many restarts, the consumer has been down after a fatal crash. */
   private outage: { since: number; restarts: number } | undefined;
   private restarting: Promise<void> | undefined;
+  /** The consumer a restart is replacing (at most one restart at a time). */
+  private restartOf: Consumer | undefined;
   /** Aborted when stop() begins: ends a restart's back-off at once. */
   private readonly stopping = new AbortController();
   private totalPartitions = 0;
@@ -263,6 +265,10 @@ export class EgressConsumer {
    */
   private onFatalCrash(consumer: Consumer, err: unknown): void {
     if (consumer !== this.consumer || !this.accepting || this.abort.signal.aborted) return;
+    // One restart per consumer: kafkajs may report the same end twice (a CRASH event and run() rejecting),
+    // and a second restart would leave an orphan consumer in the group.
+    if (this.restartOf === consumer) return;
+    this.restartOf = consumer;
     this.crashed = true;
     const episode = (this.outage ??= { since: this.o.clock.now(), restarts: 0 });
     episode.restarts++;
@@ -559,10 +565,14 @@ export class EgressConsumer {
   }
 }
 
-/** A heartbeat or commit failed because the coordinator's broker is unreachable (not a rebalance). */
+/**
+ * A heartbeat or commit failed because the coordinator's node left the cluster metadata (killed while other
+ * brokers serve): a fresh coordinator lookup helps. Not a plain connection error: with the whole cluster away
+ * (one broker restarting) a new consumer cannot do better than kafkajs's own retries.
+ */
 function coordinatorGone(err: unknown): boolean {
   for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.name === 'KafkaJSBrokerNotFound' || e.name === 'KafkaJSConnectionError') return true;
+    if (e.name === 'KafkaJSBrokerNotFound') return true;
     e = e.cause as typeof e;
   }
   return false;
