@@ -1,4 +1,16 @@
 import { z } from 'zod';
+import {
+  CallAcceptedData,
+  CallEndRequestedData,
+  CallFailedData,
+  CallReceivedData,
+  CallRejectedData,
+  CallRequestedData,
+  CallStatusData,
+  DialCompletedData,
+  RecordingData,
+  TranscriptionData,
+} from './voice-schema';
 
 /**
  * InternalEventV2: every record on every topic is one of these (docs/architecture.md).
@@ -199,6 +211,17 @@ export const EVENT_TYPES = [
   'sms.outbound.failed',
   'sms.outbound.canceled',
   'sms.outbound.summary',
+  'voice.call.received',
+  'voice.call.status',
+  'voice.dial.completed',
+  'voice.recording.completed',
+  'voice.recording.failed',
+  'voice.transcription.completed',
+  'voice.call.requested',
+  'voice.call.end_requested',
+  'voice.call.accepted',
+  'voice.call.rejected',
+  'voice.call.failed',
 ] as const;
 
 export const InternalEventV2 = z.discriminatedUnion('type', [
@@ -212,6 +235,17 @@ export const InternalEventV2 = z.discriminatedUnion('type', [
   variant('sms.outbound.failed', OutboundFailedData),
   variant('sms.outbound.canceled', OutboundCanceledData),
   variant('sms.outbound.summary', OutboundSummaryData),
+  variant('voice.call.received', CallReceivedData),
+  variant('voice.call.status', CallStatusData),
+  variant('voice.dial.completed', DialCompletedData),
+  variant('voice.recording.completed', RecordingData),
+  variant('voice.recording.failed', RecordingData),
+  variant('voice.transcription.completed', TranscriptionData),
+  variant('voice.call.requested', CallRequestedData),
+  variant('voice.call.end_requested', CallEndRequestedData),
+  variant('voice.call.accepted', CallAcceptedData),
+  variant('voice.call.rejected', CallRejectedData),
+  variant('voice.call.failed', CallFailedData),
 ]);
 
 export type InternalEventV2 = z.output<typeof InternalEventV2>;
