@@ -9,6 +9,8 @@ export interface TopicNames {
   egress: string;
   outcomes: string;
   egressDlq: string;
+  voiceCalls: string;
+  voiceRecordings: string;
 }
 
 export interface AppConfig {
@@ -49,6 +51,8 @@ export interface AppConfig {
     apiBaseUrl: string;
     timeoutMs: number;
     rateLimit: { perSec: number; burst: number; perNumberRate: number; perNumberBurst: number };
+    /** TWILIO_VOICE_CPS: outbound calls per second (its own bucket, apart from messages). */
+    voiceCallsPerSec: number;
     circuit: { failureThreshold: number; resetTimeoutMs: number };
     maxSegments: number;
   };
@@ -187,6 +191,7 @@ function toAppConfig(env: Env): AppConfig {
         perNumberRate: env.TWILIO_PER_NUMBER_RATE,
         perNumberBurst: env.TWILIO_PER_NUMBER_BURST,
       },
+      voiceCallsPerSec: env.TWILIO_VOICE_CPS,
       circuit: {
         failureThreshold: env.TWILIO_CIRCUIT_FAILURE_THRESHOLD,
         resetTimeoutMs: Math.round(env.TWILIO_CIRCUIT_RESET_TIMEOUT_SECS * 1000),
@@ -213,6 +218,8 @@ function toAppConfig(env: Env): AppConfig {
         egress: env.KAFKA_TOPIC_EGRESS,
         outcomes: env.KAFKA_TOPIC_OUTCOMES,
         egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
+        voiceCalls: env.KAFKA_TOPIC_VOICE_CALLS,
+        voiceRecordings: env.KAFKA_TOPIC_VOICE_RECORDINGS,
       },
       createTopics: env.KAFKA_CREATE_TOPICS ? { partitions: env.KAFKA_CREATE_TOPICS_PARTITIONS } : undefined,
     },

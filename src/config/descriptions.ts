@@ -49,6 +49,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_TIMEOUT_SECS: 'Timeout of one Twilio REST attempt.',
   TWILIO_RATE_LIMIT_PER_SEC: 'Account-wide send rate (token bucket refill per second).',
   TWILIO_RATE_LIMIT_BURST: 'Account-wide burst (token bucket size).',
+  TWILIO_VOICE_CPS:
+    "Outbound calls per second for the account (Twilio's calls-per-second limit, 1 unless Twilio raised it), shared by all instances; separate from the message rate.",
   TWILIO_PER_NUMBER_RATE: 'Sends per second to one recipient.',
   TWILIO_PER_NUMBER_BURST: 'Burst of sends to one recipient.',
   TWILIO_PER_SENDER_RATE:
@@ -73,6 +75,10 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   KAFKA_TOPIC_CONSENT: 'Compacted topic of sms.consent.changed events: the opt-out list’s source of truth.',
   KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events.',
   KAFKA_TOPIC_OUTCOMES: 'Topic of egress outcomes (accepted, rejected, failed, canceled, summary).',
+  KAFKA_TOPIC_VOICE_CALLS:
+    'Topic of voice.call.received, voice.call.status and voice.dial.completed events (key: CallSid).',
+  KAFKA_TOPIC_VOICE_RECORDINGS:
+    'Topic of voice.recording.completed / failed and voice.transcription.completed events (key: CallSid).',
   KAFKA_TOPIC_EGRESS_DLQ: 'Dead-letter topic of egress records that failed permanently, with the cause.',
   KAFKA_TOPIC_EGRESS_LEDGER:
     'Compacted topic of the egress send ledger (intent and sent per request and recipient), shared by all instances.',

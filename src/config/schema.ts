@@ -159,6 +159,7 @@ export const envSchema = z.object({
   TWILIO_TIMEOUT_SECS: num(30, 0.1, 600),
   TWILIO_RATE_LIMIT_PER_SEC: num(10, 0.01, 100000),
   TWILIO_RATE_LIMIT_BURST: int(30, 1, 1000000),
+  TWILIO_VOICE_CPS: num(1, 0.01, 10000),
   TWILIO_PER_NUMBER_RATE: num(1, 0.001, 100000),
   TWILIO_PER_NUMBER_BURST: int(3, 1, 1000000),
   TWILIO_PER_SENDER_RATE: z.coerce
@@ -197,6 +198,8 @@ export const envSchema = z.object({
   KAFKA_TOPIC_OUTCOMES: topic('sms.outcomes'),
   KAFKA_TOPIC_EGRESS_DLQ: topic('sms.egress.dlq'),
   KAFKA_TOPIC_EGRESS_LEDGER: topic('sms.egress.ledger'),
+  KAFKA_TOPIC_VOICE_CALLS: topic('voice.calls'),
+  KAFKA_TOPIC_VOICE_RECORDINGS: topic('voice.recordings'),
   EGRESS_CONCURRENCY: int(100, 1, 10000),
   EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
   EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),
