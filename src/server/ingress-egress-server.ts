@@ -4,6 +4,7 @@ import type { Logger, Metrics } from '../observability';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { ConnectorManager } from './connector-manager';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
+import { installApiAuth, installApiErrorHandler, installMetricsGuard, type ApiRouteRecord } from '../api/core';
 
 /** Something with an idempotent start/stop (the publisher, the egress consumer, …). */
 export interface Startable {
@@ -33,6 +34,8 @@ export interface ServerParts {
   onStopped?: () => Promise<void>;
   /** Runs first on start: every topic exists (or is created when KAFKA_CREATE_TOPICS is on). */
   checkTopics?: () => Promise<void>;
+  /** Registers routes beside the connectors' (the /api front door); called by prepare() before the connectors. */
+  registerRoutes?: (app: FastifyInstance, server: IngressEgressServer) => Promise<void>;
 }
 
 /** Longest time a request may take to arrive in full (headers and body). */
@@ -72,6 +75,8 @@ export class IngressEgressServer {
   private readonly routeList: string[] = [];
   private egressStarting: Promise<void> | undefined;
   private egressStarted = false;
+  /** Every route under /api with its declared scope and schemas (filled as routes register). */
+  readonly apiRoutes: ApiRouteRecord[];
 
   constructor(private readonly parts: ServerParts) {
     this.connectors = parts.connectors;
@@ -87,6 +92,14 @@ export class IngressEgressServer {
     });
     // Headers must be complete within 10 s (Node's default is 60 s).
     this.app.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+    // The token layer first: every /api route registered after this must declare its scope.
+    installApiErrorHandler(this.app, parts.logger.child({ part: 'api' }));
+    this.apiRoutes = installApiAuth(this.app, {
+      tokens: parts.config.api.tokens,
+      rateLimit: parts.config.api.rateLimit,
+      auditLogger: parts.logger.child({ part: 'api' }),
+    });
+    installMetricsGuard(this.app, parts.config.api.metricsTokenSha256);
     this.app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const m of methods) if (m !== 'HEAD') this.routeList.push(`${m} ${route.url}`);
@@ -128,6 +141,7 @@ export class IngressEgressServer {
   prepare(): Promise<void> {
     if (!this.routesReady) {
       this.routesReady = (async () => {
+        await this.parts.registerRoutes?.(this.app, this);
         for (const c of this.connectors.list()) await c.registerRoutes?.(this.app);
         await this.app.ready();
       })();
