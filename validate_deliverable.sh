@@ -2,8 +2,8 @@
 # The one test command (README "Run the tests"). On a fresh Debian machine with
 # Node 20 and npm it installs what it needs (npm packages, librdkafka-dev, a JDK
 # and Maven), fetches Apache Kafka and Apicurio Registry from Maven Central,
-# starts Kafka (KRaft, one broker), runs typecheck, lint, unit, integration/contract/e2e tests on it and
-# the architecture check, then a short smoke on the mock broker the sandbox
+# starts Kafka (KRaft, one broker), runs typecheck, lint, the alert-rule tests (promtool), unit,
+# integration/contract/e2e tests on it and the architecture check, then a short smoke on the mock broker the sandbox
 # uses, stops what it started, and exits non-zero on any failure.
 #
 #   KAFKA_BROKERS=host:9092 ./validate_deliverable.sh   # the suite against an external cluster
@@ -37,6 +37,9 @@ npm run --silent lint
 
 step "architecture.yaml matches the code"
 npm run --silent check:architecture
+
+step "Prometheus alert rules (promtool check rules, promtool test rules)"
+scripts/promtool.sh
 
 step "unit tests"
 rm -f build/jest-*.json

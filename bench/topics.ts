@@ -10,5 +10,7 @@ export function benchTopics(prefix: string): TopicNames {
     egress: t('egress'),
     outcomes: t('outcomes'),
     egressDlq: t('dlq'),
+    voiceCalls: t('voice-calls'),
+    voiceRecordings: t('voice-recordings'),
   };
 }

@@ -66,20 +66,22 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
   await server.app.close();
 
   const topics = config.kafka.topics;
-  const envOfRole: Record<string, string> = {
+  const envOfRole: Record<keyof typeof topics, string> = {
     inbound: 'KAFKA_TOPIC_INBOUND',
     status: 'KAFKA_TOPIC_STATUS',
     consent: 'KAFKA_TOPIC_CONSENT',
     egress: 'KAFKA_TOPIC_EGRESS',
     outcomes: 'KAFKA_TOPIC_OUTCOMES',
     egressDlq: 'KAFKA_TOPIC_EGRESS_DLQ',
+    voiceCalls: 'KAFKA_TOPIC_VOICE_CALLS',
+    voiceRecordings: 'KAFKA_TOPIC_VOICE_RECORDINGS',
   };
   const actualTopics = Object.entries(topics).map(([role, name]) => {
     const events = Object.entries(TOPIC_OF_TYPE)
       .filter(([, r]) => r === role)
       .map(([t]) => t)
       .sort();
-    return `${name} (${envOfRole[role]}) [${events.join(', ')}]`;
+    return `${name} (${envOfRole[role as keyof typeof topics]}) [${events.join(', ')}]`;
   });
   const declaredTopics = (arch.kafka.topics ?? []).map(
     (t) => `${t.name} (${t.env}) [${[...(t.events ?? [])].sort().join(', ')}]`,

@@ -8,6 +8,8 @@ export interface TopicNames {
   egress: string;
   outcomes: string;
   egressDlq: string;
+  voiceCalls: string;
+  voiceRecordings: string;
 }
 
 export interface AppConfig {
@@ -196,6 +198,8 @@ function toAppConfig(env: Env): AppConfig {
         egress: env.KAFKA_TOPIC_EGRESS,
         outcomes: env.KAFKA_TOPIC_OUTCOMES,
         egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
+        voiceCalls: env.KAFKA_TOPIC_VOICE_CALLS,
+        voiceRecordings: env.KAFKA_TOPIC_VOICE_RECORDINGS,
       },
       createTopics: env.KAFKA_CREATE_TOPICS ? { partitions: env.KAFKA_CREATE_TOPICS_PARTITIONS } : undefined,
     },

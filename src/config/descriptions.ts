@@ -67,6 +67,10 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   KAFKA_TOPIC_CONSENT: 'Compacted topic of sms.consent.changed events: the opt-out list’s source of truth.',
   KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events.',
   KAFKA_TOPIC_OUTCOMES: 'Topic of egress outcomes (accepted, rejected, failed, canceled, summary).',
+  KAFKA_TOPIC_VOICE_CALLS:
+    'Topic of voice.call.received, voice.call.status and voice.dial.completed events (key: CallSid).',
+  KAFKA_TOPIC_VOICE_RECORDINGS:
+    'Topic of voice.recording.completed / failed and voice.transcription.completed events (key: CallSid).',
   KAFKA_TOPIC_EGRESS_DLQ: 'Dead-letter topic of egress records that failed permanently, with the cause.',
   KAFKA_TOPIC_EGRESS_LEDGER:
     'Compacted topic of the egress send ledger (intent and sent per request and recipient), shared by all instances.',

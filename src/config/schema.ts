@@ -192,6 +192,8 @@ export const envSchema = z.object({
   KAFKA_TOPIC_OUTCOMES: topic('sms.outcomes'),
   KAFKA_TOPIC_EGRESS_DLQ: topic('sms.egress.dlq'),
   KAFKA_TOPIC_EGRESS_LEDGER: topic('sms.egress.ledger'),
+  KAFKA_TOPIC_VOICE_CALLS: topic('voice.calls'),
+  KAFKA_TOPIC_VOICE_RECORDINGS: topic('voice.recordings'),
   EGRESS_CONCURRENCY: int(100, 1, 10000),
   EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
   EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),

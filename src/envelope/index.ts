@@ -1,4 +1,7 @@
 export * from './schema';
+export * from './voice-schema';
+export { CALL_STATUS_RANK, isTerminalCallStatus, isAnsweredDial } from './voice-status';
+export { VoiceEnvelopeBuilder, withoutCredentials, type VoiceOutcomeType } from './voice-envelope-builder';
 export { ensureValidEnvelope, parseEnvelope, sealEnvelope, EnvelopeValidationError } from './validate';
 export {
   SmsEnvelopeBuilder,

@@ -1,4 +1,16 @@
 import { z } from 'zod';
+import {
+  CallAcceptedData,
+  CallEndRequestedData,
+  CallFailedData,
+  CallReceivedData,
+  CallRejectedData,
+  CallRequestedData,
+  CallStatusData,
+  DialCompletedData,
+  RecordingData,
+  TranscriptionData,
+} from './voice-schema';
 
 /**
  * InternalEventV2: every record on every topic is one of these (docs/architecture.md).
@@ -90,6 +102,15 @@ export const TemplateRef = z.object({
   variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
 
+/**
+ * How soon an egress request must go (docs/egress.md, "Priority lanes"): `urgent` (one-time codes, gate codes) is
+ * served before everything else, `bulk` (marketing) gets only a share of the rate limit. Absent means `normal`;
+ * the field is optional so envelopes written before it existed stay valid on the wire.
+ */
+export const EGRESS_PRIORITIES = ['urgent', 'normal', 'bulk'] as const;
+export const EgressPriority = z.enum(EGRESS_PRIORITIES);
+export type EgressPriority = z.output<typeof EgressPriority>;
+
 export const OutboundRequestedData = z.object({
   /** One recipient, or use `recipients` for a bulk request (one outcome per recipient plus a summary). */
   to: z.string().min(1).optional(),
@@ -105,7 +126,14 @@ export const OutboundRequestedData = z.object({
   smartEncoded: z.boolean().optional(),
   /** Reply into a Twilio Conversation instead of sending an SMS. */
   conversationSid: ConversationSid.optional(),
+  /** The lane the request travels in; absent = `normal` (see `priorityOf`). */
+  priority: EgressPriority.optional(),
 });
+
+/** A request's priority, `normal` when it names none. */
+export function priorityOf(data: { priority?: EgressPriority | undefined }): EgressPriority {
+  return data.priority ?? 'normal';
+}
 
 export const CancelRequestedData = z.object({
   messageSid: MessageSid.optional(),
@@ -183,6 +211,17 @@ export const EVENT_TYPES = [
   'sms.outbound.failed',
   'sms.outbound.canceled',
   'sms.outbound.summary',
+  'voice.call.received',
+  'voice.call.status',
+  'voice.dial.completed',
+  'voice.recording.completed',
+  'voice.recording.failed',
+  'voice.transcription.completed',
+  'voice.call.requested',
+  'voice.call.end_requested',
+  'voice.call.accepted',
+  'voice.call.rejected',
+  'voice.call.failed',
 ] as const;
 
 export const InternalEventV2 = z.discriminatedUnion('type', [
@@ -196,6 +235,17 @@ export const InternalEventV2 = z.discriminatedUnion('type', [
   variant('sms.outbound.failed', OutboundFailedData),
   variant('sms.outbound.canceled', OutboundCanceledData),
   variant('sms.outbound.summary', OutboundSummaryData),
+  variant('voice.call.received', CallReceivedData),
+  variant('voice.call.status', CallStatusData),
+  variant('voice.dial.completed', DialCompletedData),
+  variant('voice.recording.completed', RecordingData),
+  variant('voice.recording.failed', RecordingData),
+  variant('voice.transcription.completed', TranscriptionData),
+  variant('voice.call.requested', CallRequestedData),
+  variant('voice.call.end_requested', CallEndRequestedData),
+  variant('voice.call.accepted', CallAcceptedData),
+  variant('voice.call.rejected', CallRejectedData),
+  variant('voice.call.failed', CallFailedData),
 ]);
 
 export type InternalEventV2 = z.output<typeof InternalEventV2>;

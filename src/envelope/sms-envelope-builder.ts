@@ -1,4 +1,5 @@
 import { deterministicEventId, randomEventId } from './event-id';
+import { compact, toInt } from './fields';
 import { isTerminalStatus, STATUS_RANK } from './status';
 import type { ConsentScope, DataOf, EventOf, EventType, InternalEventV2, MessageStatus } from './schema';
 import { sealEnvelope } from './validate';
@@ -204,30 +205,10 @@ export class SmsEnvelopeBuilder {
   }
 }
 
-function toInt(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  return Number.isInteger(n) ? n : undefined;
-}
-
 function withOptional<T extends object, K extends string>(
   obj: T,
   key: K,
   value: string | undefined,
 ): T & Partial<Record<K, string>> {
   return value ? { ...obj, [key]: value } : obj;
-}
-
-/**
- * A copy without the undefined values, so optional fields are absent rather
- * than `undefined`. Copying rather than `delete` keeps V8's fast properties
- * (a deleted key turns the object into a slow dictionary for zod and JSON).
- */
-function compact<T extends Record<string, unknown>>(obj: T): T {
-  const out: Record<string, unknown> = {};
-  for (const k in obj) {
-    const v = obj[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out as T;
 }

@@ -25,6 +25,8 @@ export function topicSpecs(topics: TopicNames, ledgerTopic?: string): TopicSpec[
     { topic: topics.egress, env: 'KAFKA_TOPIC_EGRESS', configs: {} },
     { topic: topics.outcomes, env: 'KAFKA_TOPIC_OUTCOMES', configs: {} },
     { topic: topics.egressDlq, env: 'KAFKA_TOPIC_EGRESS_DLQ', configs: {} },
+    { topic: topics.voiceCalls, env: 'KAFKA_TOPIC_VOICE_CALLS', configs: {} },
+    { topic: topics.voiceRecordings, env: 'KAFKA_TOPIC_VOICE_RECORDINGS', configs: {} },
   ];
   if (ledgerTopic) {
     specs.push({

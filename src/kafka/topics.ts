@@ -13,6 +13,19 @@ export const TOPIC_OF_TYPE: Readonly<Record<EventType, keyof TopicNames>> = {
   'sms.outbound.failed': 'outcomes',
   'sms.outbound.canceled': 'outcomes',
   'sms.outbound.summary': 'outcomes',
+  'voice.call.received': 'voiceCalls',
+  'voice.call.status': 'voiceCalls',
+  'voice.dial.completed': 'voiceCalls',
+  'voice.recording.completed': 'voiceRecordings',
+  'voice.recording.failed': 'voiceRecordings',
+  'voice.transcription.completed': 'voiceRecordings',
+  // Voice requests share the egress topic (routed by source like SMS) and voice outcomes the outcomes topic:
+  // one place to send requests and one to watch for their results (docs/voice.md).
+  'voice.call.requested': 'egress',
+  'voice.call.end_requested': 'egress',
+  'voice.call.accepted': 'outcomes',
+  'voice.call.rejected': 'outcomes',
+  'voice.call.failed': 'outcomes',
 };
 
 export function topicFor(event: InternalEventV2, topics: TopicNames): string {
@@ -34,7 +47,8 @@ export function consentKey(event: Extract<InternalEventV2, { type: 'sms.consent.
 /**
  * The partition key: the customer's number so one customer's events stay in
  * order; the MessageSid for status callbacks; the consent scope + number on the
- * compacted consent topic.
+ * compacted consent topic; the CallSid for every voice ingress event (a call's
+ * events stay in order); the callee for a call request.
  */
 export function keyFor(event: InternalEventV2): string {
   switch (event.type) {
@@ -46,6 +60,15 @@ export function keyFor(event: InternalEventV2): string {
       return consentKey(event);
     case 'sms.outbound.requested':
       return event.data.conversationSid ?? event.data.to ?? event.subject;
+    case 'voice.call.received':
+    case 'voice.call.status':
+    case 'voice.dial.completed':
+    case 'voice.recording.completed':
+    case 'voice.recording.failed':
+    case 'voice.transcription.completed':
+      return event.data.callSid;
+    case 'voice.call.requested':
+      return event.data.to;
     default:
       return event.subject;
   }

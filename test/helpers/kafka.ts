@@ -77,12 +77,12 @@ export async function createTestTopic(
   return topic;
 }
 
-/** The six envelope topics and the send ledger's: every topic the service needs. */
+/** The eight envelope topics and the send ledger's: every topic the service needs. */
 export interface TestTopics extends TopicNames {
   egressLedger: string;
 }
 
-/** Seven fresh topics, one per role plus the send ledger, each with the configs production gives it. */
+/** Nine fresh topics, one per role plus the send ledger, each with the configs production gives it. */
 export async function createTestTopics(prefix = 'ie', brokers: string[] = testBrokers()): Promise<TestTopics> {
   // Role names stand in for the topic names: each spec gives a prefix and its configs.
   const specs = topicSpecs(
@@ -93,11 +93,15 @@ export async function createTestTopics(prefix = 'ie', brokers: string[] = testBr
       egress: 'egress',
       outcomes: 'outcomes',
       egressDlq: 'dlq',
+      voiceCalls: 'voice-calls',
+      voiceRecordings: 'voice-recordings',
     },
     'ledger',
   );
   const names = await Promise.all(specs.map((s) => createTestTopic(`${prefix}-${s.topic}`, 4, s.configs, brokers)));
-  const [inbound, status, consent, egress, outcomes, egressDlq, egressLedger] = names as [
+  const [inbound, status, consent, egress, outcomes, egressDlq, voiceCalls, voiceRecordings, egressLedger] = names as [
+    string,
+    string,
     string,
     string,
     string,
@@ -106,7 +110,7 @@ export async function createTestTopics(prefix = 'ie', brokers: string[] = testBr
     string,
     string,
   ];
-  return { inbound, status, consent, egress, outcomes, egressDlq, egressLedger };
+  return { inbound, status, consent, egress, outcomes, egressDlq, voiceCalls, voiceRecordings, egressLedger };
 }
 
 /** The kafka part of AppConfig for the test brokers and the given topics. */
@@ -126,6 +130,8 @@ export function topicEnv(
     KAFKA_TOPIC_EGRESS: topics.egress,
     KAFKA_TOPIC_OUTCOMES: topics.outcomes,
     KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
+    KAFKA_TOPIC_VOICE_CALLS: topics.voiceCalls,
+    KAFKA_TOPIC_VOICE_RECORDINGS: topics.voiceRecordings,
     ...(ledger ? { KAFKA_TOPIC_EGRESS_LEDGER: ledger } : {}),
   };
 }

@@ -57,9 +57,11 @@ describe('EventPublisher against the broker', () => {
       });
       expect(await codec.decode(record!.value!)).toEqual(event);
     }
-    // Outcomes share one topic; five of the ten types land there.
+    // Outcomes share one topic: the five SMS outcome types and the three voice ones land there.
     const outcomes = await metrics.kafkaPublished.get();
-    expect(outcomes.values.find((v) => v.labels.topic === topics.outcomes)?.value).toBe(5);
+    expect(outcomes.values.find((v) => v.labels.topic === topics.outcomes)?.value).toBe(8);
+    expect(outcomes.values.find((v) => v.labels.topic === topics.voiceCalls)?.value).toBe(3);
+    expect(outcomes.values.find((v) => v.labels.topic === topics.voiceRecordings)?.value).toBe(3);
     expect((await metrics.kafkaPublishLatency.get()).values.length).toBeGreaterThan(0);
   });
 

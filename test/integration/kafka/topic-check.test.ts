@@ -18,6 +18,8 @@ function freshTopicEnv(): Record<string, string> {
     KAFKA_TOPIC_OUTCOMES: uniqueName('tc-outcomes'),
     KAFKA_TOPIC_EGRESS_DLQ: uniqueName('tc-dlq'),
     KAFKA_TOPIC_EGRESS_LEDGER: uniqueName('tc-ledger'),
+    KAFKA_TOPIC_VOICE_CALLS: uniqueName('tc-voice-calls'),
+    KAFKA_TOPIC_VOICE_RECORDINGS: uniqueName('tc-voice-recordings'),
   };
 }
 

@@ -19,6 +19,8 @@ describe('loadConfig', () => {
       egress: 'sms.egress',
       outcomes: 'sms.outcomes',
       egressDlq: 'sms.egress.dlq',
+      voiceCalls: 'voice.calls',
+      voiceRecordings: 'voice.recordings',
     });
     expect(c.schemaRegistry).toBeUndefined();
   });

@@ -8,6 +8,8 @@ const TOPICS = {
   egress: 'sms.egress',
   outcomes: 'sms.outcomes',
   egressDlq: 'sms.egress.dlq',
+  voiceCalls: 'voice.calls',
+  voiceRecordings: 'voice.recordings',
 };
 
 /** An admin that knows some topics and records what it was asked to create. */
@@ -42,6 +44,8 @@ describe('topicSpecs', () => {
       'KAFKA_TOPIC_EGRESS',
       'KAFKA_TOPIC_OUTCOMES',
       'KAFKA_TOPIC_EGRESS_DLQ',
+      'KAFKA_TOPIC_VOICE_CALLS',
+      'KAFKA_TOPIC_VOICE_RECORDINGS',
       'KAFKA_TOPIC_EGRESS_LEDGER',
     ]);
     expect(specs.find((s) => s.topic === 'sms.consent')!.configs).toEqual({ 'cleanup.policy': 'compact' });
@@ -50,7 +54,8 @@ describe('topicSpecs', () => {
       'retention.ms': '604800000',
     });
     expect(specs.find((s) => s.topic === 'sms.inbound')!.configs).toEqual({});
-    expect(topicSpecs(TOPICS)).toHaveLength(6);
+    expect(specs.find((s) => s.topic === 'voice.calls')!.configs).toEqual({});
+    expect(topicSpecs(TOPICS)).toHaveLength(8);
   });
 });
 
@@ -62,7 +67,15 @@ describe('ensureTopics', () => {
   });
 
   it('refuses, naming each missing topic and its variable, when creation is off', async () => {
-    const { admin, created } = fakeAdmin(['sms.inbound', 'sms.status', 'sms.egress', 'sms.outcomes', 'sms.egress.dlq']);
+    const { admin, created } = fakeAdmin([
+      'sms.inbound',
+      'sms.status',
+      'sms.egress',
+      'sms.outcomes',
+      'sms.egress.dlq',
+      'voice.calls',
+      'voice.recordings',
+    ]);
     const err = await ensureTopics(admin, topicSpecs(TOPICS, 'sms.egress.ledger')).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: 'IE_KAFKA_TOPIC_MISSING',
@@ -82,7 +95,14 @@ describe('ensureTopics', () => {
 
   it('creates only the missing topics, with their configs, when told to; one topic named twice is created once', async () => {
     const { admin, created } = fakeAdmin(['sms.inbound']);
-    const specs = topicSpecs({ ...TOPICS, status: 'sms.inbound', outcomes: 'shared', egressDlq: 'shared' });
+    const specs = topicSpecs({
+      ...TOPICS,
+      status: 'sms.inbound',
+      outcomes: 'shared',
+      egressDlq: 'shared',
+      voiceCalls: 'sms.inbound',
+      voiceRecordings: 'shared',
+    });
     const made = await ensureTopics(admin, specs, { create: { partitions: 12 } });
     expect(made).toEqual(['sms.consent', 'sms.egress', 'shared']);
     expect(created).toEqual([

@@ -18,6 +18,8 @@ const topics: TopicNames = {
   egress: 'eg',
   outcomes: 'out',
   egressDlq: 'dlq',
+  voiceCalls: 'vc',
+  voiceRecordings: 'vr',
 };
 const PARTITIONS = 4;
 

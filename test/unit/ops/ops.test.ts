@@ -8,11 +8,11 @@ const known = new Set(
   (createMetrics({ defaultMetrics: false }).registry.getMetricsAsArray() as { name: string }[]).map((m) => m.name),
 );
 
-/** Metric names used in PromQL, without the histogram suffixes. */
+/** Metric names used in PromQL (not label values in quotes), without the histogram suffixes. */
 function metricsIn(exprs: string[]): Set<string> {
   const names = new Set<string>();
   for (const e of exprs) {
-    for (const m of e.matchAll(/\b((?:twilio|kafka|sms)_[a-z0-9_]+)/g))
+    for (const m of e.matchAll(/(?<!["\w])((?:twilio|kafka|sms)_[a-z0-9_]+)/g))
       names.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
   }
   return names;
@@ -29,6 +29,44 @@ describe('ops/', () => {
     for (const name of used) expect(known).toContain(name);
     const names = all.map((r) => r.alert);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('every alert has a promtool case that fires it and one that stays quiet (alerts.test.yml)', () => {
+    const rules = parse(readFileSync(path.join(root, 'ops/prometheus/alerts.yml'), 'utf8')) as {
+      groups: { rules: { alert: string }[] }[];
+    };
+    const tests = parse(readFileSync(path.join(root, 'ops/prometheus/alerts.test.yml'), 'utf8')) as {
+      rule_files: string[];
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
+    expect(tests.rule_files).toEqual(['alerts.yml']);
+    const evals = tests.tests.flatMap((t) => t.alert_rule_test);
+    for (const { alert } of rules.groups.flatMap((g) => g.rules)) {
+      const mine = evals.filter((e) => e.alertname === alert);
+      expect({ alert, fires: mine.some((e) => e.exp_alerts.length > 0) }).toEqual({ alert, fires: true });
+      expect({ alert, quiet: mine.some((e) => e.exp_alerts.length === 0) }).toEqual({ alert, quiet: true });
+    }
+  });
+
+  it('the alerts the service was specified with are there, at their thresholds', () => {
+    const rules = parse(readFileSync(path.join(root, 'ops/prometheus/alerts.yml'), 'utf8')) as {
+      groups: { name: string; rules: { alert: string; expr: string; for?: string; labels: { severity: string } }[] }[];
+    };
+    const specified = rules.groups.find((g) => g.name === 'ingress-egress')!.rules;
+    const summary = Object.fromEntries(
+      specified.map((r) => [r.alert, `${r.for ?? '0m'} ${r.labels.severity} ${/>\s*[0-9.]+|== 2/.exec(r.expr)?.[0]}`]),
+    );
+    expect(summary).toEqual({
+      IngressEgressHighErrorRate: '5m warning > 0.05',
+      IngressEgressSendLatencyHigh: '5m warning > 2',
+      IngressEgressWebhookLatencyHigh: '5m warning > 0.5',
+      IngressEgressDeliveryFailureSpike: '10m warning > 0.2',
+      IngressEgressCircuitOpen: '1m warning == 2',
+      IngressEgressAuthFailures: '0m critical > 5',
+      IngressEgressRateLimitWaits: '0m warning > 100',
+      IngressEgressWebhookTimeouts: '5m warning > 0.01',
+      IngressEgressAccountSuspended: '0m critical > 0',
+    });
   });
 
   it('the Grafana dashboard references only metrics the service exports', () => {

@@ -161,6 +161,8 @@ export function harness(
       egress: 'sms.egress',
       outcomes: 'out',
       egressDlq: 'sms.egress.dlq',
+      voiceCalls: 'voice.calls',
+      voiceRecordings: 'voice.recordings',
     },
     twilio,
     ledger,

@@ -133,6 +133,8 @@ describe('POST /webhooks/twilio/sms', () => {
       expect(res.json()).toMatchObject({ error: 'signature_missing' });
       expect(h.publisher.events).toHaveLength(0);
       expect(await metricValue(h.metrics, 'twilio_webhook_signature_failures_total', { reason: 'missing' })).toBe(1);
+      // Missing is not an authentication failure (no credentials were tried): twilio_auth_failures_total stays 0.
+      expect(await metricValue(h.metrics, 'twilio_auth_failures_total', { source: 'webhook_signature' })).toBe(0);
     });
 
     it('answers 403 to a wrong signature, a tampered body or a foreign account, and publishes nothing', async () => {
@@ -151,6 +153,9 @@ describe('POST /webhooks/twilio/sms', () => {
       expect(foreign.statusCode).toBe(403);
       expect(h.publisher.events).toHaveLength(0);
       expect(await metricValue(h.metrics, 'twilio_webhook_signature_failures_total')).toBe(3);
+      // Invalid (wrong token, tampered) and unknown account both count as authentication failures.
+      expect(await metricValue(h.metrics, 'twilio_auth_failures_total', { source: 'webhook_signature' })).toBe(3);
+      expect(await metricValue(h.metrics, 'twilio_auth_failures_total', { source: 'twilio_api' })).toBe(0);
     });
 
     it('validates against the public URL whatever Host and protocol the proxy forwarded', async () => {
@@ -308,9 +313,15 @@ describe('POST /webhooks/twilio/sms', () => {
     it('answers 503 when Kafka does not acknowledge within the publish deadline', async () => {
       const publisher = new GatedPublisher();
       h = await harness({}, { publisher, publishTimeoutMs: 50 });
+      expect(await metricValue(h.metrics, 'twilio_webhook_timeouts_total', { route: SMS_WEBHOOK_PATH })).toBe(0);
       const res = await h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(14)));
       expect(res.statusCode).toBe(503);
       publisher.releaseAll();
+      expect(await metricValue(h.metrics, 'twilio_webhook_timeouts_total', { route: SMS_WEBHOOK_PATH })).toBe(1);
+      expect(await metricValue(h.metrics, 'twilio_webhook_timeouts_total', { route: STATUS_WEBHOOK_PATH })).toBe(0);
+      expect(
+        await metricValue(h.metrics, 'twilio_webhook_requests_total', { route: SMS_WEBHOOK_PATH, code: '503' }),
+      ).toBe(1);
     });
   });
 
