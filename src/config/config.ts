@@ -50,6 +50,8 @@ export interface AppConfig {
     /** Longest a Programmable Messaging webhook waits for Kafka's acknowledgement before answering 503. */
     webhookAnswerDeadlineMs: number;
     rateLimit: { perSec: number; burst: number; perNumberRate: number; perNumberBurst: number };
+    /** TWILIO_VOICE_CPS: outbound calls per second (its own bucket, apart from messages). */
+    voiceCallsPerSec: number;
     circuit: { failureThreshold: number; resetTimeoutMs: number; successThreshold: number };
     maxSegments: number;
   };
@@ -185,6 +187,7 @@ function toAppConfig(env: Env): AppConfig {
         perNumberRate: env.TWILIO_PER_NUMBER_RATE,
         perNumberBurst: env.TWILIO_PER_NUMBER_BURST,
       },
+      voiceCallsPerSec: env.TWILIO_VOICE_CPS,
       circuit: {
         failureThreshold: env.TWILIO_CIRCUIT_FAILURE_THRESHOLD,
         resetTimeoutMs: Math.round(env.TWILIO_CIRCUIT_RESET_TIMEOUT_SECS * 1000),

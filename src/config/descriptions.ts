@@ -52,6 +52,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
     'Longest an SMS or status webhook waits for Kafka’s acknowledgement before answering 503 (Twilio gives up at 15 s, so at most 14.9).',
   TWILIO_RATE_LIMIT_PER_SEC: 'Account-wide send rate (token bucket refill per second).',
   TWILIO_RATE_LIMIT_BURST: 'Account-wide burst (token bucket size).',
+  TWILIO_VOICE_CPS:
+    "Outbound calls per second for the account (Twilio's calls-per-second limit, 1 unless Twilio raised it), shared by all instances; separate from the message rate.",
   TWILIO_PER_NUMBER_RATE: 'Sends per second to one recipient.',
   TWILIO_PER_NUMBER_BURST: 'Burst of sends to one recipient.',
   TWILIO_PER_SENDER_RATE:

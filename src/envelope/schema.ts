@@ -48,11 +48,16 @@ export const MESSAGE_STATUSES = [
 export const MessageStatus = z.enum(MESSAGE_STATUSES);
 
 export const ConsentAction = z.enum(['opt_out', 'opt_in', 'help']);
-/** Who the consent applies to: one sender number, one messaging service, or the whole account (STOPALL). */
+/**
+ * Who the consent applies to: one sender number, one messaging service, or the whole account (STOPALL) — for
+ * texts — or `voice`: the account's do-not-call list for outbound calls (no SMS scope blocks a call, and a voice
+ * opt-out blocks no text).
+ */
 export const ConsentScope = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sender'), sender: E164 }),
   z.object({ kind: z.literal('messaging_service'), messagingServiceSid: MessagingServiceSid }),
   z.object({ kind: z.literal('account') }),
+  z.object({ kind: z.literal('voice') }),
 ]);
 
 export const InboundReceivedData = z.object({
@@ -102,6 +107,15 @@ export const TemplateRef = z.object({
   variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
 
+/**
+ * How soon an egress request must go (docs/egress.md, "Priority lanes"): `urgent` (one-time codes, gate codes) is
+ * served before everything else, `bulk` (marketing) gets only a share of the rate limit. Absent means `normal`;
+ * the field is optional so envelopes written before it existed stay valid on the wire.
+ */
+export const EGRESS_PRIORITIES = ['urgent', 'normal', 'bulk'] as const;
+export const EgressPriority = z.enum(EGRESS_PRIORITIES);
+export type EgressPriority = z.output<typeof EgressPriority>;
+
 export const OutboundRequestedData = z.object({
   /** One recipient, or use `recipients` for a bulk request (one outcome per recipient plus a summary). */
   to: z.string().min(1).optional(),
@@ -117,7 +131,14 @@ export const OutboundRequestedData = z.object({
   smartEncoded: z.boolean().optional(),
   /** Reply into a Twilio Conversation instead of sending an SMS. */
   conversationSid: ConversationSid.optional(),
+  /** The lane the request travels in; absent = `normal` (see `priorityOf`). */
+  priority: EgressPriority.optional(),
 });
+
+/** A request's priority, `normal` when it names none. */
+export function priorityOf(data: { priority?: EgressPriority | undefined }): EgressPriority {
+  return data.priority ?? 'normal';
+}
 
 export const CancelRequestedData = z.object({
   messageSid: MessageSid.optional(),

@@ -26,6 +26,15 @@ describe('envelopeJsonSchema', () => {
     expect(validate({ ...inbound, occurredAt: 'yesterday' })).toBe(false);
   });
 
+  it('knows the optional request priority: urgent, normal, bulk or none', () => {
+    const request = samples['sms.outbound.requested'];
+    const withPriority = (priority: unknown) => ({ ...request, data: { ...request.data, priority } });
+    expect(validate(withPriority('urgent'))).toBe(true);
+    expect(validate(withPriority('bulk'))).toBe(true);
+    expect(validate(request)).toBe(true);
+    expect(validate(withPriority('asap'))).toBe(false);
+  });
+
   it('compiles in a default, strict Ajv without warnings (no formats, no type arrays)', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     new Ajv().compile(JSON.parse(envelopeJsonSchema()) as Record<string, unknown>);
