@@ -1,4 +1,5 @@
 import { IngressEgressError } from '../errors';
+import { hashApiToken, parseApiTokens, type ApiTokenEntry } from './api-tokens';
 import { crossFieldIssues, envSchema, parseSubaccountTokens, SECRET_ENV_VARS, splitList, type Env } from './schema';
 
 export interface TopicNames {
@@ -16,7 +17,14 @@ export interface AppConfig {
   nodeEnv: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   http: { port: number; host: string; bodyLimitBytes: number };
-  adminToken: string | undefined;
+  api: {
+    /** API_TOKENS, parsed; each token only as its SHA-256 digest. */
+    tokens: readonly ApiTokenEntry[];
+    /** Each token's request rate limit. */
+    rateLimit: { perSec: number; burst: number };
+    /** METRICS_TOKEN's SHA-256 (hex); undefined: /metrics is open. */
+    metricsTokenSha256: string | undefined;
+  };
   shutdownTimeoutMs: number;
   twilio: {
     enabled: boolean;
@@ -144,6 +152,11 @@ function sanitize(message: string): string {
   return message.includes('received') ? message.replace(/,?\s*received.*$/, '') : message;
 }
 
+function apiTokenEntries(raw: string): ApiTokenEntry[] {
+  const parsed = parseApiTokens(raw);
+  return 'entries' in parsed ? parsed.entries : [];
+}
+
 function toAppConfig(env: Env): AppConfig {
   const authTokens: Record<string, string> = {
     ...(env.TWILIO_SUBACCOUNT_AUTH_TOKENS ? (parseSubaccountTokens(env.TWILIO_SUBACCOUNT_AUTH_TOKENS) ?? {}) : {}),
@@ -153,7 +166,11 @@ function toAppConfig(env: Env): AppConfig {
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     http: { port: env.HTTP_PORT, host: env.HTTP_HOST, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
-    adminToken: env.ADMIN_TOKEN,
+    api: {
+      tokens: env.API_TOKENS ? apiTokenEntries(env.API_TOKENS) : [],
+      rateLimit: { perSec: env.API_RATE_LIMIT_PER_SEC, burst: env.API_RATE_LIMIT_BURST },
+      metricsTokenSha256: env.METRICS_TOKEN ? hashApiToken(env.METRICS_TOKEN) : undefined,
+    },
     shutdownTimeoutMs: Math.round(env.SHUTDOWN_TIMEOUT_SECS * 1000),
     twilio: {
       enabled: env.TWILIO_ENABLED,

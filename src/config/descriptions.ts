@@ -11,7 +11,13 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   HTTP_PORT: 'Port of the HTTP server (webhooks, /healthz, /readyz, /metrics).',
   HTTP_HOST: 'Address the HTTP server binds to.',
   HTTP_BODY_LIMIT_BYTES: 'Largest accepted request body; larger webhooks get 413.',
-  ADMIN_TOKEN: 'Bearer token required by admin endpoints (at least 16 characters). Secret.',
+  API_TOKENS:
+    'Bearer tokens of the `/api` routes: comma-separated `name:scope+scope:token` entries, scopes `send`, `read`, `admin` (admin implies the others); tokens 16-512 characters. Kept only as SHA-256 digests; the name appears in the audit log. Unset: every `/api` route answers 401. Secret.',
+  API_RATE_LIMIT_PER_SEC:
+    'Requests per second each API token may make (a token bucket per token); over it: 429 with Retry-After.',
+  API_RATE_LIMIT_BURST: 'Burst of requests each API token may make at once.',
+  METRICS_TOKEN:
+    'When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>` (at least 16 characters). Secret.',
   SHUTDOWN_TIMEOUT_SECS: 'Deadline for a graceful stop (drain egress, flush producer) after SIGTERM/SIGINT.',
   TWILIO_ENABLED: 'Registers the Twilio connector (webhooks, Conversations, egress).',
   TWILIO_ACCOUNT_SID: 'Twilio account SID (AC…). Required when Twilio is enabled.',

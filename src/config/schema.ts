@@ -1,6 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { keywordConflicts } from '../sms/keywords';
+import { parseApiTokens } from './api-tokens';
 
 /**
  * The whole environment, one zod schema. Names are part of the public contract
@@ -108,7 +109,8 @@ export const SECRET_ENV_VARS = [
   'TWILIO_API_KEY_SECRET',
   'TWILIO_SUBACCOUNT_AUTH_TOKENS',
   'KAFKA_SASL_PASSWORD',
-  'ADMIN_TOKEN',
+  'API_TOKENS',
+  'METRICS_TOKEN',
 ] as const;
 
 export const envSchema = z.object({
@@ -121,7 +123,10 @@ export const envSchema = z.object({
   HTTP_PORT: int(4000, 0, 65535),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_BODY_LIMIT_BYTES: int(65536, 1024, 10 * 1024 * 1024),
-  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+  API_TOKENS: optionalString,
+  API_RATE_LIMIT_PER_SEC: num(50, 0.01, 1000000),
+  API_RATE_LIMIT_BURST: int(100, 1, 10000000),
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
   SHUTDOWN_TIMEOUT_SECS: num(25, 1, 600),
@@ -255,6 +260,10 @@ export function crossFieldIssues(env: Env): { variable: string; message: string 
   }
   if (env.NODE_ENV === 'production' && !env.TWILIO_WEBHOOK_VALIDATION) {
     issues.push({ variable: 'TWILIO_WEBHOOK_VALIDATION', message: 'cannot be false when NODE_ENV=production' });
+  }
+  if (env.API_TOKENS !== undefined) {
+    const parsed = parseApiTokens(env.API_TOKENS);
+    if ('error' in parsed) issues.push({ variable: 'API_TOKENS', message: parsed.error });
   }
   if (env.KAFKA_SASL_MECHANISM !== undefined) {
     need('KAFKA_SASL_USERNAME', 'when KAFKA_SASL_MECHANISM is set');
