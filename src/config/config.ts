@@ -87,6 +87,14 @@ export interface AppConfig {
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
   };
+  voice: {
+    /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
+    routingFile: string | undefined;
+    /** VOICE_RECORDING_NOTICE: said to the caller before any recording starts. */
+    recordingNotice: string | undefined;
+    /** VOICE_OUTBOX_DIR: the durable outbox of call events (one directory per instance). */
+    outboxDir: string;
+  };
   compliance: { extraOptOutKeywords: string[]; extraOptInKeywords: string[]; extraHelpKeywords: string[] };
   egress: {
     /** The compacted send-ledger topic (KAFKA_TOPIC_EGRESS_LEDGER); not in `kafka.topics`, it carries no envelopes. */
@@ -247,6 +255,11 @@ function toAppConfig(env: Env): AppConfig {
       blockEmergency: env.SMS_BLOCK_EMERGENCY,
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
+    },
+    voice: {
+      routingFile: env.VOICE_ROUTING_FILE,
+      recordingNotice: env.VOICE_RECORDING_NOTICE,
+      outboxDir: env.VOICE_OUTBOX_DIR,
     },
     compliance: {
       extraOptOutKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),

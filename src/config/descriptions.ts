@@ -117,4 +117,10 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   COMPLIANCE_EXTRA_HELP_KEYWORDS: 'Help keywords added to Twilio’s defaults (HELP, INFO), comma-separated.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
+  VOICE_ROUTING_FILE:
+    'YAML or JSON file of incoming-call routing (forward, voicemail, reject, busy per called number, with a default); validated at start-up. Unset: voicemail on every number (docs/voice.md).',
+  VOICE_RECORDING_NOTICE:
+    'Said to the caller before any recording starts (a voicemail or a recorded forwarded call). Unset: no notice.',
+  VOICE_OUTBOX_DIR:
+    'Directory of the durable outbox that keeps call events until Kafka acknowledges them (fsync before the call is answered). One directory per instance, on a persistent volume.',
 };

@@ -65,7 +65,7 @@ export function createWebhookRoutes(
     now,
   });
   return webhookRoutes({
-    verifier: verifierFor(config, logger),
+    verifier: signatureVerifierFor(config, logger),
     inbound: new InboundWebhook({
       builder,
       publisher,
@@ -86,7 +86,8 @@ export function createWebhookRoutes(
   });
 }
 
-function verifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
+/** The webhook signature verifier of the configuration (undefined when TWILIO_WEBHOOK_VALIDATION=false). */
+export function signatureVerifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
   const { webhookValidation, webhookBaseUrl, authTokens } = config.twilio;
   if (!webhookValidation) {
     // Config refuses this in production; elsewhere it is a deliberate local choice.
