@@ -1,4 +1,4 @@
-import type { InternalEventV2 } from '../../envelope';
+import type { EgressPriority, InternalEventV2 } from '../../envelope';
 import type { AssignmentInfo, EgressContext, EgressHandler } from '../../connector';
 import { handleCancel } from './cancel-request';
 import type { Decision, Delivery, OutboundRequest } from './delivery';
@@ -75,13 +75,20 @@ export class TwilioEgressHandler implements EgressHandler {
 
   /** Called by the egress consumer on every assignment, before it hands over records. */
   async partitionsAssigned(info: AssignmentInfo): Promise<void> {
-    if (info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
+    // The share of the shared limits follows the main (normal) lane's assignment: every instance runs all lanes.
+    const main = info.lane === undefined || info.lane === 'normal';
+    if (main && info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
     await Promise.all([this.deps.consentReady?.(), this.deps.ledger.restore()]);
   }
 
-  /** Polled by the egress consumer: fetching pauses while Twilio is down or sends queue for tokens. */
-  shouldPause(): boolean {
-    return this.deps.circuits.anyOpen() || this.deps.limiter.waiting() > this.maxWaiters;
+  /**
+   * Polled by the egress consumer, per lane: fetching pauses while Twilio is down or sends queue for tokens.
+   * The urgent lane pauses only for the circuit (its sends jump the token queues); the bulk lane for its own queue.
+   */
+  shouldPause(lane: EgressPriority = 'normal'): boolean {
+    if (this.deps.circuits.anyOpen()) return true;
+    if (lane === 'urgent') return false;
+    return this.deps.limiter.waiting(lane === 'bulk' ? 'bulk' : undefined) > this.maxWaiters;
   }
 
   private async handleRequest(request: OutboundRequest, context: EgressContext): Promise<void> {
