@@ -25,7 +25,9 @@ import { E164Table } from './e164-table';
 const SENDER = 0;
 const SERVICE = 1;
 const ACCOUNT = 2;
-type ScopeKind = typeof SENDER | typeof SERVICE | typeof ACCOUNT;
+/** The account's do-not-call list (outbound calls); never consulted for texts. */
+const VOICE = 3;
+type ScopeKind = typeof SENDER | typeof SERVICE | typeof ACCOUNT | typeof VOICE;
 
 class Scope {
   constructor(
@@ -33,7 +35,7 @@ class Scope {
     readonly id: number,
     readonly account: string,
     readonly kind: ScopeKind,
-    /** The sender number (SENDER), the MG SID (SERVICE), or '' (ACCOUNT). */
+    /** The sender number (SENDER), the MG SID (SERVICE), or '' (ACCOUNT, VOICE). */
     readonly target: string,
   ) {}
 }
@@ -61,7 +63,8 @@ export interface ConsentEntry {
   scope:
     | { kind: 'sender'; sender: string }
     | { kind: 'messaging_service'; messagingServiceSid: string }
-    | { kind: 'account' };
+    | { kind: 'account' }
+    | { kind: 'voice' };
   optedOut: boolean;
   /** Kept for account-wide opt-outs and for opt-ins, where it decides precedence; undefined otherwise. */
   occurredAt: string | undefined;
@@ -134,6 +137,18 @@ export class ConsentStore {
   }
 
   /**
+   * True when `number` (E.164) is on this account's do-not-call list (a
+   * consent record with the `voice` scope): no outbound call may ring it.
+   * Text opt-outs (STOP, STOPALL) do not put a number on it.
+   */
+  isDoNotCall(accountSid: string, number: string): boolean {
+    const state = this.getState(number);
+    if (state === undefined) return false;
+    const one = (e: Entry) => e instanceof Scope && e.kind === VOICE && e.account === accountSid;
+    return Array.isArray(state) ? state.some(one) : one(state);
+  }
+
+  /**
    * Applies one envelope. Only `sms.consent.changed` opt-outs and opt-ins
    * change anything (help requests do not); returns whether the state changed.
    */
@@ -145,7 +160,7 @@ export class ConsentStore {
         ? this.scope(event.tenant.accountSid, SENDER, s.sender)
         : s.kind === 'messaging_service'
           ? this.scope(event.tenant.accountSid, SERVICE, s.messagingServiceSid)
-          : this.scope(event.tenant.accountSid, ACCOUNT, '');
+          : this.scope(event.tenant.accountSid, s.kind === 'voice' ? VOICE : ACCOUNT, '');
     const at = Date.parse(event.occurredAt);
     return this.set(event.data.phoneNumber, scope, event.data.action === 'opt_out', Number.isNaN(at) ? 0 : at);
   }
@@ -161,6 +176,7 @@ export class ConsentStore {
     let kind: ScopeKind;
     let target: string;
     if (scopePart === 'account') [kind, target] = [ACCOUNT, ''];
+    else if (scopePart === 'voice') [kind, target] = [VOICE, ''];
     else if (scopePart.startsWith('sender:')) [kind, target] = [SENDER, scopePart.slice(7)];
     else if (scopePart.startsWith('ms:')) [kind, target] = [SERVICE, scopePart.slice(3)];
     else return false;
@@ -182,7 +198,9 @@ export class ConsentStore {
               ? { kind: 'sender', sender: s.target }
               : s.kind === SERVICE
                 ? { kind: 'messaging_service', messagingServiceSid: s.target }
-                : { kind: 'account' },
+                : s.kind === VOICE
+                  ? { kind: 'voice' }
+                  : { kind: 'account' },
           optedOut: e instanceof Scope ? true : e.optedOut,
           occurredAt: e instanceof Scope ? undefined : new Date(e.at).toISOString(),
         };
@@ -221,8 +239,8 @@ export class ConsentStore {
   }
 
   private set(number: string, scope: Scope, optedOut: boolean, at: number): boolean {
-    // An account-wide opt-in has no cross-scope meaning: it just removes the account-wide opt-out.
-    if (scope.kind === ACCOUNT && !optedOut) return this.remove(number, scope);
+    // An account-wide (or do-not-call) opt-in has no cross-scope meaning: it just removes the opt-out.
+    if ((scope.kind === ACCOUNT || scope.kind === VOICE) && !optedOut) return this.remove(number, scope);
     const entry: Entry = optedOut && scope.kind !== ACCOUNT ? scope : new TimedRecord(scope, optedOut, at);
     const state = this.getState(number);
     const before = state !== undefined && anyOptedOut(state);

@@ -1,4 +1,5 @@
 import { IngressEgressError } from '../errors';
+import { hashApiToken, parseApiTokens, type ApiTokenEntry } from './api-tokens';
 import { crossFieldIssues, envSchema, parseSubaccountTokens, SECRET_ENV_VARS, splitList, type Env } from './schema';
 
 export interface TopicNames {
@@ -20,7 +21,14 @@ export interface AppConfig {
   nodeEnv: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   http: { port: number; host: string; bodyLimitBytes: number };
-  adminToken: string | undefined;
+  api: {
+    /** API_TOKENS, parsed; each token only as its SHA-256 digest. */
+    tokens: readonly ApiTokenEntry[];
+    /** Each token's request rate limit. */
+    rateLimit: { perSec: number; burst: number };
+    /** METRICS_TOKEN's SHA-256 (hex); undefined: /metrics is open. */
+    metricsTokenSha256: string | undefined;
+  };
   shutdownTimeoutMs: number;
   twilio: {
     enabled: boolean;
@@ -45,9 +53,18 @@ export interface AppConfig {
     webhookBaseUrl: string | undefined;
     webhookValidation: boolean;
     apiBaseUrl: string;
+    /** One REST attempt, from the request to the end of the answer (TWILIO_TIMEOUT_SECS). */
     timeoutMs: number;
+    /** Establishing a new connection (TCP and TLS) for a REST call; nothing was sent when it runs out. */
+    connectTimeoutMs: number;
+    /** Keep-alive connection pool to the Twilio API: sockets per host (default EGRESS_CONCURRENCY + 10), idle timeout. */
+    httpPool: { maxSockets: number; idleTimeoutMs: number };
+    /** Longest a Programmable Messaging webhook waits for Kafka's acknowledgement before answering 503. */
+    webhookAnswerDeadlineMs: number;
     rateLimit: { perSec: number; burst: number; perNumberRate: number; perNumberBurst: number };
-    circuit: { failureThreshold: number; resetTimeoutMs: number };
+    /** TWILIO_VOICE_CPS: outbound calls per second (its own bucket, apart from messages). */
+    voiceCallsPerSec: number;
+    circuit: { failureThreshold: number; resetTimeoutMs: number; successThreshold: number };
     maxSegments: number;
   };
   kafka: {
@@ -73,6 +90,14 @@ export interface AppConfig {
     /** Undefined: the built-in list (DEFAULT_ALLOWED_MEDIA_TYPES in src/sms/validate). */
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
+  };
+  voice: {
+    /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
+    routingFile: string | undefined;
+    /** VOICE_RECORDING_NOTICE: said to the caller before any recording starts. */
+    recordingNotice: string | undefined;
+    /** VOICE_OUTBOX_DIR: the durable outbox of call events (one directory per instance). */
+    outboxDir: string;
   };
   compliance: { extraOptOutKeywords: string[]; extraOptInKeywords: string[]; extraHelpKeywords: string[] };
   egress: {
@@ -141,6 +166,11 @@ function sanitize(message: string): string {
   return message.includes('received') ? message.replace(/,?\s*received.*$/, '') : message;
 }
 
+function apiTokenEntries(raw: string): ApiTokenEntry[] {
+  const parsed = parseApiTokens(raw);
+  return 'entries' in parsed ? parsed.entries : [];
+}
+
 function toAppConfig(env: Env): AppConfig {
   const authTokens: Record<string, string> = {
     ...(env.TWILIO_SUBACCOUNT_AUTH_TOKENS ? (parseSubaccountTokens(env.TWILIO_SUBACCOUNT_AUTH_TOKENS) ?? {}) : {}),
@@ -150,7 +180,11 @@ function toAppConfig(env: Env): AppConfig {
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     http: { port: env.HTTP_PORT, host: env.HTTP_HOST, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
-    adminToken: env.ADMIN_TOKEN,
+    api: {
+      tokens: env.API_TOKENS ? apiTokenEntries(env.API_TOKENS) : [],
+      rateLimit: { perSec: env.API_RATE_LIMIT_PER_SEC, burst: env.API_RATE_LIMIT_BURST },
+      metricsTokenSha256: env.METRICS_TOKEN ? hashApiToken(env.METRICS_TOKEN) : undefined,
+    },
     shutdownTimeoutMs: Math.round(env.SHUTDOWN_TIMEOUT_SECS * 1000),
     twilio: {
       enabled: env.TWILIO_ENABLED,
@@ -172,15 +206,23 @@ function toAppConfig(env: Env): AppConfig {
       webhookValidation: env.TWILIO_WEBHOOK_VALIDATION,
       apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: Math.round(env.TWILIO_TIMEOUT_SECS * 1000),
+      connectTimeoutMs: Math.round(env.TWILIO_CONNECT_TIMEOUT_SECS * 1000),
+      httpPool: {
+        maxSockets: env.TWILIO_HTTP_MAX_SOCKETS ?? env.EGRESS_CONCURRENCY + 10,
+        idleTimeoutMs: Math.round(env.TWILIO_HTTP_IDLE_TIMEOUT_SECS * 1000),
+      },
+      webhookAnswerDeadlineMs: Math.round(env.TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS * 1000),
       rateLimit: {
         perSec: env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_RATE_LIMIT_BURST,
         perNumberRate: env.TWILIO_PER_NUMBER_RATE,
         perNumberBurst: env.TWILIO_PER_NUMBER_BURST,
       },
+      voiceCallsPerSec: env.TWILIO_VOICE_CPS,
       circuit: {
         failureThreshold: env.TWILIO_CIRCUIT_FAILURE_THRESHOLD,
         resetTimeoutMs: Math.round(env.TWILIO_CIRCUIT_RESET_TIMEOUT_SECS * 1000),
+        successThreshold: env.TWILIO_CIRCUIT_SUCCESS_THRESHOLD,
       },
       maxSegments: env.TWILIO_MAX_SEGMENTS,
     },
@@ -221,6 +263,11 @@ function toAppConfig(env: Env): AppConfig {
       blockEmergency: env.SMS_BLOCK_EMERGENCY,
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
+    },
+    voice: {
+      routingFile: env.VOICE_ROUTING_FILE,
+      recordingNotice: env.VOICE_RECORDING_NOTICE,
+      outboxDir: env.VOICE_OUTBOX_DIR,
     },
     compliance: {
       extraOptOutKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),

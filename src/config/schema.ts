@@ -1,6 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { keywordConflicts } from '../sms/keywords';
+import { parseApiTokens } from './api-tokens';
 
 /**
  * The whole environment, one zod schema. Names are part of the public contract
@@ -108,7 +109,8 @@ export const SECRET_ENV_VARS = [
   'TWILIO_API_KEY_SECRET',
   'TWILIO_SUBACCOUNT_AUTH_TOKENS',
   'KAFKA_SASL_PASSWORD',
-  'ADMIN_TOKEN',
+  'API_TOKENS',
+  'METRICS_TOKEN',
 ] as const;
 
 export const envSchema = z.object({
@@ -121,7 +123,10 @@ export const envSchema = z.object({
   HTTP_PORT: int(4000, 0, 65535),
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_BODY_LIMIT_BYTES: int(65536, 1024, 10 * 1024 * 1024),
-  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+  API_TOKENS: optionalString,
+  API_RATE_LIMIT_PER_SEC: num(50, 0.01, 1000000),
+  API_RATE_LIMIT_BURST: int(100, 1, 10000000),
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
   SHUTDOWN_TIMEOUT_SECS: num(25, 1, 600),
@@ -152,8 +157,22 @@ export const envSchema = z.object({
   TWILIO_WEBHOOK_VALIDATION: bool(true),
   TWILIO_API_BASE_URL: z.string().default('https://api.twilio.com').superRefine(twilioUrl('https:', 'http:')),
   TWILIO_TIMEOUT_SECS: num(30, 0.1, 600),
+  TWILIO_CONNECT_TIMEOUT_SECS: num(5, 0.1, 600),
+  TWILIO_HTTP_MAX_SOCKETS: z
+    .preprocess(
+      blankIsNaN,
+      z.coerce
+        .number({ message: 'must be a number' })
+        .int({ message: 'must be a whole number' })
+        .min(1, { message: 'must be >= 1' })
+        .max(100000, { message: 'must be <= 100000' }),
+    )
+    .optional(),
+  TWILIO_HTTP_IDLE_TIMEOUT_SECS: num(30, 1, 3600),
+  TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: num(14, 0.1, 14.9),
   TWILIO_RATE_LIMIT_PER_SEC: num(10, 0.01, 100000),
   TWILIO_RATE_LIMIT_BURST: int(30, 1, 1000000),
+  TWILIO_VOICE_CPS: num(1, 0.01, 10000),
   TWILIO_PER_NUMBER_RATE: num(1, 0.001, 100000),
   TWILIO_PER_NUMBER_BURST: int(3, 1, 1000000),
   TWILIO_PER_SENDER_RATE: z.coerce
@@ -169,6 +188,7 @@ export const envSchema = z.object({
     .optional(),
   TWILIO_CIRCUIT_FAILURE_THRESHOLD: int(5, 1, 10000),
   TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: num(30, 0.1, 3600),
+  TWILIO_CIRCUIT_SUCCESS_THRESHOLD: int(1, 1, 1000),
   TWILIO_MAX_SEGMENTS: int(10, 1, 100),
 
   KAFKA_BROKERS: z
@@ -217,6 +237,9 @@ export const envSchema = z.object({
   COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: keywords,
   COMPLIANCE_EXTRA_HELP_KEYWORDS: keywords,
   SCHEMA_REGISTRY_URL: url,
+  VOICE_ROUTING_FILE: optionalString,
+  VOICE_RECORDING_NOTICE: optionalString,
+  VOICE_OUTBOX_DIR: z.string().min(1).default('data/voice-outbox'),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -243,6 +266,10 @@ export function crossFieldIssues(env: Env): { variable: string; message: string 
   }
   if (env.NODE_ENV === 'production' && !env.TWILIO_WEBHOOK_VALIDATION) {
     issues.push({ variable: 'TWILIO_WEBHOOK_VALIDATION', message: 'cannot be false when NODE_ENV=production' });
+  }
+  if (env.API_TOKENS !== undefined) {
+    const parsed = parseApiTokens(env.API_TOKENS);
+    if ('error' in parsed) issues.push({ variable: 'API_TOKENS', message: parsed.error });
   }
   if (env.KAFKA_SASL_MECHANISM !== undefined) {
     need('KAFKA_SASL_USERNAME', 'when KAFKA_SASL_MECHANISM is set');

@@ -48,11 +48,16 @@ export const MESSAGE_STATUSES = [
 export const MessageStatus = z.enum(MESSAGE_STATUSES);
 
 export const ConsentAction = z.enum(['opt_out', 'opt_in', 'help']);
-/** Who the consent applies to: one sender number, one messaging service, or the whole account (STOPALL). */
+/**
+ * Who the consent applies to: one sender number, one messaging service, or the whole account (STOPALL) — for
+ * texts — or `voice`: the account's do-not-call list for outbound calls (no SMS scope blocks a call, and a voice
+ * opt-out blocks no text).
+ */
 export const ConsentScope = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sender'), sender: E164 }),
   z.object({ kind: z.literal('messaging_service'), messagingServiceSid: MessagingServiceSid }),
   z.object({ kind: z.literal('account') }),
+  z.object({ kind: z.literal('voice') }),
 ]);
 
 export const InboundReceivedData = z.object({

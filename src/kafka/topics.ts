@@ -56,7 +56,7 @@ export function consentKey(event: Extract<InternalEventV2, { type: 'sms.consent.
       ? `sender:${s.sender}`
       : s.kind === 'messaging_service'
         ? `ms:${s.messagingServiceSid}`
-        : 'account';
+        : s.kind;
   return `${event.tenant.accountSid}|${scope}|${event.data.phoneNumber}`;
 }
 

@@ -40,7 +40,8 @@ export const SECRET_KEYS = [
   'TWILIO_API_KEY_SECRET',
   'TWILIO_SUBACCOUNT_AUTH_TOKENS',
   'KAFKA_SASL_PASSWORD',
-  'ADMIN_TOKEN',
+  'API_TOKENS',
+  'METRICS_TOKEN',
   'x-twilio-signature',
 ] as const;
 

@@ -4,6 +4,7 @@ import type { Logger, Metrics } from '../observability';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { ConnectorManager } from './connector-manager';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
+import { installApiAuth, installApiErrorHandler, installMetricsGuard, type ApiRouteRecord } from '../api/core';
 
 /** Something with an idempotent start/stop (the publisher, the egress consumer, …). */
 export interface Startable {
@@ -12,7 +13,14 @@ export interface Startable {
 }
 
 /** `stalled`: connected, but publishes are timing out (EventPublisher); readiness is false meanwhile. */
-export type ManagedPublisher = EventPublisherPort & Startable & { readonly stalled?: boolean };
+export type ManagedPublisher = EventPublisherPort &
+  Startable & {
+    readonly stalled?: boolean;
+    /** Stops within `timeoutMs` at most (what is not flushed by then is failed and logged). */
+    stop(options?: { timeoutMs?: number }): Promise<void>;
+    /** Records the stop could not flush. */
+    readonly unflushedAtStop?: number;
+  };
 
 export interface ServerParts {
   config: AppConfig;
@@ -26,6 +34,8 @@ export interface ServerParts {
   onStopped?: () => Promise<void>;
   /** Runs first on start: every topic exists (or is created when KAFKA_CREATE_TOPICS is on). */
   checkTopics?: () => Promise<void>;
+  /** Registers routes beside the connectors' (the /api front door); called by prepare() before the connectors. */
+  registerRoutes?: (app: FastifyInstance, server: IngressEgressServer) => Promise<void>;
 }
 
 /** Longest time a request may take to arrive in full (headers and body). */
@@ -65,6 +75,8 @@ export class IngressEgressServer {
   private readonly routeList: string[] = [];
   private egressStarting: Promise<void> | undefined;
   private egressStarted = false;
+  /** Every route under /api with its declared scope and schemas (filled as routes register). */
+  readonly apiRoutes: ApiRouteRecord[];
 
   constructor(private readonly parts: ServerParts) {
     this.connectors = parts.connectors;
@@ -80,6 +92,14 @@ export class IngressEgressServer {
     });
     // Headers must be complete within 10 s (Node's default is 60 s).
     this.app.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+    // The token layer first: every /api route registered after this must declare its scope.
+    installApiErrorHandler(this.app, parts.logger.child({ part: 'api' }));
+    this.apiRoutes = installApiAuth(this.app, {
+      tokens: parts.config.api.tokens,
+      rateLimit: parts.config.api.rateLimit,
+      auditLogger: parts.logger.child({ part: 'api' }),
+    });
+    installMetricsGuard(this.app, parts.config.api.metricsTokenSha256);
     this.app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const m of methods) if (m !== 'HEAD') this.routeList.push(`${m} ${route.url}`);
@@ -121,6 +141,7 @@ export class IngressEgressServer {
   prepare(): Promise<void> {
     if (!this.routesReady) {
       this.routesReady = (async () => {
+        await this.parts.registerRoutes?.(this.app, this);
         for (const c of this.connectors.list()) await c.registerRoutes?.(this.app);
         await this.app.ready();
       })();
@@ -203,19 +224,31 @@ export class IngressEgressServer {
 
   private async doStop(): Promise<void> {
     const { logger } = this.parts;
-    const deadline = Date.now() + this.parts.config.shutdownTimeoutMs;
-    const step = async (name: ShutdownStep, fn: () => Promise<unknown>) => {
+    const t0 = Date.now();
+    const timeoutMs = this.parts.config.shutdownTimeoutMs;
+    // The deadline is the exit's: the last steps (flush the logs, let the process end) keep a slice of it,
+    // and no step gets extra time once it has passed. A step that runs out is abandoned, not awaited.
+    const reserveMs = Math.min(500, Math.round(timeoutMs * 0.1));
+    const deadline = t0 + timeoutMs - reserveMs;
+    // The producer's flush keeps a share of the time: an egress drain or connectors stuck on an unreachable
+    // broker must not take it all, or queued records would be dropped without a word.
+    const flushReserveMs = Math.min(5_000, Math.round(timeoutMs * 0.25));
+    const timedOut: ShutdownStep[] = [];
+    const step = async (name: ShutdownStep, fn: (leftMs: number) => Promise<unknown>, endAt = deadline) => {
       this.shutdownLog.push(name);
       logger.info({ step: name }, 'shutdown step');
-      const left = Math.max(deadline - Date.now(), 100);
+      const left = Math.max(endAt - Date.now(), 0);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), left);
         timer.unref();
       });
       try {
-        const r = await Promise.race([fn().then(() => 'ok' as const), timeout]);
-        if (r === 'timeout') logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
+        const r = await Promise.race([fn(left).then(() => 'ok' as const), timeout]);
+        if (r === 'timeout') {
+          timedOut.push(name);
+          logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
+        }
       } catch (err) {
         logger.error({ err, step: name }, 'shutdown step failed; continuing');
       } finally {
@@ -225,21 +258,37 @@ export class IngressEgressServer {
     await step('readiness-false', async () => {
       this.closing = true;
     });
-    await step('stop-ingress', async () => {
-      for (const c of this.connectors.list()) await c.stopIngress?.();
-    });
-    await step('drain-egress', async () => {
-      await this.egressStarting;
-      await this.parts.egressConsumer?.stop();
-    });
-    await step('stop-connectors', () => this.connectors.stop());
-    await step('flush-producer', () => this.parts.publisher.stop());
+    await step(
+      'stop-ingress',
+      async () => {
+        for (const c of this.connectors.list()) await c.stopIngress?.();
+      },
+      deadline - flushReserveMs,
+    );
+    await step(
+      'drain-egress',
+      async () => {
+        await this.egressStarting;
+        await this.parts.egressConsumer?.stop();
+      },
+      deadline - flushReserveMs,
+    );
+    await step('stop-connectors', () => this.connectors.stop(), deadline - flushReserveMs);
+    await step('flush-producer', (left) => this.parts.publisher.stop({ timeoutMs: Math.max(left - 50, 0) }));
     await step('close-http', () => this.app.close());
+    const unflushed = this.parts.publisher.unflushedAtStop ?? 0;
+    const ms = Date.now() - t0;
+    if (timedOut.length > 0 || unflushed > 0) {
+      logger.warn(
+        { ms, deadlineMs: timeoutMs, abandonedSteps: timedOut, unflushedRecords: unflushed },
+        'stop reached its deadline with work left: steps abandoned, records not flushed (their senders got a retriable error)',
+      );
+    }
+    this.listening = false;
+    logger.info({ ms, deadlineMs: timeoutMs, abandonedSteps: timedOut, unflushedRecords: unflushed }, 'stopped');
     await step('flush-logs', async () => {
       await this.parts.onStopped?.();
     });
-    this.listening = false;
-    logger.info('stopped');
   }
 
   get isListening(): boolean {

@@ -33,6 +33,7 @@ function consent(
 const sender = (s: string): ConsentScope => ({ kind: 'sender', sender: s });
 const service = (m: string): ConsentScope => ({ kind: 'messaging_service', messagingServiceSid: m });
 const account: ConsentScope = { kind: 'account' };
+const voice: ConsentScope = { kind: 'voice' };
 
 describe('ConsentStore', () => {
   it('knows nothing at first', () => {
@@ -67,6 +68,42 @@ describe('ConsentStore', () => {
     expect(store.isOptedOut(ACCOUNT, CUSTOMER, { messagingServiceSid: MG })).toBe(true);
     expect(store.isOptedOut(ACCOUNT, CUSTOMER)).toBe(true);
     expect(store.isOptedOut(OTHER_ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+  });
+
+  it('keeps a do-not-call list apart: a voice opt-out blocks calls only, STOP and STOPALL block texts only', () => {
+    const store = new ConsentStore();
+    expect(store.isDoNotCall(ACCOUNT, CUSTOMER)).toBe(false);
+    store.apply(consent('opt_out', voice));
+    expect(store.isDoNotCall(ACCOUNT, CUSTOMER)).toBe(true);
+    expect(store.isDoNotCall(OTHER_ACCOUNT, CUSTOMER)).toBe(false);
+    expect(store.isDoNotCall(ACCOUNT, B)).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER)).toBe(false);
+    store.apply(consent('opt_out', account));
+    store.apply(consent('opt_out', sender(A)));
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    expect(store.isDoNotCall(ACCOUNT, CUSTOMER)).toBe(true);
+    store.apply(consent('opt_in', voice));
+    expect(store.isDoNotCall(ACCOUNT, CUSTOMER)).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
+    store.apply(consent('opt_out', account, { number: B }));
+    expect(store.isDoNotCall(ACCOUNT, B)).toBe(false);
+  });
+
+  it('a voice record has its own consent key, and its tombstone lifts the do-not-call entry', () => {
+    const store = new ConsentStore();
+    const event = consent('opt_out', voice);
+    expect(consentKey(event as Extract<InternalEventV2, { type: 'sms.consent.changed' }>)).toBe(
+      `${ACCOUNT}|voice|${CUSTOMER}`,
+    );
+    store.apply(event);
+    store.apply(consent('opt_out', sender(A)));
+    expect(store.entries(ACCOUNT, CUSTOMER)).toEqual(
+      expect.arrayContaining([{ scope: { kind: 'voice' }, optedOut: true, occurredAt: undefined }]),
+    );
+    expect(store.removeKey(`${ACCOUNT}|voice|${CUSTOMER}`)).toBe(true);
+    expect(store.isDoNotCall(ACCOUNT, CUSTOMER)).toBe(false);
+    expect(store.isOptedOut(ACCOUNT, CUSTOMER, { from: A })).toBe(true);
   });
 
   it('the latest record of a key wins', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, ENV_VARS, loadConfig, maskedEnv } from '../../../src/config';
+import { ConfigError, ENV_VARS, hashApiToken, loadConfig, maskedEnv } from '../../../src/config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', TWILIO_ENABLED: 'false' };
 const SID = 'AC' + 'a'.repeat(32);
@@ -9,7 +9,10 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(4000);
     expect(c.twilio.timeoutMs).toBe(30000);
     expect(c.twilio.rateLimit).toEqual({ perSec: 10, burst: 30, perNumberRate: 1, perNumberBurst: 3 });
-    expect(c.twilio.circuit).toEqual({ failureThreshold: 5, resetTimeoutMs: 30000 });
+    expect(c.twilio.circuit).toEqual({ failureThreshold: 5, resetTimeoutMs: 30000, successThreshold: 1 });
+    expect(c.twilio.connectTimeoutMs).toBe(5000);
+    expect(c.twilio.httpPool).toEqual({ maxSockets: 110, idleTimeoutMs: 30000 });
+    expect(c.twilio.webhookAnswerDeadlineMs).toBe(14000);
     expect(c.twilio.maxSegments).toBe(10);
     expect(c.twilio.apiBaseUrl).toBe('https://api.twilio.com');
     expect(c.kafka.topics).toEqual({
@@ -32,6 +35,45 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '0.2' }).egress.bulkRateShare).toBe(0.2);
     expect(() => loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '0' })).toThrow(/EGRESS_BULK_RATE_SHARE/);
     expect(() => loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '1.5' })).toThrow(/EGRESS_BULK_RATE_SHARE/);
+  });
+
+  it('reads the connection knobs: connect timeout, pool size and idle timeout, answer deadline, success threshold', () => {
+    const c = loadConfig({
+      ...base,
+      TWILIO_TIMEOUT_SECS: '20',
+      TWILIO_CONNECT_TIMEOUT_SECS: '2.5',
+      TWILIO_HTTP_MAX_SOCKETS: '64',
+      TWILIO_HTTP_IDLE_TIMEOUT_SECS: '10',
+      TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: '12',
+      TWILIO_CIRCUIT_SUCCESS_THRESHOLD: '3',
+    });
+    expect(c.twilio.timeoutMs).toBe(20000);
+    expect(c.twilio.connectTimeoutMs).toBe(2500);
+    expect(c.twilio.httpPool).toEqual({ maxSockets: 64, idleTimeoutMs: 10000 });
+    expect(c.twilio.webhookAnswerDeadlineMs).toBe(12000);
+    expect(c.twilio.circuit.successThreshold).toBe(3);
+    // The pool follows EGRESS_CONCURRENCY unless set.
+    expect(loadConfig({ ...base, EGRESS_CONCURRENCY: '40' }).twilio.httpPool.maxSockets).toBe(50);
+  });
+
+  it('refuses an answer deadline Twilio would not wait for (15 s), and a success threshold of 0', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        ...base,
+        TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: '15',
+        TWILIO_CIRCUIT_SUCCESS_THRESHOLD: '0',
+        TWILIO_HTTP_MAX_SOCKETS: '',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'TWILIO_CIRCUIT_SUCCESS_THRESHOLD',
+      'TWILIO_HTTP_MAX_SOCKETS',
+      'TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS',
+    ]);
   });
 
   it('returns a frozen object', () => {
@@ -147,9 +189,15 @@ describe('loadConfig', () => {
   });
 
   it('masks secrets in the effective configuration', () => {
-    const masked = maskedEnv({ ...base, TWILIO_AUTH_TOKEN: 'xyz', ADMIN_TOKEN: '0123456789abcdef0' });
+    const masked = maskedEnv({
+      ...base,
+      TWILIO_AUTH_TOKEN: 'xyz',
+      API_TOKENS: 'ops:admin:0123456789abcdef0',
+      METRICS_TOKEN: '0123456789abcdef0',
+    });
     expect(masked.TWILIO_AUTH_TOKEN).toBe('********');
-    expect(masked.ADMIN_TOKEN).toBe('********');
+    expect(masked.API_TOKENS).toBe('********');
+    expect(masked.METRICS_TOKEN).toBe('********');
     expect(masked.HTTP_PORT).toBe('4000');
   });
 
@@ -181,9 +229,43 @@ describe('loadConfig', () => {
       'SCHEMA_REGISTRY_URL',
       'HTTP_PORT',
       'LOG_LEVEL',
-      'ADMIN_TOKEN',
+      'API_TOKENS',
+      'METRICS_TOKEN',
     ]) {
       expect(ENV_VARS).toContain(v);
     }
+  });
+
+  it('parses API_TOKENS into names, scopes and SHA-256 digests, never keeping a token', () => {
+    const c = loadConfig({
+      ...base,
+      API_TOKENS: ' backend:send+read:tok-backend-0123456789 , ops:admin:tok-ops-0123456789ab',
+    });
+    expect(c.api.tokens).toEqual([
+      { name: 'backend', scopes: ['send', 'read'], sha256: hashApiToken('tok-backend-0123456789') },
+      { name: 'ops', scopes: ['admin'], sha256: hashApiToken('tok-ops-0123456789ab') },
+    ]);
+    expect(JSON.stringify(c)).not.toContain('tok-backend');
+    expect(loadConfig(base).api.tokens).toEqual([]);
+  });
+
+  it.each([
+    ['backend:send', 'entry 1 must be name:scopes:token'],
+    ['backend:write:tok-backend-0123456789', 'entry 1 (backend) must have scopes'],
+    ['backend:send:short', 'entry 1 (backend) needs a token of 16-512'],
+    ['a:send:tok-aaaaaaaaaaaaaaaa,a:read:tok-bbbbbbbbbbbbbbbb', 'entry 2 repeats the name a'],
+    ['a:send:tok-aaaaaaaaaaaaaaaa,b:read:tok-aaaaaaaaaaaaaaaa', "entry 2 (b) reuses another entry's token"],
+    ['bad name:send:tok-aaaaaaaaaaaaaaaa', 'entry 1 has a bad name'],
+  ])('refuses API_TOKENS=%s without quoting the token', (raw, message) => {
+    let err: unknown;
+    try {
+      loadConfig({ ...base, API_TOKENS: raw });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problem = (err as ConfigError).problems.find((p) => p.variable === 'API_TOKENS');
+    expect(problem?.message).toContain(message);
+    expect((err as Error).message).not.toContain('tok-');
   });
 });

@@ -13,14 +13,14 @@ describe('architecture check', () => {
     const drifted = yamlText
       .replace('    - GET /metrics\n', '    - GET /metricz\n')
       .replace('name: sms.status\n', 'name: sms.statuses\n')
-      .replace('  - ADMIN_TOKEN\n', '  - ADMIN_TOKENS\n');
+      .replace('  - API_TOKENS\n', '  - ADMIN_TOKEN\n');
     const { problems } = await checkArchitecture(drifted);
     expect(problems).toEqual(
       expect.arrayContaining([
         'route: GET /metrics is in the code but not in architecture.yaml',
         'route: GET /metricz is in architecture.yaml but not in the code',
-        'environment variable: ADMIN_TOKEN is in the code but not in architecture.yaml',
-        'environment variable: ADMIN_TOKENS is in architecture.yaml but not in the code',
+        'environment variable: API_TOKENS is in the code but not in architecture.yaml',
+        'environment variable: ADMIN_TOKEN is in architecture.yaml but not in the code',
       ]),
     );
     expect(problems.some((p) => p.startsWith('topic: sms.statuses'))).toBe(true);
