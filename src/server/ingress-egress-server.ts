@@ -29,6 +29,8 @@ export interface ServerParts {
   checkTopics?: () => Promise<void>;
   /** Registers routes beside the connectors' (the /api front door); called by prepare() before the connectors. */
   registerRoutes?: (app: FastifyInstance, server: IngressEgressServer) => Promise<void>;
+  /** Long-lived helpers of those routes (the API's sms.outcomes follower): started after the connectors, stopped with them. */
+  services?: Startable[];
 }
 
 /** Longest time a request may take to arrive in full (headers and body). */
@@ -200,6 +202,7 @@ export class IngressEgressServer {
     await this.parts.checkTopics?.();
     await this.parts.publisher.start();
     await this.connectors.start();
+    for (const s of this.parts.services ?? []) await s.start();
     // The egress consumer's first group join takes seconds (the broker's initial rebalance delay); it
     // happens in the background so ingress is ready at once. Stop waits for it (drain-egress).
     const egress = this.parts.egressConsumer;
@@ -246,7 +249,10 @@ export class IngressEgressServer {
       await this.egressStarting;
       await this.parts.egressConsumer?.stop();
     });
-    await step('stop-connectors', () => this.connectors.stop());
+    await step('stop-connectors', async () => {
+      for (const s of [...(this.parts.services ?? [])].reverse()) await s.stop();
+      await this.connectors.stop();
+    });
     await step('flush-producer', () => this.parts.publisher.stop());
     await step('close-http', () => this.app.close());
     await step('flush-logs', async () => {
