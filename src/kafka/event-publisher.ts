@@ -98,6 +98,7 @@ export class EventPublisher implements EventPublisherPort {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private recovering: Promise<void> | undefined;
+  private unflushed = 0;
   /** Set once stop() stops taking records from publishes that began before it. */
   private closed = false;
   private readonly encoding = new Set<Promise<Buffer>>();
@@ -168,6 +169,11 @@ export class EventPublisher implements EventPublisherPort {
     return this.stalled_;
   }
 
+  /** Records stop() gave up on (their callers got a retriable error); 0 until stop() got that far. */
+  get unflushedAtStop(): number {
+    return this.unflushed;
+  }
+
   /** Connects the producer. Rejects with a retriable IE_KAFKA_UNAVAILABLE if the cluster cannot be reached. */
   start(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') {
@@ -199,10 +205,11 @@ export class EventPublisher implements EventPublisherPort {
   }
 
   /**
-   * Sends what is queued (up to stopTimeoutMs), fails the rest with
-   * IE_KAFKA_NOT_CONNECTED, then disconnects. Idempotent; the publisher never reopens.
+   * Sends what is queued (up to stopTimeoutMs, or `timeoutMs` when the caller has less time left), fails the
+   * rest with IE_KAFKA_NOT_CONNECTED, logs how many it could not flush, then disconnects. Idempotent; the
+   * publisher never reopens.
    */
-  stop(): Promise<void> {
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.stopping) return this.stopping;
     if (this.state === 'idle') {
       this.state = 'stopped';
@@ -211,29 +218,40 @@ export class EventPublisher implements EventPublisherPort {
     }
     const starting = this.starting;
     this.state = 'stopping';
+    const budgetMs = Math.max(0, Math.min(this.opts.stopTimeoutMs, options.timeoutMs ?? Infinity));
     this.stopping = (async () => {
-      await starting?.catch(() => undefined);
-      this.wakeReconnect?.();
-      await this.recovering;
-      // Publishes that began before stop() are still encoding: let them join the queue, then flush it.
+      // One budget for everything before the records are given up: a connect or a reconnect loop against a
+      // broker that is down must not hold the stop past the caller's deadline.
       let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
       await Promise.race([
         (async () => {
+          await starting?.catch(() => undefined);
+          this.wakeReconnect?.();
+          await this.recovering;
+          // Publishes that began before stop() are still encoding: let them join the queue, then flush it.
           await Promise.allSettled([...this.encoding]);
           if (!this.producerConnected) return;
           await this.batcher.drain();
         })(),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.stopTimeoutMs))),
+        expired,
       ]);
       clearTimeout(timer);
       this.closed = true;
+      const inFlight = this.batcher.sendingBatch;
       const unsent = this.batcher.failQueued(
         new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
           details: { maybeWritten: false },
         }),
       );
       // Each one's caller got a retriable error (a webhook: 503, so Twilio retries; egress: no commit).
-      if (unsent > 0) this.logger.warn({ unsent }, 'kafka publisher stopped with records it could not flush');
+      if (unsent > 0 || inFlight) {
+        this.logger.warn(
+          { unsent, batchInFlight: inFlight, connected: this.producerConnected },
+          'kafka publisher stopped with records it could not flush',
+        );
+      }
+      this.unflushed = unsent;
       // A batch in flight settles within the kafkajs retry budget; disconnecting under it would make kafkajs reconnect.
       await this.batcher.whenNotSending();
       this.batcher.close();

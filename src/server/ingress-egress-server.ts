@@ -13,7 +13,14 @@ export interface Startable {
 }
 
 /** `stalled`: connected, but publishes are timing out (EventPublisher); readiness is false meanwhile. */
-export type ManagedPublisher = EventPublisherPort & Startable & { readonly stalled?: boolean };
+export type ManagedPublisher = EventPublisherPort &
+  Startable & {
+    readonly stalled?: boolean;
+    /** Stops within `timeoutMs` at most (what is not flushed by then is failed and logged). */
+    stop(options?: { timeoutMs?: number }): Promise<void>;
+    /** Records the stop could not flush. */
+    readonly unflushedAtStop?: number;
+  };
 
 export interface ServerParts {
   config: AppConfig;
@@ -220,19 +227,31 @@ export class IngressEgressServer {
 
   private async doStop(): Promise<void> {
     const { logger } = this.parts;
-    const deadline = Date.now() + this.parts.config.shutdownTimeoutMs;
-    const step = async (name: ShutdownStep, fn: () => Promise<unknown>) => {
+    const t0 = Date.now();
+    const timeoutMs = this.parts.config.shutdownTimeoutMs;
+    // The deadline is the exit's: the last steps (flush the logs, let the process end) keep a slice of it,
+    // and no step gets extra time once it has passed. A step that runs out is abandoned, not awaited.
+    const reserveMs = Math.min(500, Math.round(timeoutMs * 0.1));
+    const deadline = t0 + timeoutMs - reserveMs;
+    // The producer's flush keeps a share of the time: an egress drain or connectors stuck on an unreachable
+    // broker must not take it all, or queued records would be dropped without a word.
+    const flushReserveMs = Math.min(5_000, Math.round(timeoutMs * 0.25));
+    const timedOut: ShutdownStep[] = [];
+    const step = async (name: ShutdownStep, fn: (leftMs: number) => Promise<unknown>, endAt = deadline) => {
       this.shutdownLog.push(name);
       logger.info({ step: name }, 'shutdown step');
-      const left = Math.max(deadline - Date.now(), 100);
+      const left = Math.max(endAt - Date.now(), 0);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), left);
         timer.unref();
       });
       try {
-        const r = await Promise.race([fn().then(() => 'ok' as const), timeout]);
-        if (r === 'timeout') logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
+        const r = await Promise.race([fn(left).then(() => 'ok' as const), timeout]);
+        if (r === 'timeout') {
+          timedOut.push(name);
+          logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
+        }
       } catch (err) {
         logger.error({ err, step: name }, 'shutdown step failed; continuing');
       } finally {
@@ -242,24 +261,44 @@ export class IngressEgressServer {
     await step('readiness-false', async () => {
       this.closing = true;
     });
-    await step('stop-ingress', async () => {
-      for (const c of this.connectors.list()) await c.stopIngress?.();
-    });
-    await step('drain-egress', async () => {
-      await this.egressStarting;
-      await this.parts.egressConsumer?.stop();
-    });
-    await step('stop-connectors', async () => {
-      for (const s of [...(this.parts.services ?? [])].reverse()) await s.stop();
-      await this.connectors.stop();
-    });
-    await step('flush-producer', () => this.parts.publisher.stop());
+    await step(
+      'stop-ingress',
+      async () => {
+        for (const c of this.connectors.list()) await c.stopIngress?.();
+      },
+      deadline - flushReserveMs,
+    );
+    await step(
+      'drain-egress',
+      async () => {
+        await this.egressStarting;
+        await this.parts.egressConsumer?.stop();
+      },
+      deadline - flushReserveMs,
+    );
+    await step(
+      'stop-connectors',
+      async () => {
+        for (const s of [...(this.parts.services ?? [])].reverse()) await s.stop();
+        await this.connectors.stop();
+      },
+      deadline - flushReserveMs,
+    );
+    await step('flush-producer', (left) => this.parts.publisher.stop({ timeoutMs: Math.max(left - 50, 0) }));
     await step('close-http', () => this.app.close());
+    const unflushed = this.parts.publisher.unflushedAtStop ?? 0;
+    const ms = Date.now() - t0;
+    if (timedOut.length > 0 || unflushed > 0) {
+      logger.warn(
+        { ms, deadlineMs: timeoutMs, abandonedSteps: timedOut, unflushedRecords: unflushed },
+        'stop reached its deadline with work left: steps abandoned, records not flushed (their senders got a retriable error)',
+      );
+    }
+    this.listening = false;
+    logger.info({ ms, deadlineMs: timeoutMs, abandonedSteps: timedOut, unflushedRecords: unflushed }, 'stopped');
     await step('flush-logs', async () => {
       await this.parts.onStopped?.();
     });
-    this.listening = false;
-    logger.info('stopped');
   }
 
   get isListening(): boolean {
