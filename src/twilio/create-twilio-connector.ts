@@ -2,6 +2,7 @@ import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
 import { messagesApi } from './egress/messages-api';
+import { createVoiceEgress } from './voice-egress/create-voice-egress';
 import { createKafka } from '../kafka/create-kafka';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
@@ -54,6 +55,14 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
     consent: consent.check,
     consentReady: consent.ready,
     conversationReply,
+    // Voice egress: call and end-call requests on the same topic, sharing the ledger, circuits and DLQ.
+    extensions: (shared) => [
+      createVoiceEgress({
+        ...ctx,
+        ...shared,
+        doNotCall: { isDoNotCall: (accountSid, phoneNumber) => consent.check.isDoNotCall({ accountSid, phoneNumber }) },
+      }).handler,
+    ],
   });
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;

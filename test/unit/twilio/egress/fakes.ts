@@ -186,7 +186,7 @@ export function harness(
       defaultFrom: SENDER,
       statusCallbackUrl: 'https://hooks.example.com/status',
     }),
-    consent: { isOptedOut: (q) => optedOut.has(q.phoneNumber) },
+    consent: { isOptedOut: (q) => optedOut.has(q.phoneNumber), isDoNotCall: () => false },
     dlq: new DlqWriter(publisher, 'sms.egress.dlq'),
     instanceId: 'this-instance',
     twilioTimeoutMs: 2_000,
