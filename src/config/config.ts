@@ -7,6 +7,10 @@ export interface TopicNames {
   status: string;
   consent: string;
   egress: string;
+  /** KAFKA_TOPIC_EGRESS_URGENT: requests with priority urgent. */
+  egressUrgent: string;
+  /** KAFKA_TOPIC_EGRESS_BULK: requests with priority bulk. */
+  egressBulk: string;
   outcomes: string;
   egressDlq: string;
   voiceCalls: string;
@@ -49,11 +53,18 @@ export interface AppConfig {
     webhookBaseUrl: string | undefined;
     webhookValidation: boolean;
     apiBaseUrl: string;
+    /** One REST attempt, from the request to the end of the answer (TWILIO_TIMEOUT_SECS). */
     timeoutMs: number;
+    /** Establishing a new connection (TCP and TLS) for a REST call; nothing was sent when it runs out. */
+    connectTimeoutMs: number;
+    /** Keep-alive connection pool to the Twilio API: sockets per host (default EGRESS_CONCURRENCY + 10), idle timeout. */
+    httpPool: { maxSockets: number; idleTimeoutMs: number };
+    /** Longest a Programmable Messaging webhook waits for Kafka's acknowledgement before answering 503. */
+    webhookAnswerDeadlineMs: number;
     rateLimit: { perSec: number; burst: number; perNumberRate: number; perNumberBurst: number };
     /** TWILIO_VOICE_CPS: outbound calls per second (its own bucket, apart from messages). */
     voiceCallsPerSec: number;
-    circuit: { failureThreshold: number; resetTimeoutMs: number };
+    circuit: { failureThreshold: number; resetTimeoutMs: number; successThreshold: number };
     maxSegments: number;
   };
   kafka: {
@@ -80,6 +91,14 @@ export interface AppConfig {
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
   };
+  voice: {
+    /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
+    routingFile: string | undefined;
+    /** VOICE_RECORDING_NOTICE: said to the caller before any recording starts. */
+    recordingNotice: string | undefined;
+    /** VOICE_OUTBOX_DIR: the durable outbox of call events (one directory per instance). */
+    outboxDir: string;
+  };
   compliance: { extraOptOutKeywords: string[]; extraOptInKeywords: string[]; extraHelpKeywords: string[] };
   egress: {
     /** The compacted send-ledger topic (KAFKA_TOPIC_EGRESS_LEDGER); not in `kafka.topics`, it carries no envelopes. */
@@ -87,6 +106,8 @@ export interface AppConfig {
     concurrency: number;
     maxAttempts: number;
     sessionTimeoutMs: number;
+    /** EGRESS_BULK_RATE_SHARE: the fraction of the account rate bulk-priority sends may take. */
+    bulkRateShare: number;
     /** Each sender's token bucket (TWILIO_PER_SENDER_RATE/_BURST, default the account's). */
     perSender: { rate: number; burst: number };
     /** EGRESS_TEMPLATES_FILE: template definitions loaded at start-up. */
@@ -185,6 +206,12 @@ function toAppConfig(env: Env): AppConfig {
       webhookValidation: env.TWILIO_WEBHOOK_VALIDATION,
       apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: Math.round(env.TWILIO_TIMEOUT_SECS * 1000),
+      connectTimeoutMs: Math.round(env.TWILIO_CONNECT_TIMEOUT_SECS * 1000),
+      httpPool: {
+        maxSockets: env.TWILIO_HTTP_MAX_SOCKETS ?? env.EGRESS_CONCURRENCY + 10,
+        idleTimeoutMs: Math.round(env.TWILIO_HTTP_IDLE_TIMEOUT_SECS * 1000),
+      },
+      webhookAnswerDeadlineMs: Math.round(env.TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS * 1000),
       rateLimit: {
         perSec: env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_RATE_LIMIT_BURST,
@@ -195,6 +222,7 @@ function toAppConfig(env: Env): AppConfig {
       circuit: {
         failureThreshold: env.TWILIO_CIRCUIT_FAILURE_THRESHOLD,
         resetTimeoutMs: Math.round(env.TWILIO_CIRCUIT_RESET_TIMEOUT_SECS * 1000),
+        successThreshold: env.TWILIO_CIRCUIT_SUCCESS_THRESHOLD,
       },
       maxSegments: env.TWILIO_MAX_SEGMENTS,
     },
@@ -216,6 +244,8 @@ function toAppConfig(env: Env): AppConfig {
         status: env.KAFKA_TOPIC_STATUS,
         consent: env.KAFKA_TOPIC_CONSENT,
         egress: env.KAFKA_TOPIC_EGRESS,
+        egressUrgent: env.KAFKA_TOPIC_EGRESS_URGENT,
+        egressBulk: env.KAFKA_TOPIC_EGRESS_BULK,
         outcomes: env.KAFKA_TOPIC_OUTCOMES,
         egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
         voiceCalls: env.KAFKA_TOPIC_VOICE_CALLS,
@@ -234,6 +264,11 @@ function toAppConfig(env: Env): AppConfig {
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
     },
+    voice: {
+      routingFile: env.VOICE_ROUTING_FILE,
+      recordingNotice: env.VOICE_RECORDING_NOTICE,
+      outboxDir: env.VOICE_OUTBOX_DIR,
+    },
     compliance: {
       extraOptOutKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),
       extraOptInKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_IN_KEYWORDS),
@@ -244,6 +279,7 @@ function toAppConfig(env: Env): AppConfig {
       concurrency: env.EGRESS_CONCURRENCY,
       maxAttempts: env.EGRESS_MAX_ATTEMPTS,
       sessionTimeoutMs: Math.round(env.EGRESS_SESSION_TIMEOUT_SECS * 1000),
+      bulkRateShare: env.EGRESS_BULK_RATE_SHARE,
       perSender: {
         rate: env.TWILIO_PER_SENDER_RATE ?? env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_PER_SENDER_BURST ?? env.TWILIO_RATE_LIMIT_BURST,
