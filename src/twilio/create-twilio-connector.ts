@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
+import { messagesApi } from './egress/messages-api';
 import { createVoiceEgress } from './voice-egress/create-voice-egress';
 import { createKafka } from '../kafka/create-kafka';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
@@ -65,5 +66,11 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   });
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;
+  parts.services = {
+    ledger: egress.ledger,
+    consent: consent.store,
+    consentPublisher: consent.publisher,
+    messages: messagesApi(egress.messages, ctx.config.twilio.accountSid ?? ''),
+  };
   return new TwilioConnector(parts);
 }
