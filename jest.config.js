@@ -2,11 +2,14 @@
 // e2e use Apache Kafka (scripts/kafka.sh; the mock for the smoke run), real HTTP and the Twilio simulator.
 const swc = (syntax) => ['@swc/jest', { jsc: { parser: { syntax }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const transform = { '^.+\\.ts$': swc('typescript') };
+// The workspace packages are tested from their sources (no build needed first).
+const moduleNameMapper = { '^@ingress-egress/twilio-simulator$': '<rootDir>/packages/twilio-simulator/src/index.ts' };
 const project = (name, extra = {}) => ({
   displayName: name,
   testEnvironment: 'node',
   transform,
-  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  moduleNameMapper,
+  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`, `<rootDir>/packages/*/test/${name}/**/*.test.ts`],
   ...extra,
 });
 module.exports = {

@@ -30,7 +30,7 @@ import { SmsEnvelopeBuilder, type InternalEventV2 } from '../src/envelope';
 import { createKafka, EventPublisher } from '../src/kafka';
 import type { EventPublisherPort } from '../src/connector/event-publisher-port';
 import { createLogger, createMetrics } from '../src/observability';
-import { ConversationsSimulator } from '../src/simulator/conversations/conversations-simulator';
+import { ConversationsSimulator } from '@ingress-egress/twilio-simulator';
 import { createAccessTokenProvider } from '../src/twilio/conversations/access-token-provider';
 import type { ConversationsAdapter, SessionListener } from '../src/twilio/conversations/conversations-adapter';
 import { SdkConversationsAdapter } from '../src/twilio/conversations/sdk-conversations-adapter';

@@ -29,7 +29,7 @@ import { createEventPublisher } from '../src/kafka/create-event-publisher';
 import { createLogger, silentLogger } from '../src/observability';
 import { Semaphore } from '../src/resilience';
 import { buildServer } from '../src/server';
-import { TwilioSimulator } from '../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { prepareServiceTopics, startBenchBroker, type BenchBroker } from './broker';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { TwilioSimulator } from '../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 

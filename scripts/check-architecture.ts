@@ -99,7 +99,7 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
       problems.push(`part: ${folder} is in architecture.yaml but does not exist`);
   }
 
-  const edges = readImports(root, ['src']);
+  const edges = readImports(root, ['src', 'packages/twilio-simulator/src']);
   problems.push(...checkLayers(edges, arch.layers ?? [], Object.keys(arch.parts ?? {})));
 
   const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;

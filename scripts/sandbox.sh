@@ -11,7 +11,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >/dev/null
 fi
 scripts/build-broker.sh
-if [ ! -f dist/src/main.js ] || [ -n "$(find src -newer dist/src/main.js -name '*.ts' -print -quit)" ]; then
+if [ ! -f dist/src/main.js ] || [ -n "$(find src packages/*/src -newer dist/src/main.js -name '*.ts' -print -quit)" ]; then
   echo "sandbox: building" >&2
   npm run --silent build
 fi

@@ -5,6 +5,7 @@
  */
 import { runCli } from './cli/cli';
 import './cli/commands';
+import { fatalErrorLine, unhandledRejectionReporter } from './observability';
 
 let signalled: ((name: string) => void) | undefined;
 const firstSignal = new Promise<string>((resolve) => {
@@ -24,9 +25,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 // A library's promise nobody awaited must not kill the service (e.g. the
 // Conversations SDK's Sync fetches); it is logged by the part that owns it.
-process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`ingress-egress: unhandled rejection: ${(reason as Error)?.message ?? String(reason)}\n`);
-});
+// The report on stderr is redacted like every log line.
+process.on('unhandledRejection', unhandledRejectionReporter(process.stderr));
 
 runCli({
   argv: process.argv.slice(2),
@@ -42,7 +42,7 @@ runCli({
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: unknown) => {
-    process.stderr.write(`ingress-egress: ${(err as Error)?.message ?? String(err)}\n`);
+    process.stderr.write(fatalErrorLine(err));
     process.exit(1);
   },
 );

@@ -49,11 +49,18 @@ export interface AppConfig {
     webhookBaseUrl: string | undefined;
     webhookValidation: boolean;
     apiBaseUrl: string;
+    /** One REST attempt, from the request to the end of the answer (TWILIO_TIMEOUT_SECS). */
     timeoutMs: number;
+    /** Establishing a new connection (TCP and TLS) for a REST call; nothing was sent when it runs out. */
+    connectTimeoutMs: number;
+    /** Keep-alive connection pool to the Twilio API: sockets per host (default EGRESS_CONCURRENCY + 10), idle timeout. */
+    httpPool: { maxSockets: number; idleTimeoutMs: number };
+    /** Longest a Programmable Messaging webhook waits for Kafka's acknowledgement before answering 503. */
+    webhookAnswerDeadlineMs: number;
     rateLimit: { perSec: number; burst: number; perNumberRate: number; perNumberBurst: number };
     /** TWILIO_VOICE_CPS: outbound calls per second (its own bucket, apart from messages). */
     voiceCallsPerSec: number;
-    circuit: { failureThreshold: number; resetTimeoutMs: number };
+    circuit: { failureThreshold: number; resetTimeoutMs: number; successThreshold: number };
     maxSegments: number;
   };
   kafka: {
@@ -79,6 +86,14 @@ export interface AppConfig {
     /** Undefined: the built-in list (DEFAULT_ALLOWED_MEDIA_TYPES in src/sms/validate). */
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
+  };
+  voice: {
+    /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
+    routingFile: string | undefined;
+    /** VOICE_RECORDING_NOTICE: said to the caller before any recording starts. */
+    recordingNotice: string | undefined;
+    /** VOICE_OUTBOX_DIR: the durable outbox of call events (one directory per instance). */
+    outboxDir: string;
   };
   compliance: { extraOptOutKeywords: string[]; extraOptInKeywords: string[]; extraHelpKeywords: string[] };
   egress: {
@@ -185,6 +200,12 @@ function toAppConfig(env: Env): AppConfig {
       webhookValidation: env.TWILIO_WEBHOOK_VALIDATION,
       apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: Math.round(env.TWILIO_TIMEOUT_SECS * 1000),
+      connectTimeoutMs: Math.round(env.TWILIO_CONNECT_TIMEOUT_SECS * 1000),
+      httpPool: {
+        maxSockets: env.TWILIO_HTTP_MAX_SOCKETS ?? env.EGRESS_CONCURRENCY + 10,
+        idleTimeoutMs: Math.round(env.TWILIO_HTTP_IDLE_TIMEOUT_SECS * 1000),
+      },
+      webhookAnswerDeadlineMs: Math.round(env.TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS * 1000),
       rateLimit: {
         perSec: env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_RATE_LIMIT_BURST,
@@ -195,6 +216,7 @@ function toAppConfig(env: Env): AppConfig {
       circuit: {
         failureThreshold: env.TWILIO_CIRCUIT_FAILURE_THRESHOLD,
         resetTimeoutMs: Math.round(env.TWILIO_CIRCUIT_RESET_TIMEOUT_SECS * 1000),
+        successThreshold: env.TWILIO_CIRCUIT_SUCCESS_THRESHOLD,
       },
       maxSegments: env.TWILIO_MAX_SEGMENTS,
     },
@@ -233,6 +255,11 @@ function toAppConfig(env: Env): AppConfig {
       blockEmergency: env.SMS_BLOCK_EMERGENCY,
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
+    },
+    voice: {
+      routingFile: env.VOICE_ROUTING_FILE,
+      recordingNotice: env.VOICE_RECORDING_NOTICE,
+      outboxDir: env.VOICE_OUTBOX_DIR,
     },
     compliance: {
       extraOptOutKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),

@@ -46,7 +46,16 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_WEBHOOK_VALIDATION: 'Validate X-Twilio-Signature on webhooks. Cannot be false in production.',
   TWILIO_API_BASE_URL:
     'Base URL of the Twilio REST API; point it at the simulator for local runs. https:// only: plain http:// is refused unless the host is loopback (localhost, 127.0.0.0/8, ::1), so credentials never cross a network in clear.',
-  TWILIO_TIMEOUT_SECS: 'Timeout of one Twilio REST attempt.',
+  TWILIO_TIMEOUT_SECS:
+    'Timeout of one Twilio REST attempt, from the request to the end of the answer (a send that runs out of it may have been executed: it is reconciled before any resend).',
+  TWILIO_CONNECT_TIMEOUT_SECS:
+    'Timeout of establishing a new connection (TCP and TLS) to the Twilio API for an egress send; nothing was sent when it runs out, so the retry is safe. Capped by TWILIO_TIMEOUT_SECS.',
+  TWILIO_HTTP_MAX_SOCKETS:
+    'Keep-alive connections to the Twilio API per host for egress sends; default EGRESS_CONCURRENCY + 10 (one per send in flight).',
+  TWILIO_HTTP_IDLE_TIMEOUT_SECS:
+    'An idle keep-alive connection to the Twilio API is closed after this long (below the server side’s own idle timeout, so a reused connection is not one the server is closing).',
+  TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS:
+    'Longest an SMS or status webhook waits for Kafka’s acknowledgement before answering 503 (Twilio gives up at 15 s, so at most 14.9).',
   TWILIO_RATE_LIMIT_PER_SEC: 'Account-wide send rate (token bucket refill per second).',
   TWILIO_RATE_LIMIT_BURST: 'Account-wide burst (token bucket size).',
   TWILIO_VOICE_CPS:
@@ -58,6 +67,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_PER_SENDER_BURST: 'Burst of sends from one sender; default: the account burst.',
   TWILIO_CIRCUIT_FAILURE_THRESHOLD: 'Consecutive retriable Twilio failures that open the circuit breaker.',
   TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: 'How long the circuit stays open before a half-open probe.',
+  TWILIO_CIRCUIT_SUCCESS_THRESHOLD:
+    'Consecutive successful half-open probes (sent one at a time) that close the circuit again; a failed probe re-opens it.',
   TWILIO_MAX_SEGMENTS: 'Largest number of SMS segments a message may need; longer bodies are rejected.',
   KAFKA_BROKERS: 'Comma-separated host:port list of Kafka brokers.',
   KAFKA_CLIENT_ID: 'Kafka client id.',
@@ -106,4 +117,10 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   COMPLIANCE_EXTRA_HELP_KEYWORDS: 'Help keywords added to Twilio’s defaults (HELP, INFO), comma-separated.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
+  VOICE_ROUTING_FILE:
+    'YAML or JSON file of incoming-call routing (forward, voicemail, reject, busy per called number, with a default); validated at start-up. Unset: voicemail on every number (docs/voice.md).',
+  VOICE_RECORDING_NOTICE:
+    'Said to the caller before any recording starts (a voicemail or a recorded forwarded call). Unset: no notice.',
+  VOICE_OUTBOX_DIR:
+    'Directory of the durable outbox that keeps call events until Kafka acknowledges them (fsync before the call is answered). One directory per instance, on a persistent volume.',
 };

@@ -157,6 +157,19 @@ export const envSchema = z.object({
   TWILIO_WEBHOOK_VALIDATION: bool(true),
   TWILIO_API_BASE_URL: z.string().default('https://api.twilio.com').superRefine(twilioUrl('https:', 'http:')),
   TWILIO_TIMEOUT_SECS: num(30, 0.1, 600),
+  TWILIO_CONNECT_TIMEOUT_SECS: num(5, 0.1, 600),
+  TWILIO_HTTP_MAX_SOCKETS: z
+    .preprocess(
+      blankIsNaN,
+      z.coerce
+        .number({ message: 'must be a number' })
+        .int({ message: 'must be a whole number' })
+        .min(1, { message: 'must be >= 1' })
+        .max(100000, { message: 'must be <= 100000' }),
+    )
+    .optional(),
+  TWILIO_HTTP_IDLE_TIMEOUT_SECS: num(30, 1, 3600),
+  TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: num(14, 0.1, 14.9),
   TWILIO_RATE_LIMIT_PER_SEC: num(10, 0.01, 100000),
   TWILIO_RATE_LIMIT_BURST: int(30, 1, 1000000),
   TWILIO_VOICE_CPS: num(1, 0.01, 10000),
@@ -175,6 +188,7 @@ export const envSchema = z.object({
     .optional(),
   TWILIO_CIRCUIT_FAILURE_THRESHOLD: int(5, 1, 10000),
   TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: num(30, 0.1, 3600),
+  TWILIO_CIRCUIT_SUCCESS_THRESHOLD: int(1, 1, 1000),
   TWILIO_MAX_SEGMENTS: int(10, 1, 100),
 
   KAFKA_BROKERS: z
@@ -220,6 +234,9 @@ export const envSchema = z.object({
   COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: keywords,
   COMPLIANCE_EXTRA_HELP_KEYWORDS: keywords,
   SCHEMA_REGISTRY_URL: url,
+  VOICE_ROUTING_FILE: optionalString,
+  VOICE_RECORDING_NOTICE: optionalString,
+  VOICE_OUTBOX_DIR: z.string().min(1).default('data/voice-outbox'),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { voiceIngressMetrics } from './voice-ingress-metrics';
 
 /**
  * Where an authentication failure was seen (`twilio_auth_failures_total{source}`):
@@ -192,6 +193,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['code'] as const,
       registers: r,
     }),
+    ...voiceIngressMetrics(r),
   };
 }
 

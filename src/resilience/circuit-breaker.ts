@@ -10,6 +10,11 @@ export interface CircuitBreakerOptions {
   failureThreshold: number;
   /** How long it stays open before one probe is let through (TWILIO_CIRCUIT_RESET_TIMEOUT_SECS). */
   resetTimeoutMs: number;
+  /**
+   * Consecutive successful half-open probes that close the circuit (TWILIO_CIRCUIT_SUCCESS_THRESHOLD,
+   * default 1). Probes go one at a time; any failure opens it again.
+   */
+  successThreshold?: number;
   clock?: Clock;
   onStateChange?: (state: CircuitState, previous: CircuitState) => void;
 }
@@ -35,8 +40,9 @@ interface Waiter {
 
 /**
  * Closed → (threshold consecutive failures) → open → (reset timeout) →
- * half-open, where a single probe call decides: success closes, failure opens
- * again for another reset timeout. While open, callers wait in `acquire()`
+ * half-open, where probe calls go one at a time: `successThreshold`
+ * consecutive successes close it (one by default), a failure opens it again
+ * for another reset timeout. While open, callers wait in `acquire()`
  * rather than fail, so work that cannot reach the dependency is delayed, not
  * burned: nothing goes to a DLQ because the dependency is down.
  */
@@ -45,6 +51,8 @@ export class CircuitBreaker {
   private failures = 0;
   private generation = 0;
   private probeOut = false;
+  private probeSuccesses = 0;
+  private readonly successThreshold: number;
   private timer: ClockTimer | undefined;
   private openedAt = 0;
   private readonly waiters: Waiter[] = [];
@@ -53,6 +61,8 @@ export class CircuitBreaker {
   constructor(private readonly options: CircuitBreakerOptions) {
     if (!(options.failureThreshold >= 1)) throw new RangeError('failureThreshold must be at least 1');
     if (!(options.resetTimeoutMs > 0)) throw new RangeError('resetTimeoutMs must be positive');
+    this.successThreshold = options.successThreshold ?? 1;
+    if (!(this.successThreshold >= 1)) throw new RangeError('successThreshold must be at least 1');
     this.clock = options.clock ?? systemClock;
   }
 
@@ -130,8 +140,10 @@ export class CircuitBreaker {
   private onVerdict(verdict: 'success' | 'failure' | 'release', probe: boolean, generation: number): void {
     if (probe) {
       this.probeOut = false;
-      if (verdict === 'success') this.transition('closed');
-      else if (verdict === 'failure') this.open();
+      if (verdict === 'success') {
+        if (++this.probeSuccesses >= this.successThreshold) this.transition('closed');
+        else this.wake();
+      } else if (verdict === 'failure') this.open();
       else this.wake();
       return;
     }
@@ -155,6 +167,7 @@ export class CircuitBreaker {
     const previous = this._state;
     this.generation++;
     this.failures = 0;
+    this.probeSuccesses = 0;
     this._state = next;
     if (next !== previous) this.options.onStateChange?.(next, previous);
     this.wake();

@@ -56,7 +56,10 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
 
 // The composition root: concrete parts are wired here as they exist.
 function defaultPublisher(config: AppConfig, logger: Logger, metrics: Metrics): ManagedPublisher {
-  return createEventPublisher(config, { logger, metrics });
+  // The webhook answer deadline must be the limit a webhook meets (it is counted in twilio_webhook_timeouts_total
+  // and alerted on), not the publisher's own: the publisher waits at least a second longer.
+  const publishTimeoutMs = Math.max(10_000, config.twilio.webhookAnswerDeadlineMs + 1_000);
+  return createEventPublisher(config, { logger, metrics }, { publishTimeoutMs });
 }
 
 function defaultConnectors(

@@ -6,6 +6,7 @@ import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
 import { createConversationsIngress } from './conversations';
 import { TwilioConnector, type TwilioConnectorParts } from './twilio-connector';
+import { createVoiceIngress } from './voice';
 import { createWebhookRoutes } from './webhooks';
 
 export interface TwilioConnectorContext {
@@ -28,6 +29,12 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
   // Programmable Messaging webhooks: inbound SMS/MMS and status callbacks.
   parts.routes.push(createWebhookRoutes(ctx));
+  // Programmable Voice webhooks: incoming calls (answered from the routing file, events through the durable
+  // outbox), call status, dial results, recordings and transcriptions. The outbox is a foundation: it runs
+  // before the first call is answered and stops after the last.
+  const voice = createVoiceIngress({ ...ctx, kafka });
+  parts.routes.push(voice.route);
+  parts.foundations.push(voice.outbox);
   let conversationReply: ReturnType<typeof createConversationsIngress>['sendConversationReply'] | undefined;
   if (ctx.config.twilio.conversationsEnabled) {
     // The Conversations session (ingress part) and its webhook route; its

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../src/kafka/local-broker';
 import { SHUTDOWN_STEPS } from '../../src/server';
-import { TwilioSimulator } from '../../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import '../helpers/cleanup';
 import { createTestTopics, testBrokers, topicEnv, uniqueName } from '../helpers/kafka';
 import { readRecords } from '../helpers/kafka-consumer';

@@ -1,5 +1,5 @@
 import type { TopicNames } from '../../src/config';
-import { TwilioSimulator, type TwilioSimulatorOptions } from '../../src/simulator';
+import { TwilioSimulator, type TwilioSimulatorOptions } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from './cleanup';
 import { createTestTopics, isMockBroker, testBrokers, topicEnv, uniqueName } from './kafka';
 

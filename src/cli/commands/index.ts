@@ -1,5 +1,5 @@
 // Registers the commands that parts bring (simulator, sandbox, send, dlq).
-import { runSimulatorCommand } from '../../simulator/cli';
+import { runSimulatorCommand } from '@ingress-egress/twilio-simulator';
 import { registerCommand } from '../cli';
 import { dlqCommand } from './dlq';
 import { messagesCommand } from './messages';

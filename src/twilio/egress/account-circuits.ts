@@ -3,6 +3,8 @@ import { CIRCUIT_STATE_VALUE, CircuitBreaker, type CircuitState, type Clock } fr
 export interface AccountCircuitsOptions {
   failureThreshold: number;
   resetTimeoutMs: number;
+  /** Consecutive successful half-open probes that close a circuit (default 1). */
+  successThreshold?: number;
   clock: Clock;
   /** Called with the worst state over all accounts whenever one changes (metrics, consumer pause). */
   onChange?: (worst: CircuitState, accountSid: string, state: CircuitState) => void;
@@ -23,6 +25,7 @@ export class AccountCircuits {
       b = new CircuitBreaker({
         failureThreshold: this.o.failureThreshold,
         resetTimeoutMs: this.o.resetTimeoutMs,
+        successThreshold: this.o.successThreshold,
         clock: this.o.clock,
         onStateChange: (state, previous) => {
           this.o.onChange?.(this.worst(), accountSid, state);

@@ -85,9 +85,11 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
         authToken: t.authToken,
         apiBaseUrl: t.apiBaseUrl,
         timeoutMs: t.timeoutMs,
-        maxSockets: config.egress.concurrency + 10,
+        connectTimeoutMs: t.connectTimeoutMs,
+        maxSockets: t.httpPool.maxSockets,
+        idleTimeoutMs: t.httpPool.idleTimeoutMs,
       });
-    widenSocketPool(client, config.egress.concurrency + 10);
+    widenSocketPool(client, t.httpPool.maxSockets);
     keepRetryAfter(client);
     messages = new TwilioMessagesAdapter(client);
   }
@@ -127,6 +129,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     circuits: new AccountCircuits({
       failureThreshold: t.circuit.failureThreshold,
       resetTimeoutMs: t.circuit.resetTimeoutMs,
+      successThreshold: t.circuit.successThreshold,
       clock,
       onChange: (worst, accountSid, state) => {
         metrics?.circuitState.set(CIRCUIT_STATE_VALUE[worst]);

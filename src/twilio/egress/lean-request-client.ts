@@ -26,10 +26,21 @@ export interface SdkResponse {
 export interface LeanRequestClientOptions {
   /** TWILIO_API_BASE_URL: every Twilio domain is sent there when it is not https://api.twilio.com. */
   apiBaseUrl: string;
+  /** One request, from sending it to the end of the answer (TWILIO_TIMEOUT_SECS). */
   timeoutMs: number;
-  /** Keep-alive sockets per host: at least the sends in flight. */
+  /**
+   * Establishing a new connection, TCP and TLS (TWILIO_CONNECT_TIMEOUT_SECS; default and cap: timeoutMs).
+   * Nothing was sent when it runs out: the error (`ERR_CONNECT_TIMEOUT`) is not ambiguous.
+   */
+  connectTimeoutMs?: number;
+  /** Keep-alive sockets per host: at least the sends in flight (TWILIO_HTTP_MAX_SOCKETS). */
   maxSockets: number;
+  /** An idle keep-alive socket is closed after this long (TWILIO_HTTP_IDLE_TIMEOUT_SECS; default 30 s). */
+  idleTimeoutMs?: number;
 }
+
+/** The error code of a connection not established within the connect timeout (src/twilio/rest/error-map.ts). */
+export const CONNECT_TIMEOUT_CODE = 'ERR_CONNECT_TIMEOUT';
 
 /**
  * The HTTP transport the official twilio SDK runs on for egress. The SDK
@@ -45,18 +56,31 @@ export class LeanRequestClient {
   private readonly base: URL | undefined;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(o: LeanRequestClientOptions) {
     const base = o.apiBaseUrl.replace(/\/+$/, '');
     this.base = base === TWILIO_DEFAULT_API_BASE_URL ? undefined : new URL(base);
     const secure = (this.base?.protocol ?? 'https:') === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: o.maxSockets, maxFreeSockets: o.maxSockets };
+    // `timeout` on a keep-alive agent: a socket idle in the free pool that long is destroyed (Node's Agent).
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: o.maxSockets,
+      maxFreeSockets: o.maxSockets,
+      timeout: o.idleTimeoutMs ?? 30_000,
+    };
     // Said explicitly rather than left to Node's defaults: TLS 1.2 or newer, and the certificate is always
     // checked (plain http is allowed only for a loopback base URL, by configuration).
     this.agent = secure
       ? new https.Agent({ ...agentOptions, minVersion: 'TLSv1.2', rejectUnauthorized: true })
       : new http.Agent(agentOptions);
     this.timeoutMs = o.timeoutMs;
+    this.connectTimeoutMs = Math.min(o.connectTimeoutMs ?? o.timeoutMs, o.timeoutMs);
+  }
+
+  /** The agent (pool size and idle timeout are read from it in tests). */
+  get httpAgent(): http.Agent {
+    return this.agent;
   }
 
   async request(opts: SdkRequest): Promise<SdkResponse> {
@@ -81,6 +105,7 @@ export class LeanRequestClient {
       const req = transport.request(url, { method: opts.method.toUpperCase(), headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
+        clearTimeout(connectTimer);
         res.on('end', () => {
           clearTimeout(timer);
           resolve({
@@ -97,8 +122,24 @@ export class LeanRequestClient {
       const timer = setTimeout(() => {
         req.destroy(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ECONNABORTED' }));
       }, timeoutMs);
+      let connectTimer: NodeJS.Timeout | undefined;
+      if (this.connectTimeoutMs < timeoutMs) {
+        req.once('socket', (socket) => {
+          // A reused keep-alive socket is connected already; a new one has until the connect timeout.
+          if (req.reusedSocket) return;
+          connectTimer = setTimeout(() => {
+            req.destroy(
+              Object.assign(new Error(`connection not established within ${this.connectTimeoutMs}ms`), {
+                code: CONNECT_TIMEOUT_CODE,
+              }),
+            );
+          }, this.connectTimeoutMs);
+          socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        });
+      }
       req.on('error', (err) => {
         clearTimeout(timer);
+        clearTimeout(connectTimer);
         reject(err);
       });
       req.end(body);

@@ -325,6 +325,13 @@ export const NETWORK_ERROR_ROWS: readonly TwilioErrorRow[] = [
     message: 'A network error without details: the request may have been executed',
   }),
   row({
+    code: 'ERR_CONNECT_TIMEOUT',
+    type: 'timeout',
+    retriable: true,
+    outage: true,
+    message: 'No connection could be established in time (TWILIO_CONNECT_TIMEOUT_SECS): nothing was sent',
+  }),
+  row({
     code: 'ECONNREFUSED',
     type: 'network',
     retriable: true,

@@ -31,7 +31,7 @@ export interface WebhookOptions {
   statusTtlMs?: number;
   /** Messages whose highest status is remembered at most (default 100,000). */
   statusMaxMessages?: number;
-  /** Longest wait for Kafka's ack before answering 503 (default 10 s). */
+  /** Longest wait for Kafka's ack before answering 503 (default TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS, 14 s). */
   publishTimeoutMs?: number;
   /** Time for windows and TTLs. */
   now?: NowMs;
@@ -44,7 +44,6 @@ export const WEBHOOK_DEFAULTS = {
   dedupMaxEntries: 100_000,
   statusTtlMs: 24 * 3_600_000,
   statusMaxMessages: 100_000,
-  publishTimeoutMs: 10_000,
 } as const;
 
 /** The webhook routes wired from the configuration: what the Twilio connector registers. */
@@ -66,7 +65,7 @@ export function createWebhookRoutes(
     now,
   });
   return webhookRoutes({
-    verifier: verifierFor(config, logger),
+    verifier: signatureVerifierFor(config, logger),
     inbound: new InboundWebhook({
       builder,
       publisher,
@@ -83,11 +82,12 @@ export function createWebhookRoutes(
     status: new StatusCallback({ builder, publisher, dedup, tracker, metrics }),
     metrics,
     logger,
-    publishTimeoutMs: options.publishTimeoutMs ?? WEBHOOK_DEFAULTS.publishTimeoutMs,
+    publishTimeoutMs: options.publishTimeoutMs ?? config.twilio.webhookAnswerDeadlineMs,
   });
 }
 
-function verifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
+/** The webhook signature verifier of the configuration (undefined when TWILIO_WEBHOOK_VALIDATION=false). */
+export function signatureVerifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
   const { webhookValidation, webhookBaseUrl, authTokens } = config.twilio;
   if (!webhookValidation) {
     // Config refuses this in production; elsewhere it is a deliberate local choice.

@@ -1,7 +1,7 @@
 import vm from 'node:vm';
 import twilio from 'twilio';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../../../src/observability';
-import { ConversationsSimulator } from '../../../src/simulator/conversations/conversations-simulator';
+import { ConversationsSimulator } from '@ingress-egress/twilio-simulator';
 import type { EventPublisherPort } from '../../../src/connector/event-publisher-port';
 import { createAccessTokenProvider } from '../../../src/twilio/conversations/access-token-provider';
 import { SdkConversationsAdapter } from '../../../src/twilio/conversations/sdk-conversations-adapter';

@@ -1,6 +1,6 @@
 import type { InternalEventV2 } from '../../../src/envelope';
 import { createMetrics } from '../../../src/observability';
-import type { ConversationsSimulator } from '../../../src/simulator/conversations/conversations-simulator';
+import type { ConversationsSimulator } from '@ingress-egress/twilio-simulator';
 import type { TwilioSmsIngressClient } from '../../../src/twilio/conversations/twilio-sms-ingress-client';
 import { MemoryPublisher } from '../../helpers/memory-publisher';
 import {

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { InternalEventV2 } from '../../../src/envelope';
 import { createLogger, createMetrics } from '../../../src/observability';
-import type { ConversationsSimulator } from '../../../src/simulator/conversations/conversations-simulator';
+import type { ConversationsSimulator } from '@ingress-egress/twilio-simulator';
 import {
   createConversationsIngress,
   type ConversationsIngress,

@@ -1,5 +1,6 @@
 import twilio from 'twilio';
-import { ManualClock, TwilioSimulator, createSimulatorTwilioClient } from '../../../src/simulator';
+import { ManualClock, TwilioSimulator } from '@ingress-egress/twilio-simulator';
+import { createSimulatorTwilioClient } from '../../helpers/simulator-client';
 import { createTwilioRestClient } from '../../../src/twilio/rest/rest-client';
 import { explain, validators } from './twilio-openapi';
 

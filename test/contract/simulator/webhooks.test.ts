@@ -1,6 +1,7 @@
 import twilio from 'twilio';
-import { ManualClock, TwilioSimulator, createSimulatorTwilioClient } from '../../../src/simulator';
-import { WebhookReceiver, type ReceivedWebhook } from '../../unit/simulator/webhook-receiver';
+import { ManualClock, TwilioSimulator } from '@ingress-egress/twilio-simulator';
+import { createSimulatorTwilioClient } from '../../helpers/simulator-client';
+import { WebhookReceiver, type ReceivedWebhook } from '../../../packages/twilio-simulator/test/unit/webhook-receiver';
 
 /**
  * Webhooks the simulator sends pass the official `twilio.validateRequest` with

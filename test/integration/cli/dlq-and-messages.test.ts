@@ -5,7 +5,7 @@ import { DlqWriter } from '../../../src/twilio/egress';
 import { createEventPublisher } from '../../../src/kafka/create-event-publisher';
 import { silentLogger } from '../../../src/observability';
 import { buildEgressRequest } from '../../../src/sandbox/egress-request';
-import { TwilioSimulator } from '../../../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import '../../helpers/cleanup';
 import { onCleanup } from '../../helpers/cleanup';
 import { createTestTopics, recordCount, testBrokers, testKafkaConfig } from '../../helpers/kafka';
@@ -71,7 +71,7 @@ describe('ingress-egress messages', () => {
     const sim = new TwilioSimulator({ accounts: [{ accountSid: ACCOUNT, authToken: 'cli-token-0123456789' }] });
     await sim.start();
     onCleanup(() => sim.stop());
-    const client = (await import('../../../src/simulator')).createSimulatorTwilioClient(sim);
+    const client = (await import('../../helpers/simulator-client')).createSimulatorTwilioClient(sim);
     const m = await client.messages.create({ to: '+14155550123', from: '+15005550006', body: 'hi' });
     const env = { ...sim.env(), KAFKA_BROKERS: 'unused:9092', TWILIO_ENABLED: 'false' };
     const got = await cli(['messages', 'get', m.sid], env);

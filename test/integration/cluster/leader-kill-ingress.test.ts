@@ -1,5 +1,5 @@
 import type { InternalEventV2 } from '../../../src/envelope';
-import type { InboundResult } from '../../../src/simulator';
+import type { InboundResult } from '@ingress-egress/twilio-simulator';
 import { startOwnCluster } from '../../helpers/kafka-cluster';
 import { recordCount, testKafka } from '../../helpers/kafka';
 import { readRecords } from '../../helpers/kafka-consumer';

@@ -4,7 +4,7 @@ import { createKafka } from '../../../src/kafka/create-kafka';
 import { freePort } from '../../../src/kafka/local-broker';
 import { createMetrics, silentLogger } from '../../../src/observability';
 import { buildServer, type IngressEgressServer } from '../../../src/server';
-import { ConversationsSimulator } from '../../../src/simulator/conversations/conversations-simulator';
+import { ConversationsSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
 import { readRecords } from '../../helpers/kafka-consumer';

@@ -7,7 +7,7 @@ import { createEventPublisher } from '../../../src/kafka/create-event-publisher'
 import type { EgressConsumer } from '../../../src/egress/egress-consumer';
 import { createMetrics, silentLogger, type Metrics } from '../../../src/observability';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../../../src/server';
-import type { TwilioSimulator, TwilioSimulatorOptions } from '../../../src/simulator';
+import type { TwilioSimulator, TwilioSimulatorOptions } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../../helpers/cleanup';
 import { testConfig } from '../../helpers/config';
 import { startEgressBed } from '../../helpers/egress-bed';

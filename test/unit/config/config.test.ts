@@ -9,7 +9,10 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(4000);
     expect(c.twilio.timeoutMs).toBe(30000);
     expect(c.twilio.rateLimit).toEqual({ perSec: 10, burst: 30, perNumberRate: 1, perNumberBurst: 3 });
-    expect(c.twilio.circuit).toEqual({ failureThreshold: 5, resetTimeoutMs: 30000 });
+    expect(c.twilio.circuit).toEqual({ failureThreshold: 5, resetTimeoutMs: 30000, successThreshold: 1 });
+    expect(c.twilio.connectTimeoutMs).toBe(5000);
+    expect(c.twilio.httpPool).toEqual({ maxSockets: 110, idleTimeoutMs: 30000 });
+    expect(c.twilio.webhookAnswerDeadlineMs).toBe(14000);
     expect(c.twilio.maxSegments).toBe(10);
     expect(c.twilio.apiBaseUrl).toBe('https://api.twilio.com');
     expect(c.kafka.topics).toEqual({
@@ -23,6 +26,45 @@ describe('loadConfig', () => {
       voiceRecordings: 'voice.recordings',
     });
     expect(c.schemaRegistry).toBeUndefined();
+  });
+
+  it('reads the connection knobs: connect timeout, pool size and idle timeout, answer deadline, success threshold', () => {
+    const c = loadConfig({
+      ...base,
+      TWILIO_TIMEOUT_SECS: '20',
+      TWILIO_CONNECT_TIMEOUT_SECS: '2.5',
+      TWILIO_HTTP_MAX_SOCKETS: '64',
+      TWILIO_HTTP_IDLE_TIMEOUT_SECS: '10',
+      TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: '12',
+      TWILIO_CIRCUIT_SUCCESS_THRESHOLD: '3',
+    });
+    expect(c.twilio.timeoutMs).toBe(20000);
+    expect(c.twilio.connectTimeoutMs).toBe(2500);
+    expect(c.twilio.httpPool).toEqual({ maxSockets: 64, idleTimeoutMs: 10000 });
+    expect(c.twilio.webhookAnswerDeadlineMs).toBe(12000);
+    expect(c.twilio.circuit.successThreshold).toBe(3);
+    // The pool follows EGRESS_CONCURRENCY unless set.
+    expect(loadConfig({ ...base, EGRESS_CONCURRENCY: '40' }).twilio.httpPool.maxSockets).toBe(50);
+  });
+
+  it('refuses an answer deadline Twilio would not wait for (15 s), and a success threshold of 0', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        ...base,
+        TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: '15',
+        TWILIO_CIRCUIT_SUCCESS_THRESHOLD: '0',
+        TWILIO_HTTP_MAX_SOCKETS: '',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'TWILIO_CIRCUIT_SUCCESS_THRESHOLD',
+      'TWILIO_HTTP_MAX_SOCKETS',
+      'TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS',
+    ]);
   });
 
   it('returns a frozen object', () => {

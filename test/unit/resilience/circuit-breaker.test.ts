@@ -4,10 +4,11 @@ import { CircuitBreaker, type CircuitState } from '../../../src/resilience/circu
 beforeEach(() => jest.useFakeTimers({ now: 0 }));
 afterEach(() => jest.useRealTimers());
 
-function breaker(states: CircuitState[] = []) {
+function breaker(states: CircuitState[] = [], successThreshold?: number) {
   return new CircuitBreaker({
     failureThreshold: 3,
     resetTimeoutMs: 30_000,
+    successThreshold,
     clock: systemClock,
     onStateChange: (s) => states.push(s),
   });
@@ -55,6 +56,45 @@ describe('CircuitBreaker', () => {
     const rest = await Promise.all(waiting.slice(1));
     expect(rest.map((p) => p.probe)).toEqual([false, false]);
     expect(states).toEqual(['open', 'half_open', 'closed']);
+  });
+
+  it('with a success threshold of 3, closes only after 3 successful probes in a row, one at a time', async () => {
+    const states: CircuitState[] = [];
+    const cb = breaker(states, 3);
+    await fail(cb, 3);
+    await jest.advanceTimersByTimeAsync(30_000);
+    const first = await cb.acquire();
+    expect(first.probe).toBe(true);
+    expect(cb.tryAcquire()).toBeUndefined(); // one probe at a time
+    first.success();
+    expect(cb.state).toBe('half_open');
+    const second = await cb.acquire();
+    expect(second.probe).toBe(true);
+    second.success();
+    expect(cb.state).toBe('half_open');
+    const third = await cb.acquire();
+    third.success();
+    expect(cb.state).toBe('closed');
+    expect(cb.tryAcquire()?.probe).toBe(false);
+    expect(states).toEqual(['open', 'half_open', 'closed']);
+  });
+
+  it('with a success threshold, a failed probe re-opens and the count of successes starts again', async () => {
+    const cb = breaker([], 2);
+    await fail(cb, 3);
+    await jest.advanceTimersByTimeAsync(30_000);
+    (await cb.acquire()).success();
+    (await cb.acquire()).failure();
+    expect(cb.state).toBe('open');
+    await jest.advanceTimersByTimeAsync(30_000);
+    (await cb.acquire()).success();
+    expect(cb.state).toBe('half_open');
+    (await cb.acquire()).success();
+    expect(cb.state).toBe('closed');
+  });
+
+  it('refuses a success threshold below 1', () => {
+    expect(() => breaker([], 0)).toThrow(RangeError);
   });
 
   it('re-opens for another reset timeout when the probe fails', async () => {

@@ -1,5 +1,5 @@
 import type { InternalEventV2 } from '../../../../src/envelope';
-import { createSimulatorTwilioClient } from '../../../../src/simulator';
+import { createSimulatorTwilioClient } from '../../../helpers/simulator-client';
 import { CUSTOMER, SENDER, STATUS_PATH, useWebhookEnv, type WebhookEnv } from './webhook-env';
 
 jest.setTimeout(60_000);

@@ -5,7 +5,7 @@ import { createKafka } from '../../../../src/kafka/create-kafka';
 import { freePort } from '../../../../src/kafka/local-broker';
 import { createMetrics, silentLogger, type Metrics } from '../../../../src/observability';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../../../../src/server';
-import { TwilioSimulator, type TwilioSimulatorOptions, type WebhookDelivery } from '../../../../src/simulator';
+import { TwilioSimulator, type TwilioSimulatorOptions, type WebhookDelivery } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../../../helpers/cleanup';
 import { testConfig } from '../../../helpers/config';
 import { followTopics, readRecords, type ConsumedRecord, type TopicFollower } from '../../../helpers/kafka-consumer';

@@ -1,4 +1,4 @@
-import { verifyAccessToken } from '../../../../src/simulator/conversations/access-token';
+import { verifyAccessToken } from '@ingress-egress/twilio-simulator';
 import { createAccessTokenProvider } from '../../../../src/twilio/conversations/access-token-provider';
 import { ACCOUNT, SERVICE } from './fakes';
 

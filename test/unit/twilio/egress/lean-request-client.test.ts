@@ -4,8 +4,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { createEgressTwilioClient, LeanRequestClient } from '../../../../src/twilio/egress/lean-request-client';
+import net, { type AddressInfo } from 'node:net';
+import {
+  CONNECT_TIMEOUT_CODE,
+  createEgressTwilioClient,
+  LeanRequestClient,
+} from '../../../../src/twilio/egress/lean-request-client';
 import { keepRetryAfter } from '../../../../src/twilio/egress/retry-after-hook';
 import { classifySendError } from '../../../../src/twilio/egress/classify-send-error';
 import { TwilioMessagesAdapter } from '../../../../src/twilio/egress/twilio-messages-adapter';
@@ -155,6 +159,95 @@ describe('LeanRequestClient (the SDK transport egress uses)', () => {
         ambiguous: true,
         outage: true,
       });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('gives up on a connection not established within the connect timeout: not ambiguous, credentials not sent', async () => {
+    // Accepts TCP but never answers the TLS handshake: the connection is never established.
+    const bytes: Buffer[] = [];
+    const sockets = new Set<net.Socket>();
+    const tcp = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (b: Buffer) => bytes.push(b));
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    try {
+      const port = (tcp.address() as AddressInfo).port;
+      const client = createEgressTwilioClient({
+        accountSid: ACCOUNT,
+        authToken: 'secret-token',
+        apiBaseUrl: `https://127.0.0.1:${port}`,
+        timeoutMs: 10_000,
+        connectTimeoutMs: 100,
+        maxSockets: 1,
+      });
+      const started = Date.now();
+      const err = await new TwilioMessagesAdapter(client)
+        .create({ accountSid: ACCOUNT, to: '+14155550123', body: 'x', from: '+14155550100' })
+        .catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe(CONNECT_TIMEOUT_CODE);
+      expect(Date.now() - started).toBeLessThan(5_000); // the connect timeout, not the request's 10 s
+      expect(classifySendError(err)).toMatchObject({
+        type: 'timeout',
+        retriable: true,
+        ambiguous: false,
+        outage: true,
+      });
+      // Only a TLS ClientHello reached the server: no HTTP request, no Authorization header.
+      expect(Buffer.concat(bytes).toString('latin1')).not.toMatch(/POST|Authorization|secret-token/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => tcp.close(r));
+    }
+  });
+
+  it('lets an established connection wait past the connect timeout for a slow answer (the request timeout applies)', async () => {
+    const s = await server([
+      (_q, r) => {
+        setTimeout(() => r.writeHead(201, { 'content-type': 'application/json' }).end(message()), 300);
+      },
+    ]);
+    try {
+      const client = createEgressTwilioClient({
+        accountSid: ACCOUNT,
+        authToken: 't',
+        apiBaseUrl: s.base,
+        timeoutMs: 5_000,
+        connectTimeoutMs: 50,
+        maxSockets: 1,
+      });
+      const sent = await new TwilioMessagesAdapter(client).create({
+        accountSid: ACCOUNT,
+        to: '+14155550123',
+        body: 'x',
+        from: '+14155550100',
+      });
+      expect(sent.sid).toBe('SM' + '1'.repeat(32));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('pools at most maxSockets keep-alive connections and closes one left idle for the idle timeout', async () => {
+    const s = await server([(_q, r) => r.writeHead(201, { 'content-type': 'application/json' }).end(message())]);
+    const c = new LeanRequestClient({ apiBaseUrl: s.base, timeoutMs: 2_000, maxSockets: 3, idleTimeoutMs: 50 });
+    expect(c.httpAgent.maxSockets).toBe(3);
+    expect((c.httpAgent as unknown as { options: object }).options).toMatchObject({ keepAlive: true, timeout: 50 });
+    try {
+      const res = await c.request({
+        method: 'post',
+        uri: 'https://api.twilio.com/2010-04-01/Accounts/AC/Messages.json',
+        username: ACCOUNT,
+        password: 't',
+      });
+      expect(res.statusCode).toBe(201);
+      // The socket went back to the free pool; the idle timeout closes it (an event, not a sleep).
+      const free = Object.values(c.httpAgent.freeSockets).flat();
+      expect(free).toHaveLength(1);
+      await new Promise<void>((r) => free[0]!.once('close', () => r()));
+      expect(Object.values(c.httpAgent.freeSockets).flat()).toHaveLength(0);
     } finally {
       await s.close();
     }

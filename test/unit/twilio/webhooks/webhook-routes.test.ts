@@ -325,6 +325,22 @@ describe('POST /webhooks/twilio/sms', () => {
     });
   });
 
+  describe('answer deadline (TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS)', () => {
+    it('answers 503 once the configured deadline passes without Kafka’s ack, and 200 within it', async () => {
+      const publisher = new GatedPublisher();
+      h = await harness({ TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS: '0.2' }, { publisher });
+      const late = h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(40)));
+      expect((await late).statusCode).toBe(503);
+      expect(await metricValue(h.metrics, 'twilio_webhook_timeouts_total', { route: SMS_WEBHOOK_PATH })).toBe(1);
+      publisher.releaseAll();
+      const inTime = h.server.app.inject(signed(SMS_WEBHOOK_PATH, inboundParams(41)));
+      await until(() => publisher.waiting === 1);
+      publisher.releaseAll();
+      expect((await inTime).statusCode).toBe(200);
+      expect(await metricValue(h.metrics, 'twilio_webhook_timeouts_total', { route: SMS_WEBHOOK_PATH })).toBe(1);
+    });
+  });
+
   describe('duplicates', () => {
     it('publishes a redelivery with the same idempotency token once and answers it 200', async () => {
       h = await harness();

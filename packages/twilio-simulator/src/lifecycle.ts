@@ -1,0 +1,67 @@
+// The simulator's copy of the service's Lifecycle (src/common/lifecycle.ts): the package stands alone.
+import { SimulatorError } from './simulator-error';
+
+export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * Idempotent start()/stop() for long-lived parts: concurrent calls share one
+ * in-flight promise; a stopped part never restarts (build a new one). A stop
+ * during start waits for the start to settle, then stops.
+ */
+export class Lifecycle {
+  private _state: LifecycleState = 'idle';
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly onStart: () => Promise<void>,
+    private readonly onStop: () => Promise<void>,
+  ) {}
+
+  get state(): LifecycleState {
+    return this._state;
+  }
+
+  get running(): boolean {
+    return this._state === 'running';
+  }
+
+  start(): Promise<void> {
+    if (this._state === 'stopping' || this._state === 'stopped') {
+      return Promise.reject(new SimulatorError('IE_LIFECYCLE', `${this.name} was stopped and cannot be started again`));
+    }
+    if (this.starting) return this.starting;
+    this._state = 'starting';
+    this.starting = this.onStart().then(
+      () => {
+        if (this._state === 'starting') this._state = 'running';
+      },
+      (err: unknown) => {
+        this._state = 'failed';
+        throw err;
+      },
+    );
+    return this.starting;
+  }
+
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const previous = this.starting;
+    if (this._state === 'idle') {
+      this._state = 'stopped';
+      return (this.stopping = Promise.resolve());
+    }
+    this._state = 'stopping';
+    this.stopping = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      this._state = 'stopping';
+      try {
+        await this.onStop();
+      } finally {
+        this._state = 'stopped';
+      }
+    })();
+    return this.stopping;
+  }
+}
