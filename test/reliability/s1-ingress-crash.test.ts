@@ -1,5 +1,5 @@
 import { freePort } from '../../src/kafka/local-broker';
-import { TwilioSimulator } from '../../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { createTestTopics, recordCount, testBrokers, topicEnv, uniqueName } from '../helpers/kafka';
 import { readRecords } from '../helpers/kafka-consumer';

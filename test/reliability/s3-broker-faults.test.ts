@@ -1,6 +1,6 @@
 import { SmsEnvelopeBuilder, type InternalEventV2 } from '../../src/envelope';
 import { freePort } from '../../src/kafka/local-broker';
-import { TwilioSimulator } from '../../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { startOwnCluster, type TestCluster } from '../helpers/kafka-cluster';
 import { createTestTopics, recordCount, testKafka, topicEnv, uniqueName } from '../helpers/kafka';

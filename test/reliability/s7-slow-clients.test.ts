@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { freePort } from '../../src/kafka/local-broker';
-import { TwilioSimulator } from '../../src/simulator';
+import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { createTestTopics, testBrokers, topicEnv, uniqueName } from '../helpers/kafka';
 import { brokerLabel } from './broker-label';
