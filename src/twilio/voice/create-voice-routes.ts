@@ -77,7 +77,7 @@ export function createVoiceIngress(ctx: VoiceContext, options: VoiceOptions = {}
     }),
     metrics,
     logger: log,
-    publishTimeoutMs: options.publishTimeoutMs ?? WEBHOOK_DEFAULTS.publishTimeoutMs,
+    publishTimeoutMs: options.publishTimeoutMs ?? config.twilio.webhookAnswerDeadlineMs,
   });
   const part: ConnectorPart = {
     name: 'voice-outbox',
