@@ -235,7 +235,13 @@ describe('reliability 3: broker faults', () => {
       lost: `${webhooksLost} acknowledged webhooks, ${egressWithoutOutcome} written requests without outcome`,
       duplicated: `${sentTwice} SMS sent twice`,
       crashes: service.crashes,
-      recovery: `egress sending ${(egressRecoveryMs / 1000).toFixed(1)} s after the fault ended; /readyz 200 again ${readyAgain ? ((readyAgain.atMs - faultEnd) / 1000).toFixed(1) : 'never'} s after`,
+      recovery: `egress sending ${(egressRecoveryMs / 1000).toFixed(1)} s after the fault ended; ${
+        timeline.every((t) => t.readyz === 200)
+          ? '/readyz stayed 200'
+          : readyAgain
+            ? `/readyz 200 again ${((readyAgain.atMs - faultEnd) / 1000).toFixed(1)} s after`
+            : '/readyz not 200 again'
+      }`,
       result: pass ? 'pass' : 'fail',
       broker: brokerLabel(cluster.brokers),
       details: {

@@ -115,8 +115,10 @@ describe('reliability 7: slow clients', () => {
 
     const p99Base = percentile(baseline.latencies, 0.99);
     const p99Attack = percentile(attacked.latencies, 0.99);
-    // Twice the baseline: the machine is shared, and a p99 of 240 requests moves by that much between two quiet phases.
-    const limit = Math.max(p99Base * 2, p99Base + 50);
+    // Twice the baseline or 150 ms more, whichever is larger: the machine is shared, and the p99 of a few hundred
+    // requests moves by that much between two quiet phases (a long run measured 25 ms then 139 ms with equal
+    // medians). Starved by the attack, webhooks would take seconds or time out, which this still catches.
+    const limit = Math.max(p99Base * 2, p99Base + 150);
     const pass =
       p99Attack <= limit &&
       attacked.failed === 0 &&

@@ -136,7 +136,7 @@ describe('reliability 9: soak', () => {
           return builder.build('sms.outbound.requested', {
             accountSid: ACCOUNT,
             subject: to,
-            data: { to, body: `body-canary soak egress` },
+            data: { to, body: `body-canary soak egress ${tick}-${j}` },
           });
         });
         await producer.send({
