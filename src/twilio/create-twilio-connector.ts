@@ -1,6 +1,8 @@
 import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
+import { messagesApi } from './egress/messages-api';
+import { createVoiceEgress } from './voice-egress/create-voice-egress';
 import { createKafka } from '../kafka/create-kafka';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
@@ -53,8 +55,22 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
     consent: consent.check,
     consentReady: consent.ready,
     conversationReply,
+    // Voice egress: call and end-call requests on the same topic, sharing the ledger, circuits and DLQ.
+    extensions: (shared) => [
+      createVoiceEgress({
+        ...ctx,
+        ...shared,
+        doNotCall: { isDoNotCall: (accountSid, phoneNumber) => consent.check.isDoNotCall({ accountSid, phoneNumber }) },
+      }).handler,
+    ],
   });
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;
+  parts.services = {
+    ledger: egress.ledger,
+    consent: consent.store,
+    consentPublisher: consent.publisher,
+    messages: messagesApi(egress.messages, ctx.config.twilio.accountSid ?? ''),
+  };
   return new TwilioConnector(parts);
 }

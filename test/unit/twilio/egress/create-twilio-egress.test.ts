@@ -21,7 +21,7 @@ function egress(env: Record<string, string> = {}) {
     config,
     logger: silentLogger,
     publisher: new MemoryPublisher(),
-    consent: { isOptedOut: () => false },
+    consent: { isOptedOut: () => false, isDoNotCall: () => false },
     ledger: new MemorySendLedger(() => Date.now()),
   });
 }
