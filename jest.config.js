@@ -3,7 +3,10 @@
 const swc = (syntax) => ['@swc/jest', { jsc: { parser: { syntax }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const transform = { '^.+\\.ts$': swc('typescript') };
 // The workspace packages are tested from their sources (no build needed first).
-const moduleNameMapper = { '^@ingress-egress/twilio-simulator$': '<rootDir>/packages/twilio-simulator/src/index.ts' };
+const moduleNameMapper = {
+  '^@ingress-egress/twilio-simulator$': '<rootDir>/packages/twilio-simulator/src/index.ts',
+  '^@ingress-egress/sandbox$': '<rootDir>/packages/sandbox/src/index.ts',
+};
 const project = (name, extra = {}) => ({
   displayName: name,
   testEnvironment: 'node',
