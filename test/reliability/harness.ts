@@ -10,7 +10,7 @@ import {
   type WriteStream,
 } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { onCleanup } from '../helpers/cleanup';
 
 /**

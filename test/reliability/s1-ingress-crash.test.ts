@@ -1,4 +1,4 @@
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { createTestTopics, recordCount, testBrokers, topicEnv, uniqueName } from '../helpers/kafka';

@@ -1,5 +1,5 @@
 import { SmsEnvelopeBuilder, type InternalEventV2 } from '../../src/envelope';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { startOwnCluster, type TestCluster } from '../helpers/kafka-cluster';

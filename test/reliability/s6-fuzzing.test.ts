@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { parse } from 'yaml';
 import { SmsEnvelopeBuilder } from '../../src/envelope';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { onCleanup } from '../helpers/cleanup';
 import { startEgressBed } from '../helpers/egress-bed';
 import { recordCount, testBrokers, testKafka } from '../helpers/kafka';

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { onCleanup } from '../helpers/cleanup';
 import { createTestTopics, testBrokers, topicEnv, uniqueName } from '../helpers/kafka';

@@ -1,5 +1,5 @@
 import { SmsEnvelopeBuilder } from '../../src/envelope';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { onCleanup } from '../helpers/cleanup';
 import { startEgressBed } from '../helpers/egress-bed';
 import { recordCount, testBrokers, testKafka } from '../helpers/kafka';
