@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ENV_VARS, loadConfig } from '../src/config';
-import { EVENT_TYPES } from '../src/envelope';
-import { TOPIC_OF_TYPE } from '../src/kafka/topics';
+import { EVENT_TYPES, type EventType } from '../src/envelope';
+import { LANE_EVENT_TYPES, LANE_TOPIC, TOPIC_OF_TYPE } from '../src/kafka/topics';
 import { silentLogger } from '../src/observability';
 import { checkLayers, readImports } from './import-layers';
 import { buildServer, type ManagedPublisher } from '../src/server';
@@ -71,14 +71,17 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
     status: 'KAFKA_TOPIC_STATUS',
     consent: 'KAFKA_TOPIC_CONSENT',
     egress: 'KAFKA_TOPIC_EGRESS',
+    egressUrgent: 'KAFKA_TOPIC_EGRESS_URGENT',
+    egressBulk: 'KAFKA_TOPIC_EGRESS_BULK',
     outcomes: 'KAFKA_TOPIC_OUTCOMES',
     egressDlq: 'KAFKA_TOPIC_EGRESS_DLQ',
     voiceCalls: 'KAFKA_TOPIC_VOICE_CALLS',
     voiceRecordings: 'KAFKA_TOPIC_VOICE_RECORDINGS',
   };
   const actualTopics = Object.entries(topics).map(([role, name]) => {
+    const laneRoles = Object.values(LANE_TOPIC) as string[];
     const events = Object.entries(TOPIC_OF_TYPE)
-      .filter(([, r]) => r === role)
+      .filter(([t, r]) => r === role || (laneRoles.includes(role) && LANE_EVENT_TYPES.includes(t as EventType)))
       .map(([t]) => t)
       .sort();
     return `${name} (${envOfRole[role as keyof typeof topics]}) [${events.join(', ')}]`;

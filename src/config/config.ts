@@ -7,6 +7,10 @@ export interface TopicNames {
   status: string;
   consent: string;
   egress: string;
+  /** KAFKA_TOPIC_EGRESS_URGENT: requests with priority urgent. */
+  egressUrgent: string;
+  /** KAFKA_TOPIC_EGRESS_BULK: requests with priority bulk. */
+  egressBulk: string;
   outcomes: string;
   egressDlq: string;
   voiceCalls: string;
@@ -102,6 +106,8 @@ export interface AppConfig {
     concurrency: number;
     maxAttempts: number;
     sessionTimeoutMs: number;
+    /** EGRESS_BULK_RATE_SHARE: the fraction of the account rate bulk-priority sends may take. */
+    bulkRateShare: number;
     /** Each sender's token bucket (TWILIO_PER_SENDER_RATE/_BURST, default the account's). */
     perSender: { rate: number; burst: number };
     /** EGRESS_TEMPLATES_FILE: template definitions loaded at start-up. */
@@ -238,6 +244,8 @@ function toAppConfig(env: Env): AppConfig {
         status: env.KAFKA_TOPIC_STATUS,
         consent: env.KAFKA_TOPIC_CONSENT,
         egress: env.KAFKA_TOPIC_EGRESS,
+        egressUrgent: env.KAFKA_TOPIC_EGRESS_URGENT,
+        egressBulk: env.KAFKA_TOPIC_EGRESS_BULK,
         outcomes: env.KAFKA_TOPIC_OUTCOMES,
         egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
         voiceCalls: env.KAFKA_TOPIC_VOICE_CALLS,
@@ -271,6 +279,7 @@ function toAppConfig(env: Env): AppConfig {
       concurrency: env.EGRESS_CONCURRENCY,
       maxAttempts: env.EGRESS_MAX_ATTEMPTS,
       sessionTimeoutMs: Math.round(env.EGRESS_SESSION_TIMEOUT_SECS * 1000),
+      bulkRateShare: env.EGRESS_BULK_RATE_SHARE,
       perSender: {
         rate: env.TWILIO_PER_SENDER_RATE ?? env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_PER_SENDER_BURST ?? env.TWILIO_RATE_LIMIT_BURST,

@@ -84,7 +84,11 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   KAFKA_TOPIC_INBOUND: 'Topic of sms.inbound.received events.',
   KAFKA_TOPIC_STATUS: 'Topic of sms.status.updated events.',
   KAFKA_TOPIC_CONSENT: 'Compacted topic of sms.consent.changed events: the opt-out list’s source of truth.',
-  KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events.',
+  KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events (the normal lane).',
+  KAFKA_TOPIC_EGRESS_URGENT:
+    'Topic of egress requests with priority urgent: its own consumer group (KAFKA_GROUP_ID + ".urgent"), served before the other lanes.',
+  KAFKA_TOPIC_EGRESS_BULK:
+    'Topic of egress requests with priority bulk: its own consumer group (KAFKA_GROUP_ID + ".bulk"), held to EGRESS_BULK_RATE_SHARE of the account rate.',
   KAFKA_TOPIC_OUTCOMES: 'Topic of egress outcomes (accepted, rejected, failed, canceled, summary).',
   KAFKA_TOPIC_VOICE_CALLS:
     'Topic of voice.call.received, voice.call.status and voice.dial.completed events (key: CallSid).',
@@ -97,6 +101,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   EGRESS_MAX_ATTEMPTS: 'Attempts per message for retriable Twilio errors before it fails to the DLQ.',
   EGRESS_TEMPLATES_FILE:
     'JSON file of message templates (`[{name, body, variables}]`) that egress requests may name; read at start-up.',
+  EGRESS_BULK_RATE_SHARE:
+    'Share (0.01–1) of the account rate limit (TWILIO_RATE_LIMIT_PER_SEC) that bulk-priority messages may use; the rest stays free for urgent and normal ones.',
   EGRESS_SESSION_TIMEOUT_SECS:
     'Session timeout of the egress consumer group: how long a silent instance keeps its partitions.',
   SMS_DEFAULT_COUNTRY: 'Country assumed for recipient numbers written without +country code (ISO 3166 alpha-2).',

@@ -209,6 +209,8 @@ export const envSchema = z.object({
   KAFKA_TOPIC_STATUS: topic('sms.status'),
   KAFKA_TOPIC_CONSENT: topic('sms.consent'),
   KAFKA_TOPIC_EGRESS: topic('sms.egress'),
+  KAFKA_TOPIC_EGRESS_URGENT: topic('sms.egress.urgent'),
+  KAFKA_TOPIC_EGRESS_BULK: topic('sms.egress.bulk'),
   KAFKA_TOPIC_OUTCOMES: topic('sms.outcomes'),
   KAFKA_TOPIC_EGRESS_DLQ: topic('sms.egress.dlq'),
   KAFKA_TOPIC_EGRESS_LEDGER: topic('sms.egress.ledger'),
@@ -217,6 +219,7 @@ export const envSchema = z.object({
   EGRESS_CONCURRENCY: int(100, 1, 10000),
   EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
   EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),
+  EGRESS_BULK_RATE_SHARE: num(0.5, 0.01, 1),
   EGRESS_TEMPLATES_FILE: optionalString,
   SMS_DEFAULT_COUNTRY: z
     .string()

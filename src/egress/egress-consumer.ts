@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { EnvelopeCodec, InternalEventV2 } from '../envelope';
+import type { EgressPriority, EnvelopeCodec, InternalEventV2 } from '../envelope';
 import type { DlqWriter } from './dlq-writer';
 import { IngressEgressError } from '../errors';
 import type { Logger, Metrics } from '../observability';
@@ -16,8 +16,8 @@ import { createStoppableConsumer } from '../kafka/stoppable-consumer';
 export interface AssignmentAwareHandler extends EgressHandler {
   /** Runs after each group join, before any record of the new assignment is handled (ledger restore, rate share). */
   partitionsAssigned?(info: AssignmentInfo): Promise<void>;
-  /** Polled: while true for any handler, fetching pauses (circuit open, rate-limit queue full). */
-  shouldPause?(): boolean;
+  /** Polled per lane: while true for any handler, that lane's fetching pauses (circuit open, rate-limit queue full). */
+  shouldPause?(lane: EgressPriority): boolean;
 }
 
 /** Where records go: ConnectorManager routes by `source`. */
@@ -30,6 +30,8 @@ export interface EgressConsumerOptions {
   kafka: Kafka;
   topic: string;
   groupId: string;
+  /** The lane this consumer serves (docs/egress.md, "Priority lanes"). Default `normal`. */
+  lane?: EgressPriority;
   codec: EnvelopeCodec;
   router: EgressRouter;
   dlq: DlqWriter;
@@ -132,6 +134,7 @@ export class EgressConsumer {
 
   constructor(options: EgressConsumerOptions) {
     this.o = {
+      lane: 'normal',
       maxInFlight: 100,
       sessionTimeoutMs: 30_000,
       drainTimeoutMs: 10_000,
@@ -194,7 +197,10 @@ export class EgressConsumer {
     await this.runConsumer();
     this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
     this.pauseTimer.unref();
-    this.o.logger.info({ topic, groupId: this.o.groupId, partitions: this.totalPartitions }, 'egress consumer started');
+    this.o.logger.info(
+      { topic, groupId: this.o.groupId, lane: this.o.lane, partitions: this.totalPartitions },
+      'egress consumer started',
+    );
   }
 
   /** A new kafkajs consumer in the group, subscribed and running (at start, and after a fatal crash). */
@@ -325,8 +331,9 @@ export class EgressConsumer {
     const info: AssignmentInfo = {
       assigned: partitions.length,
       total: Math.max(this.totalPartitions, partitions.length),
+      lane: this.o.lane,
     };
-    this.o.logger.info({ partitions }, 'egress partitions assigned');
+    this.o.logger.info({ partitions, lane: this.o.lane }, 'egress partitions assigned');
     // A join that finishes while stopping hands out nothing: no record of it will be handled.
     if (!this.accepting) return;
     const handlers = this.handlers();
@@ -350,13 +357,16 @@ export class EgressConsumer {
   private checkPause(): void {
     const consumer = this.consumer;
     if (!consumer) return;
-    const want = this.handlers().some((h) => h.shouldPause?.() === true);
+    const want = this.handlers().some((h) => h.shouldPause?.(this.o.lane) === true);
     if (want === this.paused) return;
     this.paused = want;
     try {
       if (want) consumer.pause([{ topic: this.o.topic }]);
       else consumer.resume([{ topic: this.o.topic }]);
-      this.o.logger.info({ paused: want }, want ? 'egress fetching paused' : 'egress fetching resumed');
+      this.o.logger.info(
+        { paused: want, lane: this.o.lane },
+        want ? 'egress fetching paused' : 'egress fetching resumed',
+      );
     } catch (err) {
       // Not running yet or rebalancing: try again on the next poll.
       this.paused = !want;

@@ -144,6 +144,8 @@ export const CancelRequestedData = z.object({
   messageSid: MessageSid.optional(),
   /** The id of the sms.outbound.requested event whose scheduled message should be canceled. */
   requestId: z.string().min(1).optional(),
+  /** The lane to send the cancel in: give it the priority of the request it cancels (absent = `normal`). */
+  priority: EgressPriority.optional(),
 });
 
 export const OutboundAcceptedData = z.object({

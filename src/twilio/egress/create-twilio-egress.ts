@@ -144,6 +144,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
       sender: { ratePerSec: config.egress.perSender.rate, burst: config.egress.perSender.burst },
       recipient: { ratePerSec: t.rateLimit.perNumberRate, burst: t.rateLimit.perNumberBurst },
       clock,
+      bulkShare: config.egress.bulkRateShare,
       onHit: (bucket) => metrics?.rateLimitHits.inc({ bucket }),
     }),
     circuits: new AccountCircuits({

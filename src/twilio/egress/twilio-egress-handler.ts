@@ -1,4 +1,4 @@
-import type { EventType, InternalEventV2 } from '../../envelope';
+import type { EgressPriority, EventType, InternalEventV2 } from '../../envelope';
 import type { AssignmentInfo, EgressContext, EgressHandler } from '../../connector';
 import { handleCancel } from './cancel-request';
 import type { Decision, Delivery, OutboundRequest } from './delivery';
@@ -94,15 +94,24 @@ export class TwilioEgressHandler implements EgressHandler {
 
   /** Called by the egress consumer on every assignment, before it hands over records. */
   async partitionsAssigned(info: AssignmentInfo): Promise<void> {
-    if (info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
-    for (const x of this.extensions) x.partitionsAssigned(info);
+    // The share of the shared limits follows the main (normal) lane's assignment: every instance runs all lanes,
+    // and voice requests live on the main egress topic only.
+    const main = info.lane === undefined || info.lane === 'normal';
+    if (main && info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
+    if (main) for (const x of this.extensions) x.partitionsAssigned(info);
     await Promise.all([this.deps.consentReady?.(), this.deps.ledger.restore()]);
   }
 
-  /** Polled by the egress consumer: fetching pauses while Twilio is down or sends queue for tokens. */
-  shouldPause(): boolean {
+  /**
+   * Polled by the egress consumer, per lane: fetching pauses while Twilio is down or sends queue for tokens.
+   * The urgent lane pauses only for the circuit (its sends jump the token queues); the bulk lane for its own queue.
+   */
+  shouldPause(lane: EgressPriority = 'normal'): boolean {
+    if (this.deps.circuits.anyOpen()) return true;
+    if (lane === 'urgent') return false;
+    if (lane === 'bulk') return this.deps.limiter.waiting('bulk') > this.maxWaiters;
     const waiting = this.deps.limiter.waiting() + this.extensions.reduce((n, x) => n + x.waiting(), 0);
-    return this.deps.circuits.anyOpen() || waiting > this.maxWaiters;
+    return waiting > this.maxWaiters;
   }
 
   private async handleRequest(request: OutboundRequest, context: EgressContext): Promise<void> {

@@ -16,6 +16,8 @@ const topics: TopicNames = {
   status: 'st',
   consent: 'co',
   egress: 'eg',
+  egressUrgent: 'eg-urgent',
+  egressBulk: 'eg-bulk',
   outcomes: 'out',
   egressDlq: 'dlq',
   voiceCalls: 'vc',

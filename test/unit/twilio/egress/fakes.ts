@@ -159,6 +159,8 @@ export function harness(
       status: 'status',
       consent: 'consent',
       egress: 'sms.egress',
+      egressUrgent: 'sms.egress.urgent',
+      egressBulk: 'sms.egress.bulk',
       outcomes: 'out',
       egressDlq: 'sms.egress.dlq',
       voiceCalls: 'voice.calls',
