@@ -13,7 +13,7 @@ import { EVENT_TYPES, type EventType } from '../src/envelope';
 import { LANE_EVENT_TYPES, LANE_TOPIC, TOPIC_OF_TYPE } from '../src/kafka/topics';
 import { silentLogger } from '../src/observability';
 import { checkLayers, readImports } from './import-layers';
-import { buildServer, type ManagedPublisher } from '../src/server';
+import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../src/server';
 
 interface Architecture {
   parts: Record<string, string>;
@@ -63,6 +63,7 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
   const server = buildServer(config, { publisher: noPublisher, logger: silentLogger });
   await server.prepare();
   diff('route', arch.http.routes, server.routes(), problems);
+  problems.push(...(await checkOpenApi(server)));
   await server.app.close();
 
   const topics = config.kafka.topics;
@@ -107,6 +108,28 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
 
   const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;
   return { problems, summary };
+}
+
+/**
+ * The OpenAPI document served at /api/openapi.json against the routes: every
+ * /api route (but the docs page's hidden asset route) has an operation, and
+ * every operation a route.
+ */
+export async function checkOpenApi(server: IngressEgressServer): Promise<string[]> {
+  const res = await server.app.inject({ method: 'GET', url: '/api/openapi.json' });
+  if (res.statusCode !== 200) return [`openapi: GET /api/openapi.json answered ${res.statusCode}`];
+  const doc = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+  const problems: string[] = [];
+  if (!doc.openapi.startsWith('3.1')) problems.push(`openapi: version ${doc.openapi} is not 3.1`);
+  const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+    Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`),
+  );
+  const routes = server.apiRoutes.filter((r) => !r.spec.hidden).map((r) => `${r.method} ${r.url}`);
+  const d = new Set(documented);
+  const r = new Set(routes);
+  for (const x of routes) if (!d.has(x)) problems.push(`openapi: route ${x} has no operation in /api/openapi.json`);
+  for (const x of documented) if (!r.has(x)) problems.push(`openapi: operation ${x} has no route`);
+  return problems;
 }
 
 async function main(): Promise<number> {

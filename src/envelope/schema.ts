@@ -100,6 +100,8 @@ export const ConsentChangedData = z.object({
   via: z.enum(['keyword', 'opt_out_type', 'error_21610', 'api']),
   keyword: z.string().optional(),
   messageSid: MessageSid.optional(),
+  /** Why an operator changed it (`via: api`). */
+  reason: z.string().max(500).optional(),
 });
 
 export const TemplateRef = z.object({

@@ -102,6 +102,8 @@ export class SmsEnvelopeBuilder {
     via: DataOf<'sms.consent.changed'>['via'];
     keyword?: string;
     messageSid?: string;
+    /** An operator's reason (`via: api`). */
+    reason?: string;
     /** What caused it (an inbound event id or an egress request id). */
     causationId?: string;
     correlationId?: string;
@@ -123,6 +125,7 @@ export class SmsEnvelopeBuilder {
         via: input.via,
         keyword: input.keyword,
         messageSid: input.messageSid,
+        reason: input.reason,
       }) as DataOf<'sms.consent.changed'>,
     });
   }

@@ -81,8 +81,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     stops.push(() => sim.stop());
     p.info(`Twilio simulator at ${sim.baseUrl} (Conversations socket ${conversations.socketUrl})`);
 
+    // A fresh API token per run (all scopes), printed with --follow for the curl example of the README.
+    const apiToken = `sbx-${hex(16)}`;
     const env: Record<string, string> = {
       ...sim.env(),
+      API_TOKENS: `sandbox:admin:${apiToken}`,
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
       HTTP_PORT: String(port),
@@ -193,6 +196,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       p.info(`simulator      ${sim.baseUrl}   (inspection under /__sim)`);
       p.info(`kafka          ${bootstrap}`);
       p.info(`topics         ${Object.values(topics).join(', ')}`);
+      p.info(`api token      ${apiToken}   (all scopes; docs at ${base}/api/docs)`);
+      p.info(
+        `try: curl -s -X POST '${base}/api/sms?wait=5000' -H 'Authorization: Bearer ${apiToken}' -H 'Content-Type: application/json' -d '{"to":"${CUSTOMER}","body":"hello"}'`,
+      );
       p.info(
         `try: KAFKA_BROKERS=${bootstrap} TWILIO_ACCOUNT_SID=${accountSid} ingress-egress send --to ${CUSTOMER} --body hello`,
       );

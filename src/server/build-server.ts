@@ -6,6 +6,8 @@ import { createEventPublisher } from '../kafka/create-event-publisher';
 import { EventPublisher } from '../kafka/event-publisher';
 import { ensureServiceTopics } from '../kafka/ensure-topics';
 import { createTwilioConnector } from '../twilio/create-twilio-connector';
+import { createApi, type ApiContext } from '../api';
+import { TwilioConnector } from '../twilio/twilio-connector';
 import { ConnectorManager } from './connector-manager';
 import { IngressEgressServer, type ManagedPublisher, type Startable } from './ingress-egress-server';
 
@@ -20,6 +22,8 @@ export interface ServerDeps {
   onStopped?: () => Promise<void>;
   /** Replaces the start-up topic check (which runs by default with a Kafka EventPublisher). */
   checkTopics?: () => Promise<void>;
+  /** Seams of the /api front door (tests): an outcome source, or a Kafka client for the sms.outcomes follower. */
+  api?: Pick<ApiContext, 'outcomes' | 'kafka' | 'clock'>;
 }
 
 /** Builds the whole service without listening: tests call `server.app.inject()`. */
@@ -42,7 +46,20 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
     (publisher instanceof EventPublisher
       ? () => ensureServiceTopics(publisher.client, config, logger.child({ part: 'kafka' }), !!egressConsumer)
       : undefined);
+  // The /api front door: writes to Kafka through the same publisher; reads the Twilio connector's ledger and consent.
+  const twilio = list.find((c): c is TwilioConnector => c instanceof TwilioConnector);
+  const api = createApi({
+    config,
+    publisher,
+    logger: logger.child({ part: 'api' }),
+    twilio: twilio?.services,
+    kafka: deps.api?.kafka ?? (publisher instanceof EventPublisher ? publisher.client : undefined),
+    ...(deps.api?.outcomes ? { outcomes: deps.api.outcomes } : {}),
+    ...(deps.api?.clock ? { clock: deps.api.clock } : {}),
+  });
   return new IngressEgressServer({
+    registerRoutes: async (app, server) => api.register(app, server.apiRoutes),
+    ...(api.watcher ? { services: [api.watcher] } : {}),
     config,
     logger,
     metrics,

@@ -36,6 +36,8 @@ export interface ServerParts {
   checkTopics?: () => Promise<void>;
   /** Registers routes beside the connectors' (the /api front door); called by prepare() before the connectors. */
   registerRoutes?: (app: FastifyInstance, server: IngressEgressServer) => Promise<void>;
+  /** Long-lived helpers of those routes (the API's sms.outcomes follower): started after the connectors, stopped with them. */
+  services?: Startable[];
 }
 
 /** Longest time a request may take to arrive in full (headers and body). */
@@ -207,6 +209,7 @@ export class IngressEgressServer {
     await this.parts.checkTopics?.();
     await this.parts.publisher.start();
     await this.connectors.start();
+    for (const s of this.parts.services ?? []) await s.start();
     // The egress consumer's first group join takes seconds (the broker's initial rebalance delay); it
     // happens in the background so ingress is ready at once. Stop waits for it (drain-egress).
     const egress = this.parts.egressConsumer;
@@ -273,7 +276,14 @@ export class IngressEgressServer {
       },
       deadline - flushReserveMs,
     );
-    await step('stop-connectors', () => this.connectors.stop(), deadline - flushReserveMs);
+    await step(
+      'stop-connectors',
+      async () => {
+        for (const s of [...(this.parts.services ?? [])].reverse()) await s.stop();
+        await this.connectors.stop();
+      },
+      deadline - flushReserveMs,
+    );
     await step('flush-producer', (left) => this.parts.publisher.stop({ timeoutMs: Math.max(left - 50, 0) }));
     await step('close-http', () => this.app.close());
     const unflushed = this.parts.publisher.unflushedAtStop ?? 0;

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
+import { messagesApi } from './egress/messages-api';
 import { createVoiceEgress } from './voice-egress/create-voice-egress';
 import { createCallRoutes } from './voice-egress/call-routes';
 import type { EndCallDeps } from './voice-egress/end-call';
@@ -92,5 +93,11 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   );
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;
+  parts.services = {
+    ledger: egress.ledger,
+    consent: consent.store,
+    consentPublisher: consent.publisher,
+    messages: messagesApi(egress.messages, ctx.config.twilio.accountSid ?? ''),
+  };
   return new TwilioConnector(parts);
 }
