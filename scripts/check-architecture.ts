@@ -3,7 +3,8 @@
  * registers, the Kafka topics (default names and their variables), the event
  * types and the environment variables must be exactly the ones listed, and the
  * imports of src/ must respect `layers:` (no import up a layer, no cycle between
- * folders; see scripts/import-layers.ts). Exits 1 and names every drift.
+ * folders; see scripts/import-layers.ts), and `npm pack` of the service must
+ * hold only the service (scripts/pack-contents.ts). Exits 1 and names every drift.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { EVENT_TYPES, type EventType } from '../src/envelope';
 import { LANE_EVENT_TYPES, LANE_TOPIC, TOPIC_OF_TYPE } from '../src/kafka/topics';
 import { silentLogger } from '../src/observability';
 import { checkLayers, readImports } from './import-layers';
+import { checkServicePack } from './pack-contents';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../src/server';
 
 interface Architecture {
@@ -42,7 +44,11 @@ function diff(label: string, declared: string[], actual: string[], problems: str
 }
 
 /** Every difference between architecture.yaml (its text) and the code, as readable lines. */
-export async function checkArchitecture(yamlText: string): Promise<{ problems: string[]; summary: string }> {
+/** `pack: true` also checks what npm pack of the service would publish (needs a build; the CLI run does it). */
+export async function checkArchitecture(
+  yamlText: string,
+  options: { pack?: boolean } = {},
+): Promise<{ problems: string[]; summary: string }> {
   const arch = parse(yamlText) as Architecture;
   const problems: string[] = [];
 
@@ -103,8 +109,10 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
       problems.push(`part: ${folder} is in architecture.yaml but does not exist`);
   }
 
-  const edges = readImports(root, ['src', 'packages/twilio-simulator/src']);
+  const edges = readImports(root, ['src', 'packages/sandbox/src', 'packages/twilio-simulator/src']);
   problems.push(...checkLayers(edges, arch.layers ?? [], Object.keys(arch.parts ?? {})));
+  // What npm pack of the service ships: the service only (scripts/pack-contents.ts).
+  if (options.pack) problems.push(...checkServicePack(root));
 
   const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;
   return { problems, summary };
@@ -133,7 +141,9 @@ export async function checkOpenApi(server: IngressEgressServer): Promise<string[
 }
 
 async function main(): Promise<number> {
-  const { problems, summary } = await checkArchitecture(readFileSync(path.join(root, 'architecture.yaml'), 'utf8'));
+  const { problems, summary } = await checkArchitecture(readFileSync(path.join(root, 'architecture.yaml'), 'utf8'), {
+    pack: true,
+  });
   if (problems.length > 0) {
     console.error(`architecture.yaml drifted from the code (${problems.length}):`);
     for (const p of problems) console.error(`  - ${p}`);

@@ -9,5 +9,3 @@ export { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 export { ProduceBatcher, type ProduceBatcherOptions, type OutgoingRecord, type SendBatch } from './produce-batcher';
 export type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
 export { topicFor, keyFor, consentKey, TOPIC_OF_TYPE, LANE_TOPIC, LANE_EVENT_TYPES } from './topics';
-export { LocalKafkaBroker, freePort, defaultBrokerBinary, type LocalKafkaBrokerOptions } from './local-broker';
-export { LocalSchemaRegistry, type LocalSchemaRegistryOptions } from './schema-registry';

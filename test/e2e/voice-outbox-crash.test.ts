@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InternalEventV2 } from '../../src/envelope';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { onCleanup } from '../helpers/cleanup';
 import { createTestTopics, recordCount, testKafka, topicEnv, uniqueName } from '../helpers/kafka';
 import { startOwnCluster } from '../helpers/kafka-cluster';

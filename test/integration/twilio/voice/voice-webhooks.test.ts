@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { TopicNames } from '../../../../src/config';
 import type { EventOf, InternalEventV2 } from '../../../../src/envelope';
 import { createEventPublisher } from '../../../../src/kafka/create-event-publisher';
-import { freePort } from '../../../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { createLogger, createMetrics, silentLogger, type Metrics } from '../../../../src/observability';
 import { buildServer } from '../../../../src/server';
 import { onCleanup } from '../../../helpers/cleanup';

@@ -4,7 +4,7 @@ import type { SendFailure } from '../../../../src/twilio/egress/delivery';
 import { DlqWriter } from '../../../../src/egress/dlq-writer';
 import type { EgressDeps } from '../../../../src/twilio/egress/egress-deps';
 import { classifySendError } from '../../../../src/twilio/egress/classify-send-error';
-import { MemorySendLedger } from '../../../../src/twilio/egress/memory-send-ledger';
+import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { SmsOutboundValidator } from '../../../../src/twilio/egress/sms-outbound-validator';
 import { TwilioEgressHandler } from '../../../../src/twilio/egress/twilio-egress-handler';
 import type {

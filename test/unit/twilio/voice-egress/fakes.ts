@@ -6,7 +6,7 @@ import { RateLimiter, RetryPolicy, systemClock, TEST_RETRY } from '../../../../s
 import { PhoneNormalizer } from '../../../../src/sms/phone';
 import { AccountCircuits } from '../../../../src/twilio/egress/account-circuits';
 import { classifySendError } from '../../../../src/twilio/egress/classify-send-error';
-import { MemorySendLedger } from '../../../../src/twilio/egress/memory-send-ledger';
+import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { CallValidator } from '../../../../src/twilio/voice-egress/call-validator';
 import type {
   CreateCallParams,

@@ -1,5 +1,5 @@
-import { LedgerTable } from './ledger-table';
-import type { LedgerEntry, SendLedger } from './send-ledger';
+import { LedgerTable } from '../../src/twilio/egress/ledger-table';
+import type { LedgerEntry, SendLedger } from '../../src/twilio/egress/send-ledger';
 
 /**
  * A ledger that lives in this process only: for unit tests and single-process

@@ -1,5 +1,5 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { LocalSchemaRegistry, REGISTRY_CONTENT_TYPE } from '../../../../src/kafka/schema-registry';
+import { LocalSchemaRegistry, REGISTRY_CONTENT_TYPE } from '../../../helpers/local-schema-registry';
 import { IngressEgressError } from '../../../../src/errors';
 import { startLocalRegistry } from '../../../helpers/schema-registry';
 

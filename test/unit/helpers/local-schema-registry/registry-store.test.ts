@@ -1,4 +1,4 @@
-import { RegistryError, RegistryStore } from '../../../../src/kafka/schema-registry';
+import { RegistryError, RegistryStore } from '../../../helpers/local-schema-registry';
 
 const avro = JSON.stringify({ type: 'record', name: 'A', fields: [{ name: 'x', type: 'int' }] });
 const json = JSON.stringify({ type: 'object', properties: { x: { type: 'integer' } } });

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
-import { parseEnvelope, type InternalEventV2 } from '../envelope';
-import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import type { Consumer } from 'kafkajs';
+import type { SandboxEvent, SandboxService } from './service-kit';
 
-type Seen = { topic: string; event: InternalEventV2 };
+type Seen = { topic: string; event: SandboxEvent };
 
 /**
  * Reads every envelope on the given topics (from the beginning) so the sandbox
@@ -15,31 +14,27 @@ export class EventObserver {
   private readonly waiters = new Set<{ match: (s: Seen) => boolean; resolve: (s: Seen) => void }>();
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly topics: string[],
-    private readonly onEvent: (topic: string, e: InternalEventV2) => void,
+    private readonly service: Pick<SandboxService, 'createConsumer' | 'decode'>,
+    private readonly topics: readonly string[],
+    private readonly onEvent: (topic: string, e: SandboxEvent) => void,
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = createStoppableConsumer(this.kafka, {
+    this.consumer = this.service.createConsumer({
       groupId: `sandbox-observer-${randomUUID()}`,
       sessionTimeout: 6000,
       heartbeatInterval: 500,
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     let joined: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (joined = resolve));
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => joined());
     await this.consumer.run({
       eachMessage: async ({ topic, message }) => {
         if (!message.value) return;
-        let event: InternalEventV2;
-        try {
-          event = parseEnvelope(JSON.parse(message.value.toString('utf8')));
-        } catch {
-          return; // ledger or DLQ records are not envelopes
-        }
+        const event = this.service.decode(message.value);
+        if (!event) return; // ledger or DLQ records are not envelopes
         const s = { topic, event };
         this.seen.push(s);
         this.onEvent(topic, event);
@@ -55,11 +50,7 @@ export class EventObserver {
   }
 
   /** The first event (already seen or still to come) that matches. */
-  waitFor(
-    match: (e: InternalEventV2, topic: string) => boolean,
-    timeoutMs: number,
-    what: string,
-  ): Promise<InternalEventV2> {
+  waitFor(match: (e: SandboxEvent, topic: string) => boolean, timeoutMs: number, what: string): Promise<SandboxEvent> {
     const m = (s: Seen) => match(s.event, s.topic);
     const hit = this.seen.find(m);
     if (hit) return Promise.resolve(hit.event);

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { IngressEgressError } from '../errors';
 
 export interface LocalKafkaBrokerOptions {
   /** Number of mock brokers (1..16). */
@@ -11,20 +10,14 @@ export interface LocalKafkaBrokerOptions {
   port?: number;
   /** Topics to pre-create as `name` or `name:partitions` (the mock has no CreateTopics API). */
   topics?: string[];
-  /** Path of the launcher binary (default: build/kafka-mock-broker in the package). */
+  /** Path of the launcher binary (default: build/kafka-mock-broker in the repository). */
   binary?: string;
   startTimeoutMs?: number;
 }
 
 export function defaultBrokerBinary(): string {
-  return path.resolve(
-    __dirname,
-    '..',
-    '..',
-    ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []),
-    'build',
-    'kafka-mock-broker',
-  );
+  // packages/sandbox/{src,dist} → the repository's build/ (scripts/build-broker.sh writes it there).
+  return path.resolve(__dirname, '..', '..', '..', 'build', 'kafka-mock-broker');
 }
 
 /** A free TCP port range on 127.0.0.1 (best effort: asks the OS for one port, checks the next ones). */
@@ -35,7 +28,7 @@ export async function freePort(count = 1): Promise<number> {
     for (let i = 1; i < count && ok; i++) ok = (await listenOnce(first + i).catch(() => -1)) > 0;
     if (ok) return first;
   }
-  throw new IngressEgressError('IE_INTERNAL', 'no free port range found');
+  throw new Error('no free port range found');
 }
 
 function listenOnce(port: number): Promise<number> {
@@ -68,7 +61,7 @@ export class LocalKafkaBroker {
   }
 
   get bootstrapServers(): string {
-    if (!this.bootstrap) throw new IngressEgressError('IE_LIFECYCLE', 'local broker is not running');
+    if (!this.bootstrap) throw new Error('local broker is not running');
     return this.bootstrap;
   }
 
@@ -89,10 +82,7 @@ export class LocalKafkaBroker {
   private async spawnBroker(): Promise<string> {
     const binary = this.options.binary ?? defaultBrokerBinary();
     if (!existsSync(binary)) {
-      throw new IngressEgressError(
-        'IE_INTERNAL',
-        `local broker binary not found at ${binary}: run scripts/build-broker.sh`,
-      );
+      throw new Error(`local broker binary not found at ${binary}: run scripts/build-broker.sh`);
     }
     const brokers = this.options.brokers ?? 1;
     if (this.port === 0) this.port = await freePort(brokers);
@@ -107,10 +97,7 @@ export class LocalKafkaBroker {
     const timeoutMs = this.options.startTimeoutMs ?? 10000;
     this.bootstrap = await new Promise<string>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(
-        () => reject(new IngressEgressError('IE_INTERNAL', 'local broker did not become ready')),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => reject(new Error('local broker did not become ready')), timeoutMs);
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /READY (\S+)/.exec(out);
@@ -121,7 +108,7 @@ export class LocalKafkaBroker {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new IngressEgressError('IE_INTERNAL', `local broker exited with code ${code}: ${stderr.trim()}`));
+        reject(new Error(`local broker exited with code ${code}: ${stderr.trim()}`));
       });
     });
     return this.bootstrap;

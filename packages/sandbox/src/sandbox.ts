@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { loadConfig } from '../config';
-import { createKafka } from '../kafka/create-kafka';
-import { createEventPublisher } from '../kafka/create-event-publisher';
-import { topicSpecs } from '../kafka/ensure-topics';
-import { freePort, LocalKafkaBroker } from '../kafka/local-broker';
-import { createLogger } from '../observability';
-import { buildServer, type IngressEgressServer } from '../server';
-import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
-import { ConversationsSimulator } from '@ingress-egress/twilio-simulator';
-import { buildEgressRequest } from './egress-request';
+import { ConversationsSimulator, TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { EventObserver } from './event-observer';
+import { freePort, LocalKafkaBroker } from './local-broker';
+import type { SandboxHost } from './service-kit';
 import { StoryPrinter } from './story-printer';
 
 export interface SandboxOptions {
@@ -29,10 +22,11 @@ const hex = (n: number) => randomBytes(n).toString('hex');
 
 /**
  * The local sandbox: a Kafka-protocol broker, the Twilio simulator (REST,
- * signed webhooks, Conversations socket) and the service with a generated
- * configuration, then a short story shown as it happens. Returns the exit code.
+ * signed webhooks, Conversations socket) and the service (started by `host`)
+ * with a generated configuration, then a short story shown as it happens.
+ * Returns the exit code.
  */
-export async function runSandbox(opts: SandboxOptions): Promise<number> {
+export async function runSandbox(opts: SandboxOptions, host: SandboxHost): Promise<number> {
   const p = new StoryPrinter(opts.out, opts.color);
   const timeout = opts.stepTimeoutMs ?? 20000;
   const stops: (() => Promise<unknown>)[] = [];
@@ -100,41 +94,18 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       TWILIO_CONVERSATIONS_SOCKET_URL: conversations.socketUrl,
       TWILIO_RATE_LIMIT_PER_SEC: '50',
     };
-    const config = loadConfig(env);
-    const logger = createLogger({ level: 'warn' });
-    const kafka = createKafka(config.kafka, logger);
-    // The mock broker has no CreateTopics: it creates a topic when a client asks for its metadata.
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin
-      .fetchTopicMetadata({ topics: topicSpecs(config.kafka.topics, config.egress.ledgerTopic).map((t) => t.topic) })
-      .finally(() => admin.disconnect());
-    const server: IngressEgressServer = buildServer(config, { logger });
     const t0 = Date.now();
-    await server.start();
-    await server.listen();
-    stops.push(() => server.stop());
+    const service = await host.start(env);
+    stops.push(() => service.stop());
     p.info(`service listening at ${base} (ready in ${Date.now() - t0} ms)`);
 
-    const topics = config.kafka.topics;
-    const observer = new EventObserver(
-      kafka,
-      [topics.inbound, topics.status, topics.consent, topics.outcomes],
-      (topic, e) => p.event(topic, e),
-    );
+    const observer = new EventObserver(service, service.observedTopics, (topic, e) => p.event(topic, e));
     await observer.start();
     stops.push(() => observer.stop());
-    const publisher = createEventPublisher(config, { logger });
-    await publisher.start();
-    stops.push(() => publisher.stop());
 
     const wait = (what: string, match: Parameters<EventObserver['waitFor']>[0]) =>
       observer.waitFor(match, timeout, what);
-    const send = async (body: string) => {
-      const request = buildEgressRequest({ accountSid, to: CUSTOMER, body });
-      await publisher.publish(request);
-      return request;
-    };
+    const send = (body: string) => service.requestSend({ accountSid, to: CUSTOMER, body });
 
     p.step(1, `A phone (${CUSTOMER}) texts "Hi" to ${BUSINESS}`);
     await sim.sendInbound({ from: CUSTOMER, to: BUSINESS, body: 'Hi' });
@@ -176,7 +147,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     p.step(7, 'A message arrives in a Twilio Conversation over the socket');
     const conversation = conversations.createConversation({ friendlyName: 'sandbox' });
     conversations.addSmsParticipant(conversation.sid, CUSTOMER, BUSINESS);
-    const identity = config.twilio.conversationsIdentity;
+    const identity = service.conversationsIdentity;
     await until(
       () => conversations.backend.conversationsOf(identity).some((c) => c.conversation.sid === conversation.sid),
       timeout,
@@ -195,7 +166,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       p.info(`service        ${base}   (/healthz /readyz /metrics)`);
       p.info(`simulator      ${sim.baseUrl}   (inspection under /__sim)`);
       p.info(`kafka          ${bootstrap}`);
-      p.info(`topics         ${Object.values(topics).join(', ')}`);
+      p.info(`topics         ${service.allTopics.join(', ')}`);
       p.info(`api token      ${apiToken}   (all scopes; docs at ${base}/api/docs)`);
       p.info(
         `try: curl -s -X POST '${base}/api/sms?wait=5000' -H 'Authorization: Bearer ${apiToken}' -H 'Content-Type: application/json' -d '{"to":"${CUSTOMER}","body":"hello"}'`,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IngressEgressError } from '../../errors';
+import { IngressEgressError } from '../../../src/errors';
 import { createRegistryHandler } from './registry-routes';
 import { RegistryStore } from './registry-store';
 
