@@ -20,6 +20,9 @@ module.exports = {
     project('unit'),
     project('integration', { globalSetup: '<rootDir>/test/helpers/global-setup.ts', globalTeardown: '<rootDir>/test/helpers/global-teardown.ts' }),
     project('contract'),
+    // The reliability suite (npm run test:reliability; the short form in validate_deliverable.sh): the built
+    // service under faults, each scenario writing its row for docs/reliability.md.
+    project('reliability', { globalSetup: '<rootDir>/test/helpers/global-setup.ts', globalTeardown: '<rootDir>/test/helpers/global-teardown.ts' }),
     project('e2e', { globalSetup: '<rootDir>/test/helpers/global-setup.ts', globalTeardown: '<rootDir>/test/helpers/global-teardown.ts' }),
   ],
 };

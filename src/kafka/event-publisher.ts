@@ -51,6 +51,11 @@ export interface EventPublisherOptions {
   reconnectBackoffMs?: { initial: number; max: number };
   /** How long stop() keeps sending queued records before failing them. Default 5000. */
   stopTimeoutMs?: number;
+  /**
+   * A record unacknowledged this long makes the publisher stalled (not ready) before its own timeout. Default
+   * 5000: a hung broker turns /readyz false within seconds, not at the webhook's answer deadline.
+   */
+  stallAfterMs?: number;
 }
 
 const DEFAULTS = {
@@ -61,6 +66,7 @@ const DEFAULTS = {
   maxRecordBytes: 1_000_000,
   sendRetries: 5,
   stopTimeoutMs: 5000,
+  stallAfterMs: 5000,
 };
 
 /**
@@ -124,6 +130,7 @@ export class EventPublisher implements EventPublisherPort {
       maxRecordBytes: options.maxRecordBytes ?? DEFAULTS.maxRecordBytes,
       sendRetries: options.sendRetries ?? DEFAULTS.sendRetries,
       stopTimeoutMs: options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+      stallAfterMs: options.stallAfterMs ?? DEFAULTS.stallAfterMs,
       compression: options.compression,
       reconnectBackoffMs: options.reconnectBackoffMs,
     };
@@ -166,7 +173,10 @@ export class EventPublisher implements EventPublisherPort {
    * /readyz is false meanwhile; publishes still go out, and the first acknowledged batch clears it.
    */
   get stalled(): boolean {
-    return this.stalled_;
+    if (this.stalled_) return true;
+    // Records waiting longer than stallAfterMs: the broker is hung or overloaded, even before any times out.
+    const since = this.batcher.oldestPendingSince();
+    return since !== undefined && this.now() - since >= this.opts.stallAfterMs;
   }
 
   /** Records stop() gave up on (their callers got a retriable error); 0 until stop() got that far. */

@@ -125,6 +125,12 @@ export class ProduceBatcher {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** When the oldest record still waiting for its acknowledgement (in flight or queued) was added; undefined if none. */
+  oldestPendingSince(): number | undefined {
+    const first = this.inFlight.find((e) => !e.done) ?? this.queue.find((e) => !e.done);
+    return first === undefined ? undefined : first.deadline - this.options.timeoutMs;
+  }
+
   /** Resolves when no batch is in flight. */
   whenNotSending(): Promise<void> {
     if (!this.sending) return Promise.resolve();

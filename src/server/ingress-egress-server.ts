@@ -42,6 +42,8 @@ export interface ServerParts {
 
 /** Longest time a request may take to arrive in full (headers and body). */
 export const HTTP_REQUEST_TIMEOUT_MS = 20_000;
+/** How often Node checks open connections against the two timeouts below. */
+export const HTTP_CONNECTIONS_CHECK_MS = 1_000;
 /** Longest time the request headers may take to arrive. */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
@@ -91,6 +93,9 @@ export class IngressEgressServer {
       // Twilio gives up on a webhook after 15 s: a request still arriving after 20 s is a slow client
       // (slowloris), not Twilio; Node's defaults would hold it for 300 s.
       requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+      // Node enforces both timeouts only when it sweeps its connections, every 30 s by default: 500 slowloris
+      // sockets stayed open 30-40 s instead of 10 (test/reliability/s7-slow-clients.test.ts). Sweep every second.
+      http: { connectionsCheckingInterval: HTTP_CONNECTIONS_CHECK_MS },
     });
     // Headers must be complete within 10 s (Node's default is 60 s).
     this.app.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;

@@ -3,6 +3,10 @@ import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
 import { messagesApi } from './egress/messages-api';
 import { createVoiceEgress } from './voice-egress/create-voice-egress';
+import { createCallRoutes } from './voice-egress/call-routes';
+import type { EndCallDeps } from './voice-egress/end-call';
+import { RecordingFetcher } from './voice-egress/recording-fetcher';
+import { IngressEgressError } from '../errors';
 import { createKafka } from '../kafka/create-kafka';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
@@ -49,6 +53,7 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   // Egress: the opt-out list and the send ledger are foundations, running before the egress consumer
   // hands out records.
   parts.foundations.push(consent.part);
+  let endDeps: EndCallDeps | undefined;
   const egress = createTwilioEgress({
     ...ctx,
     kafka,
@@ -56,14 +61,36 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
     consentReady: consent.ready,
     conversationReply,
     // Voice egress: call and end-call requests on the same topic, sharing the ledger, circuits and DLQ.
-    extensions: (shared) => [
-      createVoiceEgress({
+    extensions: (shared) => {
+      const voice = createVoiceEgress({
         ...ctx,
         ...shared,
         doNotCall: { isDoNotCall: (accountSid, phoneNumber) => consent.check.isDoNotCall({ accountSid, phoneNumber }) },
-      }).handler,
-    ],
+      });
+      endDeps = { ...shared, calls: voice.calls, metrics: ctx.metrics };
+      return [voice.handler];
+    },
   });
+  // Operator endpoints (API token layer): end a live call, stream a call's recording.
+  const t = ctx.config.twilio;
+  let fetcher: RecordingFetcher | undefined;
+  parts.routes.push(
+    createCallRoutes({
+      accountSid: t.accountSid ?? '',
+      metrics: ctx.metrics,
+      end: () => {
+        if (!endDeps) throw new IngressEgressError('IE_CONFIG_INVALID', 'voice egress is not configured');
+        return endDeps;
+      },
+      recordings: () =>
+        (fetcher ??= new RecordingFetcher({
+          apiBaseUrl: t.apiBaseUrl,
+          accountSid: t.accountSid ?? '',
+          authToken: t.authToken ?? '',
+          timeoutMs: t.timeoutMs,
+        })),
+    }),
+  );
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;
   parts.services = {
