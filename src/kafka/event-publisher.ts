@@ -249,15 +249,24 @@ export class EventPublisher implements EventPublisherPort {
       clearTimeout(timer);
       this.closed = true;
       const inFlight = this.batcher.sendingBatch;
-      const unsent = this.batcher.failQueued(
+      // Sent but not acknowledged by the deadline: not flushed either (the callers are answered when kafkajs gives up).
+      const unacknowledged = this.batcher.unacknowledgedInFlight;
+      const queued = this.batcher.failQueued(
         new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
           details: { maybeWritten: false },
         }),
       );
       // Each one's caller got a retriable error (a webhook: 503, so Twilio retries; egress: no commit).
+      const unsent = queued + unacknowledged;
       if (unsent > 0 || inFlight) {
         this.logger.warn(
-          { unsent, batchInFlight: inFlight, connected: this.producerConnected },
+          {
+            unsent,
+            queued,
+            unacknowledgedInFlight: unacknowledged,
+            batchInFlight: inFlight,
+            connected: this.producerConnected,
+          },
           'kafka publisher stopped with records it could not flush',
         );
       }

@@ -76,6 +76,11 @@ export class ProduceBatcher {
     return this.sending;
   }
 
+  /** Records of the batch in flight still waiting for their acknowledgement. */
+  get unacknowledgedInFlight(): number {
+    return this.inFlight.filter((e) => !e.done).length;
+  }
+
   add(record: OutgoingRecord): Promise<PublishedRecord> {
     if (this.queued >= this.options.maxQueuedRecords) {
       return Promise.reject(this.options.overflowError(this.queued));
