@@ -11,3 +11,10 @@ export {
   type ReplayDlqOptions,
   type ReplayResult,
 } from './egress-dlq';
+export {
+  StageRunner,
+  type RunnerStage,
+  type StageResult,
+  type StageRunnerOptions,
+  type StageSubject,
+} from './stage-runner';
