@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import {
   CALL_STATUS_RANK,
@@ -11,7 +11,7 @@ import { IngressEgressError, isRetriable } from '../../errors';
 import type { Logger, Metrics } from '../../observability';
 import type { DeliveryDeduplicator } from '../webhooks/delivery-deduplicator';
 import type { SignatureFailure, SignatureVerifier } from '../webhooks/signature-verifier';
-import { isWebhookBody, parseFormBody, parseJsonBody, type WebhookBody } from '../webhooks/webhook-body';
+import { isWebhookBody, type WebhookBody } from '../webhooks/webhook-body';
 import { refuse } from '../webhooks/webhook-replies';
 import { recordSignatureFailure } from '../webhooks/webhook-routes';
 import type { CallStatusTracker } from './call-status-tracker';
@@ -26,6 +26,7 @@ import {
   VOICE_WEBHOOK_PATH,
   type VoiceTwiml,
 } from './voice-twiml';
+import { prepareWebhookScope } from '../webhooks/webhook-scope';
 
 export const VOICE_ROUTES = [
   VOICE_WEBHOOK_PATH,
@@ -84,25 +85,7 @@ export function voiceRoutes(deps: VoiceRoutesDeps): (app: FastifyInstance) => Pr
 
 function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
   const { metrics, logger, routing, twiml, builder } = deps;
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, parseFormBody(body as string));
-  });
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-  scope.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) {
-      logger.error({ err, route: req.routeOptions.url }, 'voice webhook failed unexpectedly');
-      return refuse(reply, 500, 'internal', 'internal error');
-    }
-    return refuse(reply, status, err.code ?? 'bad_request', err.message);
-  });
+  prepareWebhookScope(scope, logger, 'voice webhook');
 
   // Label children resolved once: prom-client hashes label values on every labels() call.
   const latency = new Map(VOICE_ROUTES.map((r) => [r as string, metrics.webhookLatency.labels(r)]));

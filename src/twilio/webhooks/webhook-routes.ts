@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeValidationError } from '../../envelope';
 import { IngressEgressError, isRetriable } from '../../errors';
 import type { Logger, Metrics } from '../../observability';
@@ -7,8 +7,9 @@ import type { InboundWebhook } from './inbound-webhook';
 import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
 import type { StatusCallback } from './status-callback';
 import { EMPTY_TWIML, refuse } from './webhook-replies';
-import { isWebhookBody, parseFormBody, parseJsonBody, type WebhookBody } from './webhook-body';
+import { isWebhookBody, type WebhookBody } from './webhook-body';
 import { readInboundParams, readStatusParams } from './webhook-params';
+import { prepareWebhookScope } from './webhook-scope';
 
 export const SMS_WEBHOOK_PATH = '/webhooks/twilio/sms';
 export const STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
@@ -43,28 +44,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): (app: FastifyInstance) =
 
 function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void {
   const { metrics, logger } = deps;
-  // Only Twilio's two encodings; both keep the raw text for the signature.
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, parseFormBody(body as string));
-  });
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-
-  // Bad input (too large, wrong type, unparsable) keeps its 4xx; anything else is our bug.
-  scope.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) {
-      logger.error({ err, route: req.routeOptions.url }, 'webhook failed unexpectedly');
-      return refuse(reply, 500, 'internal', 'internal error');
-    }
-    return refuse(reply, status, err.code ?? 'bad_request', err.message);
-  });
+  prepareWebhookScope(scope, logger, 'webhook');
 
   // Label children resolved once: prom-client hashes label values on every labels() call.
   const latency = {
