@@ -14,6 +14,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { parseEnvelope, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import { advancePosition, fetchTopicRanges, onEmptyBatch, rangesRead, type TopicRanges } from '../kafka/topic-ranges';
 import { silentLogger, type Logger } from '../observability';
 import type { ConsentStore } from './consent-store';
 
@@ -51,7 +52,8 @@ export class ConsentLoader {
   private consumer: Consumer | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  private readonly pending = new Map<number, bigint>();
+  /** The ranges to read before the store is ready: the topic's extent at start. */
+  private ranges: TopicRanges = new Map();
   /** The next offset this loader will read, by partition (what it has applied is below it). */
   private readonly next = new Map<number, bigint>();
   private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
@@ -142,15 +144,7 @@ export class ConsentLoader {
     this.currentState = 'catching_up';
     const startedAt = Date.now();
     try {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          if (BigInt(p.high) > BigInt(p.low)) this.pending.set(p.partition, BigInt(p.high));
-        }
-      } finally {
-        await admin.disconnect();
-      }
+      this.ranges = await fetchTopicRanges(kafka, topic);
       if (this.stopping) throw new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped while starting');
 
       const caughtUp = new Promise<void>((resolve, reject) => {
@@ -166,10 +160,7 @@ export class ConsentLoader {
         maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
       });
       this.consumer = consumer;
-      // Batches of only control records or compacted-away offsets reach no eachBatch, but still move the position.
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        if (e.payload.batchSize === 0) this.progress(e.payload.partition, e.payload.lastOffset);
-      });
+      onEmptyBatch(consumer, (partition, lastOffset) => this.progress(partition, lastOffset));
       consumer.on(consumer.events.CRASH, (e) => {
         // Stopping, the consumer is not restarted after a crash: that is the stop, not a failure.
         if (e.payload.restart || this.stopping) return;
@@ -194,7 +185,7 @@ export class ConsentLoader {
       if (!this.stopping) {
         // A failed start (broker down, topic missing) can be retried: release what it built.
         this.currentState = 'failed';
-        this.pending.clear();
+        this.ranges = new Map();
         this.caughtUp = undefined;
         const consumer = this.consumer;
         this.consumer = undefined;
@@ -238,18 +229,12 @@ export class ConsentLoader {
   }
 
   private progress(partition: number, lastOffset: string): void {
-    const read = BigInt(lastOffset) + 1n;
-    if (read > (this.next.get(partition) ?? 0n)) this.next.set(partition, read);
-    const target = this.pending.get(partition);
-    if (target === undefined) return;
-    if (read >= target) {
-      this.pending.delete(partition);
-      this.checkCaughtUp();
-    }
+    advancePosition(this.next, partition, lastOffset);
+    this.checkCaughtUp();
   }
 
   private checkCaughtUp(): void {
-    if (this.pending.size > 0 || this.currentState !== 'catching_up' || !this.consumer) return;
+    if (this.currentState !== 'catching_up' || !this.consumer || !rangesRead(this.ranges, this.next)) return;
     this.currentState = 'ready';
     this.caughtUp?.resolve();
     this.caughtUp = undefined;
