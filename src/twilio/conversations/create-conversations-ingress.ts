@@ -6,7 +6,7 @@ import type { Logger, Metrics } from '../../observability';
 import { createTwilioRestClient, TWILIO_DEFAULT_API_BASE_URL } from '../rest/rest-client';
 import { SignatureVerifier } from '../webhooks';
 import { createAccessTokenProvider } from './access-token-provider';
-import type { Clock } from '../../resilience/clock';
+import type { Clock } from '../../common/clock';
 import type { ConversationsAdapter } from './conversations-adapter';
 import { ConversationMembership } from './conversation-membership';
 import { TwilioConversationsRest, type ConversationsRest } from './conversations-rest';

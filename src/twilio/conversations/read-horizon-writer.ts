@@ -1,5 +1,5 @@
 import type { Logger } from '../../observability';
-import type { Clock, ClockTimer } from '../../resilience/clock';
+import type { Clock, ClockTimer } from '../../common/clock';
 
 /**
  * Writes checkpoints (the identity's read horizon per conversation) without

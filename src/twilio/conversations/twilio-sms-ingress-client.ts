@@ -5,7 +5,7 @@ import type { ConnectorHealth } from '../../connector/connector';
 import { Lifecycle } from '../../common/lifecycle';
 import type { ConnectorPart } from '../../connector';
 import type { TokenProvider, MintedToken } from './access-token-provider';
-import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../../common/clock';
 import type {
   ConversationMessage,
   ConversationsAdapter,

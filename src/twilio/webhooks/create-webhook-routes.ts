@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config';
-import { SmsEnvelopeBuilder, type Clock } from '../../envelope';
+import { systemClock, type Clock } from '../../common/clock';
+import { SmsEnvelopeBuilder } from '../../envelope';
 import { IngressEgressError } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
 import { KeywordDetector } from '../../sms/keywords';
-import { DeliveryDeduplicator, type NowMs } from './delivery-deduplicator';
+import { DeliveryDeduplicator } from './delivery-deduplicator';
 import { InboundWebhook } from './inbound-webhook';
 import { normaliseBaseUrl } from './public-url';
 import { SignatureVerifier } from './signature-verifier';
@@ -33,9 +34,7 @@ export interface WebhookOptions {
   statusMaxMessages?: number;
   /** Longest wait for Kafka's ack before answering 503 (default TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS, 14 s). */
   publishTimeoutMs?: number;
-  /** Time for windows and TTLs. */
-  now?: NowMs;
-  /** Time stamped on envelopes. */
+  /** Time for windows, TTLs and the envelopes' timestamps. */
   clock?: Clock;
 }
 
@@ -52,8 +51,9 @@ export function createWebhookRoutes(
   options: WebhookOptions = {},
 ): (app: FastifyInstance) => Promise<void> {
   const { config, logger, metrics, publisher } = ctx;
-  const now = options.now ?? Date.now;
-  const builder = new SmsEnvelopeBuilder(options.clock ?? (() => new Date()));
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const builder = new SmsEnvelopeBuilder(clock);
   const dedup = new DeliveryDeduplicator<void>({
     windowMs: options.dedupWindowMs ?? WEBHOOK_DEFAULTS.dedupWindowMs,
     maxEntries: options.dedupMaxEntries ?? WEBHOOK_DEFAULTS.dedupMaxEntries,
