@@ -11,6 +11,7 @@ import { headersToStrings } from '../kafka/cloud-events';
 import { OffsetTracker } from './offset-tracker';
 import { SourceLabels } from '../kafka/source-label';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import { finishesWithin } from '../common/deadline';
 
 /** Optional hooks an egress handler may offer the consumer (TwilioEgressHandler does). */
 export interface AssignmentAwareHandler extends EgressHandler {
@@ -297,14 +298,11 @@ export class EgressConsumer {
     this.accepting = false;
     this.stopping.abort();
     if (this.pauseTimer) clearInterval(this.pauseTimer);
-    const drained = await Promise.race([
-      Promise.allSettled([...this.active]).then(() => true),
-      sleep(clock, this.o.drainTimeoutMs).then(() => false),
-    ]);
+    const drained = await finishesWithin(Promise.allSettled([...this.active]), this.o.drainTimeoutMs, clock);
     if (!drained) {
       logger.warn({ inFlight: this.slots.inUse }, 'egress drain deadline passed: aborting waits in flight');
       this.abort.abort(new IngressEgressError('IE_LIFECYCLE', 'egress consumer stopping'));
-      await Promise.race([Promise.allSettled([...this.active]), sleep(clock, 2_000)]);
+      await finishesWithin(Promise.allSettled([...this.active]), 2_000, clock);
     }
     await this.restarting?.catch(() => undefined);
     await this.consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'egress consumer disconnect'));

@@ -19,6 +19,7 @@ import { ConversationTrack } from './conversation-track';
 import { InboundMessagePublisher, type IngestOutcome } from './inbound-message-publisher';
 import { ReadHorizonWriter } from './read-horizon-writer';
 import { SdkRejectionGuard, type RejectionGuard } from './sdk-rejection-guard';
+import { finishesWithin } from '../../common/deadline';
 
 /**
  * TwilioSmsIngressClient keeps one Twilio Conversations session open and
@@ -232,12 +233,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     this.setState('connecting');
     const ready = new Promise<void>((resolve) => this.startWaiters.push(resolve));
     this.openSession();
-    let timer: ClockTimer | undefined;
-    await Promise.race([
-      ready,
-      new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, this.o.startTimeoutMs))),
-    ]);
-    if (timer) this.clock.clearTimeout(timer);
+    await finishesWithin(ready, this.o.startTimeoutMs, this.clock);
     if (this._state === 'connecting' && !this.stopRequested) {
       this.log.warn(
         { waitedMs: this.o.startTimeoutMs },
@@ -585,13 +581,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     });
   }
 
-  private async within(ms: number, p: Promise<unknown>): Promise<boolean> {
-    let timer: ClockTimer | undefined;
-    const result = await Promise.race([
-      p.then(() => true),
-      new Promise<boolean>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), ms))),
-    ]);
-    if (timer) this.clock.clearTimeout(timer);
-    return result;
+  private within(ms: number, p: Promise<unknown>): Promise<boolean> {
+    return finishesWithin(p, ms, this.clock);
   }
 }

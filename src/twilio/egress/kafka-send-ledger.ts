@@ -4,7 +4,7 @@ import { EgressError } from '../../egress/egress-errors';
 import { LedgerTable } from './ledger-table';
 import type { LedgerEntry, SendLedger } from './send-ledger';
 import type { Logger } from '../../observability';
-import { sleep, systemClock, type Clock } from '../../resilience';
+import { systemClock, type Clock } from '../../resilience';
 import { Lifecycle, type LifecycleState } from '../../common/lifecycle';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import { createStoppableConsumer } from '../../kafka/stoppable-consumer';
@@ -15,6 +15,7 @@ import {
   rangesRead,
   type TopicRanges,
 } from '../../kafka/topic-ranges';
+import { finishesWithin } from '../../common/deadline';
 
 export interface KafkaSendLedgerOptions {
   kafka: Kafka;
@@ -154,10 +155,11 @@ export class KafkaSendLedger implements SendLedger {
         if (left <= 0) {
           throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger did not catch up in time');
         }
-        await Promise.race([
+        await finishesWithin(
           new Promise<void>((resolve) => this.waiters.push(resolve)),
-          sleep(this.clock, Math.min(left, 500)),
-        ]);
+          Math.min(left, 500),
+          this.clock,
+        );
       }
     } finally {
       // Between restores the reader stands still: this instance owns its partitions until the next
