@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
@@ -20,6 +21,8 @@ export interface TwilioConnectorContext {
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
+  /** The process's kafkajs client (consent loader, send ledger, outbox check); from config when omitted. */
+  kafka?: Kafka;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface TwilioConnectorContext {
 export function createTwilioConnector(context: TwilioConnectorContext): TwilioConnector {
   // Egress's opt-out list (loaded from the consent topic). Every part publishes through its publisher,
   // which also applies the consent changes they publish to the list as soon as Kafka acknowledges them.
-  const kafka = createKafka(context.config.kafka, context.logger.child({ part: 'egress-kafka' }));
+  const kafka = context.kafka ?? createKafka(context.config.kafka, context.logger.child({ part: 'kafka' }));
   const consent = createConsentCheck({ ...context, kafka });
   const ctx: TwilioConnectorContext = { ...context, publisher: consent.publisher };
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
