@@ -45,10 +45,11 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   parts.routes.push(voice.route);
   parts.foundations.push(voice.outbox);
   let conversationReply: ReturnType<typeof createConversationsIngress>['sendConversationReply'] | undefined;
-  if (ctx.config.twilio.conversationsEnabled) {
+  const conversationsSettings = ctx.config.twilio.conversations;
+  if (conversationsSettings) {
     // The Conversations session (ingress part) and its webhook route; its
     // `sendConversationReply` is for egress events that carry a conversationSid.
-    const conversations = createConversationsIngress(ctx);
+    const conversations = createConversationsIngress({ ...ctx, settings: conversationsSettings });
     parts.routes.push(conversations.route);
     parts.ingress.push(conversations.client);
     conversationReply = conversations.sendConversationReply;

@@ -7,7 +7,8 @@ import { systemClock, type Clock } from '../../common/clock';
 import { VoiceEnvelopeBuilder } from '../../envelope';
 import type { Logger, Metrics } from '../../observability';
 import { DeliveryDeduplicator } from '../webhooks/delivery-deduplicator';
-import { signatureVerifierFor, WEBHOOK_DEFAULTS } from '../webhooks/create-webhook-routes';
+import { WEBHOOK_DEFAULTS } from '../webhooks/create-webhook-routes';
+import { createSignatureVerifier } from '../webhooks/create-signature-verifier';
 import { CallStatusTracker } from './call-status-tracker';
 import { EventOutbox } from './event-outbox';
 import { kafkaPublishedCheck } from './kafka-published-check';
@@ -61,7 +62,7 @@ export function createVoiceIngress(ctx: VoiceContext, options: VoiceOptions = {}
     ...(ctx.kafka ? { alreadyPublished: kafkaPublishedCheck({ kafka: ctx.kafka, topics: config.kafka.topics }) } : {}),
   });
   const route = voiceRoutes({
-    verifier: signatureVerifierFor(config, log),
+    verifier: createSignatureVerifier(config.twilio.signing, log),
     routing,
     twiml: new VoiceTwiml({ baseUrl: config.twilio.webhookBaseUrl, recordingNotice: config.voice.recordingNotice }),
     builder: new VoiceEnvelopeBuilder(clock),

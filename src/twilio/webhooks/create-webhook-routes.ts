@@ -2,14 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config';
 import { systemClock, type Clock } from '../../common/clock';
 import { SmsEnvelopeBuilder } from '../../envelope';
-import { IngressEgressError } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
 import { KeywordDetector } from '../../sms/keywords';
 import { DeliveryDeduplicator } from './delivery-deduplicator';
 import { InboundWebhook } from './inbound-webhook';
-import { normaliseBaseUrl } from './public-url';
-import { SignatureVerifier } from './signature-verifier';
+import { createSignatureVerifier } from './create-signature-verifier';
 import { StatusCallback } from './status-callback';
 import { StatusTracker } from './status-tracker';
 import { webhookRoutes } from './webhook-routes';
@@ -65,7 +63,7 @@ export function createWebhookRoutes(
     now,
   });
   return webhookRoutes({
-    verifier: signatureVerifierFor(config, logger),
+    verifier: createSignatureVerifier(config.twilio.signing, logger),
     inbound: new InboundWebhook({
       builder,
       publisher,
@@ -84,21 +82,4 @@ export function createWebhookRoutes(
     logger,
     publishTimeoutMs: options.publishTimeoutMs ?? config.twilio.webhookAnswerDeadlineMs,
   });
-}
-
-/** The webhook signature verifier of the configuration (undefined when TWILIO_WEBHOOK_VALIDATION=false). */
-export function signatureVerifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
-  const { webhookValidation, webhookBaseUrl, authTokens } = config.twilio;
-  if (!webhookValidation) {
-    // Config refuses this in production; elsewhere it is a deliberate local choice.
-    logger.warn('webhook signature validation is OFF (TWILIO_WEBHOOK_VALIDATION=false)');
-    return undefined;
-  }
-  if (!webhookBaseUrl) {
-    throw new IngressEgressError(
-      'IE_CONFIG_INVALID',
-      'TWILIO_WEBHOOK_BASE_URL is required to validate webhook signatures (the public URL Twilio signs)',
-    );
-  }
-  return new SignatureVerifier({ authTokens, baseUrl: normaliseBaseUrl(webhookBaseUrl) });
 }
