@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { parseEnvelope, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
+import { Lifecycle } from '../common/lifecycle';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
 import { advancePosition, fetchTopicRanges, onEmptyBatch, rangesRead, type TopicRanges } from '../kafka/topic-ranges';
 import { silentLogger, type Logger } from '../observability';
@@ -48,10 +49,10 @@ export interface ConsentLoaderStats {
 }
 
 export class ConsentLoader {
-  private currentState: ConsentLoaderState = 'idle';
+  private readonly lifecycle: Lifecycle;
+  /** The consumer crashed after catching up (kafkajs will not restart it): the store no longer follows. */
+  private crashed = false;
   private consumer: Consumer | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
   /** The ranges to read before the store is ready: the topic's extent at start. */
   private ranges: TopicRanges = new Map();
   /** The next offset this loader will read, by partition (what it has applied is below it). */
@@ -62,15 +63,37 @@ export class ConsentLoader {
 
   constructor(private readonly options: ConsentLoaderOptions) {
     this.log = (options.logger ?? silentLogger).child({ part: 'consent-loader', topic: options.topic });
+    this.lifecycle = new Lifecycle(
+      'the consent loader',
+      () => this.run(),
+      () => this.halt(),
+      {
+        retryFailedStart: true,
+        onStopRequested: () => {
+          this.caughtUp?.reject(
+            new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped before it caught up'),
+          );
+          this.caughtUp = undefined;
+        },
+      },
+    );
   }
 
   get state(): ConsentLoaderState {
-    return this.currentState;
+    const s = this.lifecycle.state;
+    if (s === 'starting') return 'catching_up';
+    if (s === 'running') return this.crashed ? 'failed' : 'ready';
+    return s;
   }
 
   /** True once the store holds everything the topic held at start, and while it keeps following. */
   get ready(): boolean {
-    return this.currentState === 'ready';
+    return this.state === 'ready';
+  }
+
+  private get stopping(): boolean {
+    const s = this.lifecycle.state;
+    return s === 'stopping' || s === 'stopped';
   }
 
   get stats(): Readonly<ConsentLoaderStats> {
@@ -107,41 +130,23 @@ export class ConsentLoader {
    * rejects, because a stopped loader never reopens (create a new one).
    */
   start(): Promise<void> {
-    if (this.stopping) {
-      return Promise.reject(new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped; create a new one'));
-    }
-    if (!this.starting) {
-      const attempt = this.run();
-      this.starting = attempt;
-      attempt.catch(() => {
-        if (this.starting === attempt && !this.stopping) this.starting = undefined;
-      });
-    }
-    return this.starting;
+    return this.lifecycle.start();
   }
 
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.currentState = 'stopping';
-      this.caughtUp?.reject(
-        new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped before it caught up'),
-      );
-      this.caughtUp = undefined;
-      // Let a start() that is still connecting finish before disconnecting what it built.
-      await this.starting?.catch(() => undefined);
-      try {
-        await this.consumer?.disconnect();
-      } catch (err) {
-        this.log.warn({ err }, 'consent consumer did not disconnect cleanly');
-      }
-      this.currentState = 'stopped';
-    })();
-    return this.stopping;
+    return this.lifecycle.stop();
+  }
+
+  private async halt(): Promise<void> {
+    try {
+      await this.consumer?.disconnect();
+    } catch (err) {
+      this.log.warn({ err }, 'consent consumer did not disconnect cleanly');
+    }
   }
 
   private async run(): Promise<void> {
     const { kafka, topic } = this.options;
-    this.currentState = 'catching_up';
     const startedAt = Date.now();
     try {
       this.ranges = await fetchTopicRanges(kafka, topic);
@@ -168,7 +173,7 @@ export class ConsentLoader {
           { err: e.payload.error },
           'consent consumer crashed; the consent store no longer follows the topic',
         );
-        this.currentState = 'failed';
+        this.crashed = true;
         this.caughtUp?.reject(e.payload.error);
         this.caughtUp = undefined;
       });
@@ -184,7 +189,6 @@ export class ConsentLoader {
     } catch (err) {
       if (!this.stopping) {
         // A failed start (broker down, topic missing) can be retried: release what it built.
-        this.currentState = 'failed';
         this.ranges = new Map();
         this.caughtUp = undefined;
         const consumer = this.consumer;
@@ -234,9 +238,8 @@ export class ConsentLoader {
   }
 
   private checkCaughtUp(): void {
-    if (this.currentState !== 'catching_up' || !this.consumer || !rangesRead(this.ranges, this.next)) return;
-    this.currentState = 'ready';
-    this.caughtUp?.resolve();
+    if (!this.caughtUp || !this.consumer || !rangesRead(this.ranges, this.next)) return;
+    this.caughtUp.resolve();
     this.caughtUp = undefined;
   }
 }
