@@ -41,7 +41,7 @@ export function createSandboxHost(): SandboxHost {
         kafka,
         observedTopics: [topics.inbound, topics.status, topics.consent, topics.outcomes],
         allTopics: Object.values(topics),
-        conversationsIdentity: config.twilio.conversationsIdentity,
+        conversationsIdentity: config.twilio.conversations?.identity ?? 'ingress-egress',
         decode: decodeEvent,
         createConsumer: (consumerConfig) => createStoppableConsumer(kafka, consumerConfig),
         async requestSend(input) {

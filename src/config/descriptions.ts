@@ -42,7 +42,7 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_STATUS_CALLBACK_URL:
     'StatusCallback URL attached to every send (usually this service’s /webhooks/twilio/status). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_BASE_URL:
-    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required for signature validation behind proxies. https:// only (http:// for a loopback host).',
+    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required whenever Twilio or Conversations webhooks are served with signature validation on (the default). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_VALIDATION: 'Validate X-Twilio-Signature on webhooks. Cannot be false in production.',
   TWILIO_API_BASE_URL:
     'Base URL of the Twilio REST API; point it at the simulator for local runs. https:// only: plain http:// is refused unless the host is loopback (localhost, 127.0.0.0/8, ::1), so credentials never cross a network in clear.',

@@ -1,4 +1,5 @@
 import { twiml } from 'twilio';
+import { valueWithin } from '../../common/deadline';
 import { deterministicEventId, type EventOf, type SmsEnvelopeBuilder } from '../../envelope';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger } from '../../observability';
@@ -54,7 +55,11 @@ export class AutoReplier {
     if ('skipped' in match) return { twiml: EMPTY_TWIML, sent: false, skipped: match.skipped };
     const record = this.recordOf(inbound, match.reply);
     try {
-      await withDeadline(this.deps.publisher.publish(record), deadlineMs);
+      await valueWithin(
+        this.deps.publisher.publish(record),
+        deadlineMs,
+        () => new Error(`not acknowledged within ${deadlineMs} ms`),
+      );
     } catch (err) {
       this.deps.logger.warn(
         { err, rule: match.reply.rule, messageSid: inbound.messageSid },
@@ -124,20 +129,4 @@ export class AutoReplier {
 /** The request id of the auto-reply to an inbound message. */
 export function autoReplyRequestId(inboundMessageSid: string): string {
   return `auto-reply-${inboundMessageSid}`;
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not acknowledged within ${ms} ms`)), Math.max(0, ms));
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

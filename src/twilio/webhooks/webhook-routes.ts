@@ -11,6 +11,8 @@ import { EMPTY_TWIML, refuse } from './webhook-replies';
 import { isWebhookBody, type WebhookBody } from './webhook-body';
 import { readInboundParams, readStatusParams } from './webhook-params';
 import { prepareWebhookScope } from './webhook-scope';
+import { valueWithin } from '../../common/deadline';
+import { kafkaDidNotAcknowledge } from './webhook-scope';
 
 export const SMS_WEBHOOK_PATH = '/webhooks/twilio/sms';
 export const STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
@@ -86,7 +88,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       // start() throws synchronously when the payload cannot become an envelope.
       const run = start();
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut[route].inc());
+      await valueWithin(run.result, deps.publishTimeoutMs, () => {
+        timedOut[route].inc();
+        return kafkaDidNotAcknowledge(deps.publishTimeoutMs);
+      });
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: webhooks answered 2xx');
@@ -184,23 +189,4 @@ function fieldsOf(err: EnvelopeValidationError): string {
 export function recordSignatureFailure(metrics: Metrics, reason: SignatureFailure): void {
   metrics.signatureFailures.labels(reason).inc();
   if (reason === 'invalid' || reason === 'unknown_account') metrics.authFailures.inc({ source: 'webhook_signature' });
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

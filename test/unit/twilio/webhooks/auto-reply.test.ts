@@ -1,3 +1,4 @@
+import { clockFrom } from '../../../../src/common/clock';
 import { SmsEnvelopeBuilder } from '../../../../src/envelope';
 import { silentLogger } from '../../../../src/observability';
 import { SmsValidator } from '../../../../src/sms';
@@ -41,7 +42,7 @@ async function setUp(options: { optedOut?: boolean; ready?: boolean; stop?: stri
     rules,
     keywords: new KeywordDetector(),
     consent: { ready: () => options.ready ?? true, isOptedOut: () => options.optedOut ?? false },
-    builder: new SmsEnvelopeBuilder(() => new Date('2026-01-01T00:00:00Z')),
+    builder: new SmsEnvelopeBuilder(clockFrom(() => Date.parse('2026-01-01T00:00:00Z'))),
     publisher,
     logger: silentLogger,
     statusCallbackUrl: STATUS_URL,
