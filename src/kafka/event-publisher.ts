@@ -17,6 +17,7 @@ import { toKafkaError } from './kafka-errors';
 import { ProduceBatcher, type OutgoingRecord } from './produce-batcher';
 import type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
 import { keyFor, topicFor } from './topics';
+import { finishesWithin } from '../common/deadline';
 
 export type PublisherState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped';
 
@@ -232,9 +233,7 @@ export class EventPublisher implements EventPublisherPort {
     this.stopping = (async () => {
       // One budget for everything before the records are given up: a connect or a reconnect loop against a
       // broker that is down must not hold the stop past the caller's deadline.
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
-      await Promise.race([
+      await finishesWithin(
         (async () => {
           await starting?.catch(() => undefined);
           this.wakeReconnect?.();
@@ -244,9 +243,8 @@ export class EventPublisher implements EventPublisherPort {
           if (!this.producerConnected) return;
           await this.batcher.drain();
         })(),
-        expired,
-      ]);
-      clearTimeout(timer);
+        budgetMs,
+      );
       this.closed = true;
       const inFlight = this.batcher.sendingBatch;
       // Sent but not acknowledged by the deadline: not flushed either (the callers are answered when kafkajs gives up).

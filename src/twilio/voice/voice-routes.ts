@@ -27,6 +27,8 @@ import {
   type VoiceTwiml,
 } from './voice-twiml';
 import { prepareWebhookScope } from '../webhooks/webhook-scope';
+import { valueWithin } from '../../common/deadline';
+import { kafkaDidNotAcknowledge } from '../webhooks/webhook-scope';
 
 export const VOICE_ROUTES = [
   VOICE_WEBHOOK_PATH,
@@ -151,7 +153,10 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     try {
       const run = deps.dedup.run(keys, work);
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut.get(route)?.inc());
+      await valueWithin(run.result, deps.publishTimeoutMs, () => {
+        timedOut.get(route)?.inc();
+        return kafkaDidNotAcknowledge(deps.publishTimeoutMs);
+      });
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: voice callbacks answered 2xx');
@@ -311,23 +316,4 @@ function queryOf(req: FastifyRequest): Record<string, string | undefined> {
 
 function fieldsOf(err: EnvelopeValidationError): string {
   return err.fields.map((f) => f.path).join(', ');
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeValidationError } from '../../envelope';
 import { IngressEgressError, isRetriable } from '../../errors';
 import type { Logger, Metrics } from '../../observability';
+import type { AutoReplier } from './auto-reply';
 import type { DedupRun } from './delivery-deduplicator';
 import type { InboundWebhook } from './inbound-webhook';
 import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
@@ -10,6 +11,8 @@ import { EMPTY_TWIML, refuse } from './webhook-replies';
 import { isWebhookBody, type WebhookBody } from './webhook-body';
 import { readInboundParams, readStatusParams } from './webhook-params';
 import { prepareWebhookScope } from './webhook-scope';
+import { valueWithin } from '../../common/deadline';
+import { kafkaDidNotAcknowledge } from './webhook-scope';
 
 export const SMS_WEBHOOK_PATH = '/webhooks/twilio/sms';
 export const STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
@@ -18,6 +21,8 @@ export interface WebhookRoutesDeps {
   /** Undefined only when validation is turned off (config forbids that in production). */
   verifier: SignatureVerifier | undefined;
   inbound: InboundWebhook;
+  /** Inbound auto-replies (AUTO_REPLY_FILE); undefined: every inbound SMS is answered with empty TwiML. */
+  autoReply?: AutoReplier | undefined;
   status: StatusCallback;
   metrics: Metrics;
   logger: Logger;
@@ -83,7 +88,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       // start() throws synchronously when the payload cannot become an envelope.
       const run = start();
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut[route].inc());
+      await valueWithin(run.result, deps.publishTimeoutMs, () => {
+        timedOut[route].inc();
+        return kafkaDidNotAcknowledge(deps.publishTimeoutMs);
+      });
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: webhooks answered 2xx');
@@ -139,7 +147,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
     const outcome = await settle(() => deps.inbound.handle(params.value), SMS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
-    return reply.type('text/xml').send(EMPTY_TWIML);
+    if (!deps.autoReply) return reply.type('text/xml').send(EMPTY_TWIML);
+    // Decided only now that the inbound event is on Kafka, within what is left of the answer deadline.
+    const answer = await deps.autoReply.answer(params.value, deps.publishTimeoutMs - reply.elapsedTime);
+    return reply.type('text/xml').send(answer.twiml);
   });
 
   scope.post(STATUS_WEBHOOK_PATH, async (req, reply) => {
@@ -178,23 +189,4 @@ function fieldsOf(err: EnvelopeValidationError): string {
 export function recordSignatureFailure(metrics: Metrics, reason: SignatureFailure): void {
   metrics.signatureFailures.labels(reason).inc();
   if (reason === 'invalid' || reason === 'unknown_account') metrics.authFailures.inc({ source: 'webhook_signature' });
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { IngressEgressError } from '../../errors';
 import type { Logger } from '../../observability';
 import { parseFormBody, parseJsonBody } from './webhook-body';
 import { refuse } from './webhook-replies';
@@ -28,4 +29,9 @@ export function prepareWebhookScope(scope: FastifyInstance, logger: Logger, what
     }
     return refuse(reply, status, err.code ?? 'bad_request', err.message);
   });
+}
+
+/** The error a webhook answers 503 with when Kafka did not acknowledge its event within the answer deadline. */
+export function kafkaDidNotAcknowledge(ms: number): IngressEgressError {
+  return new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`);
 }
