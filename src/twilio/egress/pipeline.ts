@@ -1,5 +1,5 @@
 import { IngressEgressError } from '../../errors';
-import type { Logger } from '../../observability';
+import { inSpan, type Logger } from '../../observability';
 import { readRetriable, sleep, type Clock } from '../../resilience';
 import type { Decision, Delivery } from './delivery';
 import type { Stage, StageName } from './stage';
@@ -39,7 +39,12 @@ export class Pipeline {
       while (i < this.o.stages.length && d.decision === undefined) {
         const stage = this.o.stages[i]!;
         current = stage.name;
-        const r = await stage.run(d);
+        const r = await inSpan(`egress stage ${stage.name}`, { attributes: { 'egress.stage': stage.name } }, (span) =>
+          stage.run(d).then((result) => {
+            span.setAttribute('egress.stage.result', result.kind);
+            return result;
+          }),
+        );
         if (r.kind === 'next') i++;
         else if (r.kind === 'decide') d.decision = r.decision;
         else {
@@ -70,7 +75,11 @@ export class Pipeline {
     if (d.decision === undefined) {
       throw new IngressEgressError('IE_INTERNAL', 'egress stages ended without a decision');
     }
-    await this.o.outcome.run(d);
+    await inSpan(
+      `egress stage ${this.o.outcome.name}`,
+      { attributes: { 'egress.stage': this.o.outcome.name, 'egress.outcome': d.decision.type } },
+      () => this.o.outcome.run(d),
+    );
     return d.decision;
   }
 }

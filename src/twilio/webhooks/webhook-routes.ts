@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeValidationError } from '../../envelope';
 import { IngressEgressError, isRetriable } from '../../errors';
-import type { Logger, Metrics } from '../../observability';
+import { inSpan, SpanKind, startSpan, type Logger, type Metrics } from '../../observability';
 import type { DedupRun } from './delivery-deduplicator';
 import type { InboundWebhook } from './inbound-webhook';
 import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
@@ -141,7 +141,11 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       return undefined;
     }
     if (deps.verifier) {
+      const span = startSpan('webhook signature');
       const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
+      span.setAttribute('twilio.signature.valid', check.ok);
+      if (!check.ok) span.setAttribute('twilio.signature.failure', check.reason);
+      span.end();
       if (!check.ok) {
         recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'webhook signature refused');
@@ -152,7 +156,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     return body;
   };
 
-  scope.post(SMS_WEBHOOK_PATH, async (req, reply) => {
+  scope.post(SMS_WEBHOOK_PATH, (req, reply) => traced(SMS_WEBHOOK_PATH, reply, () => answerSms(req, reply)));
+  scope.post(STATUS_WEBHOOK_PATH, (req, reply) => traced(STATUS_WEBHOOK_PATH, reply, () => answerStatus(req, reply)));
+
+  const answerSms = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readInboundParams(body.params);
@@ -160,9 +167,9 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     const outcome = await settle(() => deps.inbound.handle(params.value), SMS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.type('text/xml').send(EMPTY_TWIML);
-  });
+  };
 
-  scope.post(STATUS_WEBHOOK_PATH, async (req, reply) => {
+  const answerStatus = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readStatusParams(body.params);
@@ -170,7 +177,23 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     const outcome = await settle(() => deps.status.handle(params.value), STATUS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.code(204).send();
-  });
+  };
+}
+
+/**
+ * The webhook's server span: received → signature → publish (a producer span per record, ended by Kafka's
+ * ack) → answer. Twilio sends no trace context, so each webhook starts a trace.
+ */
+function traced(route: string, reply: FastifyReply, answer: () => Promise<FastifyReply>): Promise<FastifyReply> {
+  return inSpan(
+    `POST ${route}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': route } },
+    async (span) => {
+      const r = await answer();
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      return r;
+    },
+  );
 }
 
 const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
