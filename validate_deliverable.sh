@@ -66,6 +66,9 @@ fi
 step "integration, contract and e2e tests (broker: $IE_TEST_BROKER)"
 npx jest --selectProjects integration contract e2e --runInBand --ci --json --outputFile=build/jest-integration.json
 
+step "reliability suite, short form (scripts/reliability.sh --short; the long form's figures are in docs/reliability.md)"
+scripts/reliability.sh --short
+
 step "smoke on the mock broker (the sandbox's embedded default)"
 # The sandbox itself and the two main data paths, on librdkafka's mock cluster that jest starts.
 env -u KAFKA_BROKERS IE_TEST_BROKER=mock npx jest --selectProjects integration e2e --runInBand --ci \

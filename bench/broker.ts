@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../src/config';
 import { topicSpecs } from '../src/kafka/ensure-topics';
-import { LocalKafkaBroker } from '../src/kafka/local-broker';
+import { LocalKafkaBroker } from '@ingress-egress/sandbox';
 import { kafkaSh, REPO_ROOT } from '../scripts/kafka-sh';
 
 export type BenchBrokerKind = 'kafka' | 'mock' | 'external';

@@ -8,6 +8,8 @@ export function benchTopics(prefix: string): TopicNames {
     status: t('status'),
     consent: t('consent'),
     egress: t('egress'),
+    egressUrgent: t('egress-urgent'),
+    egressBulk: t('egress-bulk'),
     outcomes: t('outcomes'),
     egressDlq: t('dlq'),
     voiceCalls: t('voice-calls'),

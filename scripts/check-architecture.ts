@@ -3,17 +3,19 @@
  * registers, the Kafka topics (default names and their variables), the event
  * types and the environment variables must be exactly the ones listed, and the
  * imports of src/ must respect `layers:` (no import up a layer, no cycle between
- * folders; see scripts/import-layers.ts). Exits 1 and names every drift.
+ * folders; see scripts/import-layers.ts), and `npm pack` of the service must
+ * hold only the service (scripts/pack-contents.ts). Exits 1 and names every drift.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ENV_VARS, loadConfig } from '../src/config';
-import { EVENT_TYPES } from '../src/envelope';
-import { TOPIC_OF_TYPE } from '../src/kafka/topics';
+import { EVENT_TYPES, type EventType } from '../src/envelope';
+import { LANE_EVENT_TYPES, LANE_TOPIC, TOPIC_OF_TYPE } from '../src/kafka/topics';
 import { silentLogger } from '../src/observability';
 import { checkLayers, readImports } from './import-layers';
-import { buildServer, type ManagedPublisher } from '../src/server';
+import { checkServicePack } from './pack-contents';
+import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../src/server';
 
 interface Architecture {
   parts: Record<string, string>;
@@ -42,7 +44,11 @@ function diff(label: string, declared: string[], actual: string[], problems: str
 }
 
 /** Every difference between architecture.yaml (its text) and the code, as readable lines. */
-export async function checkArchitecture(yamlText: string): Promise<{ problems: string[]; summary: string }> {
+/** `pack: true` also checks what npm pack of the service would publish (needs a build; the CLI run does it). */
+export async function checkArchitecture(
+  yamlText: string,
+  options: { pack?: boolean } = {},
+): Promise<{ problems: string[]; summary: string }> {
   const arch = parse(yamlText) as Architecture;
   const problems: string[] = [];
 
@@ -63,6 +69,7 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
   const server = buildServer(config, { publisher: noPublisher, logger: silentLogger });
   await server.prepare();
   diff('route', arch.http.routes, server.routes(), problems);
+  problems.push(...(await checkOpenApi(server)));
   await server.app.close();
 
   const topics = config.kafka.topics;
@@ -71,14 +78,17 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
     status: 'KAFKA_TOPIC_STATUS',
     consent: 'KAFKA_TOPIC_CONSENT',
     egress: 'KAFKA_TOPIC_EGRESS',
+    egressUrgent: 'KAFKA_TOPIC_EGRESS_URGENT',
+    egressBulk: 'KAFKA_TOPIC_EGRESS_BULK',
     outcomes: 'KAFKA_TOPIC_OUTCOMES',
     egressDlq: 'KAFKA_TOPIC_EGRESS_DLQ',
     voiceCalls: 'KAFKA_TOPIC_VOICE_CALLS',
     voiceRecordings: 'KAFKA_TOPIC_VOICE_RECORDINGS',
   };
   const actualTopics = Object.entries(topics).map(([role, name]) => {
+    const laneRoles = Object.values(LANE_TOPIC) as string[];
     const events = Object.entries(TOPIC_OF_TYPE)
-      .filter(([, r]) => r === role)
+      .filter(([t, r]) => r === role || (laneRoles.includes(role) && LANE_EVENT_TYPES.includes(t as EventType)))
       .map(([t]) => t)
       .sort();
     return `${name} (${envOfRole[role as keyof typeof topics]}) [${events.join(', ')}]`;
@@ -99,15 +109,41 @@ export async function checkArchitecture(yamlText: string): Promise<{ problems: s
       problems.push(`part: ${folder} is in architecture.yaml but does not exist`);
   }
 
-  const edges = readImports(root, ['src', 'packages/twilio-simulator/src']);
+  const edges = readImports(root, ['src', 'packages/sandbox/src', 'packages/twilio-simulator/src']);
   problems.push(...checkLayers(edges, arch.layers ?? [], Object.keys(arch.parts ?? {})));
+  // What npm pack of the service ships: the service only (scripts/pack-contents.ts).
+  if (options.pack) problems.push(...checkServicePack(root));
 
   const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;
   return { problems, summary };
 }
 
+/**
+ * The OpenAPI document served at /api/openapi.json against the routes: every
+ * /api route (but the docs page's hidden asset route) has an operation, and
+ * every operation a route.
+ */
+export async function checkOpenApi(server: IngressEgressServer): Promise<string[]> {
+  const res = await server.app.inject({ method: 'GET', url: '/api/openapi.json' });
+  if (res.statusCode !== 200) return [`openapi: GET /api/openapi.json answered ${res.statusCode}`];
+  const doc = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+  const problems: string[] = [];
+  if (!doc.openapi.startsWith('3.1')) problems.push(`openapi: version ${doc.openapi} is not 3.1`);
+  const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+    Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`),
+  );
+  const routes = server.apiRoutes.filter((r) => !r.spec.hidden).map((r) => `${r.method} ${r.url}`);
+  const d = new Set(documented);
+  const r = new Set(routes);
+  for (const x of routes) if (!d.has(x)) problems.push(`openapi: route ${x} has no operation in /api/openapi.json`);
+  for (const x of documented) if (!r.has(x)) problems.push(`openapi: operation ${x} has no route`);
+  return problems;
+}
+
 async function main(): Promise<number> {
-  const { problems, summary } = await checkArchitecture(readFileSync(path.join(root, 'architecture.yaml'), 'utf8'));
+  const { problems, summary } = await checkArchitecture(readFileSync(path.join(root, 'architecture.yaml'), 'utf8'), {
+    pack: true,
+  });
   if (problems.length > 0) {
     console.error(`architecture.yaml drifted from the code (${problems.length}):`);
     for (const p of problems) console.error(`  - ${p}`);

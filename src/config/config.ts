@@ -7,6 +7,10 @@ export interface TopicNames {
   status: string;
   consent: string;
   egress: string;
+  /** KAFKA_TOPIC_EGRESS_URGENT: requests with priority urgent. */
+  egressUrgent: string;
+  /** KAFKA_TOPIC_EGRESS_BULK: requests with priority bulk. */
+  egressBulk: string;
   outcomes: string;
   egressDlq: string;
   voiceCalls: string;
@@ -34,20 +38,14 @@ export interface AppConfig {
     authTokens: Readonly<Record<string, string>>;
     apiKeySid: string | undefined;
     apiKeySecret: string | undefined;
-    conversationsServiceSid: string | undefined;
-    conversationsEnabled: boolean;
-    /** Identity the Conversations session joins as; messages it authors are not ingested. */
-    conversationsIdentity: string;
-    conversationsTokenTtlSecs: number;
-    /** Twilsock URL override (the simulator's socket); undefined = Twilio's. */
-    conversationsSocketUrl: string | undefined;
-    /** Messages backfilled from a conversation joined for the first time. */
-    conversationsBackfillLimit: number;
+    /** The Conversations session (TWILIO_CONVERSATIONS_ENABLED=true), with everything it needs; undefined when off. */
+    conversations: ConversationsConfig | undefined;
     phoneNumber: string | undefined;
     messagingServiceSid: string | undefined;
     statusCallbackUrl: string | undefined;
     webhookBaseUrl: string | undefined;
-    webhookValidation: boolean;
+    /** How every Twilio webhook route (Messaging, Voice, Conversations) authenticates its requests. */
+    signing: WebhookSigning;
     apiBaseUrl: string;
     /** One REST attempt, from the request to the end of the answer (TWILIO_TIMEOUT_SECS). */
     timeoutMs: number;
@@ -87,6 +85,14 @@ export interface AppConfig {
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
   };
+  voice: {
+    /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
+    routingFile: string | undefined;
+    /** VOICE_RECORDING_NOTICE: said to the caller before any recording starts. */
+    recordingNotice: string | undefined;
+    /** VOICE_OUTBOX_DIR: the durable outbox of call events (one directory per instance). */
+    outboxDir: string;
+  };
   compliance: { extraOptOutKeywords: string[]; extraOptInKeywords: string[]; extraHelpKeywords: string[] };
   egress: {
     /** The compacted send-ledger topic (KAFKA_TOPIC_EGRESS_LEDGER); not in `kafka.topics`, it carries no envelopes. */
@@ -94,6 +100,8 @@ export interface AppConfig {
     concurrency: number;
     maxAttempts: number;
     sessionTimeoutMs: number;
+    /** EGRESS_BULK_RATE_SHARE: the fraction of the account rate bulk-priority sends may take. */
+    bulkRateShare: number;
     /** Each sender's token bucket (TWILIO_PER_SENDER_RATE/_BURST, default the account's). */
     perSender: { rate: number; burst: number };
     /** EGRESS_TEMPLATES_FILE: template definitions loaded at start-up. */
@@ -157,11 +165,66 @@ function apiTokenEntries(raw: string): ApiTokenEntry[] {
   return 'entries' in parsed ? parsed.entries : [];
 }
 
+/**
+ * Webhook signature checking, decided once: verify X-Twilio-Signature against
+ * the public base URL with each account's token, or not at all — by choice
+ * (TWILIO_WEBHOOK_VALIDATION=false, refused in production) or because no
+ * Twilio webhook is served (TWILIO_ENABLED and TWILIO_CONVERSATIONS_ENABLED
+ * both false).
+ */
+export type WebhookSigning =
+  | { verify: true; baseUrl: string; authTokens: Readonly<Record<string, string>> }
+  | { verify: false; why: 'disabled' | 'no-webhooks' };
+
+/** The Conversations session's settings; the schema demanded the key and service when it is enabled. */
+export interface ConversationsConfig {
+  accountSid: string;
+  apiKeySid: string;
+  apiKeySecret: string;
+  serviceSid: string;
+  /** Identity the session joins as; messages it authors are not ingested. */
+  identity: string;
+  tokenTtlSecs: number;
+  /** Twilsock URL override (the simulator's socket); undefined = Twilio's. */
+  socketUrl: string | undefined;
+  /** Messages backfilled from a conversation joined for the first time. */
+  backfillLimit: number;
+}
+
+function signingOf(
+  env: Env,
+  authTokens: Readonly<Record<string, string>>,
+  baseUrl: string | undefined,
+): WebhookSigning {
+  if (!env.TWILIO_WEBHOOK_VALIDATION) return { verify: false, why: 'disabled' };
+  // crossFieldIssues demands the base URL whenever a webhook is served with validation on.
+  if (baseUrl === undefined) return { verify: false, why: 'no-webhooks' };
+  return { verify: true, baseUrl, authTokens };
+}
+
+function conversationsOf(env: Env): ConversationsConfig | undefined {
+  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_API_KEY_SID: apiKeySid, TWILIO_API_KEY_SECRET: apiKeySecret } = env;
+  const serviceSid = env.TWILIO_CONVERSATIONS_SERVICE_SID;
+  // crossFieldIssues demands all four when Conversations is enabled.
+  if (!env.TWILIO_CONVERSATIONS_ENABLED || !accountSid || !apiKeySid || !apiKeySecret || !serviceSid) return undefined;
+  return {
+    accountSid,
+    apiKeySid,
+    apiKeySecret,
+    serviceSid,
+    identity: env.TWILIO_CONVERSATIONS_IDENTITY,
+    tokenTtlSecs: env.TWILIO_CONVERSATIONS_TOKEN_TTL_SECS,
+    socketUrl: env.TWILIO_CONVERSATIONS_SOCKET_URL,
+    backfillLimit: env.TWILIO_CONVERSATIONS_BACKFILL_LIMIT,
+  };
+}
+
 function toAppConfig(env: Env): AppConfig {
   const authTokens: Record<string, string> = {
     ...(env.TWILIO_SUBACCOUNT_AUTH_TOKENS ? (parseSubaccountTokens(env.TWILIO_SUBACCOUNT_AUTH_TOKENS) ?? {}) : {}),
   };
   if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) authTokens[env.TWILIO_ACCOUNT_SID] = env.TWILIO_AUTH_TOKEN;
+  const webhookBaseUrl = env.TWILIO_WEBHOOK_BASE_URL?.replace(/\/+$/, '');
   return {
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -179,17 +242,12 @@ function toAppConfig(env: Env): AppConfig {
       authTokens,
       apiKeySid: env.TWILIO_API_KEY_SID,
       apiKeySecret: env.TWILIO_API_KEY_SECRET,
-      conversationsServiceSid: env.TWILIO_CONVERSATIONS_SERVICE_SID,
-      conversationsEnabled: env.TWILIO_CONVERSATIONS_ENABLED,
-      conversationsIdentity: env.TWILIO_CONVERSATIONS_IDENTITY,
-      conversationsTokenTtlSecs: env.TWILIO_CONVERSATIONS_TOKEN_TTL_SECS,
-      conversationsSocketUrl: env.TWILIO_CONVERSATIONS_SOCKET_URL,
-      conversationsBackfillLimit: env.TWILIO_CONVERSATIONS_BACKFILL_LIMIT,
+      conversations: conversationsOf(env),
       phoneNumber: env.TWILIO_PHONE_NUMBER,
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       statusCallbackUrl: env.TWILIO_STATUS_CALLBACK_URL,
-      webhookBaseUrl: env.TWILIO_WEBHOOK_BASE_URL?.replace(/\/+$/, ''),
-      webhookValidation: env.TWILIO_WEBHOOK_VALIDATION,
+      webhookBaseUrl,
+      signing: signingOf(env, authTokens, webhookBaseUrl),
       apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: Math.round(env.TWILIO_TIMEOUT_SECS * 1000),
       connectTimeoutMs: Math.round(env.TWILIO_CONNECT_TIMEOUT_SECS * 1000),
@@ -230,6 +288,8 @@ function toAppConfig(env: Env): AppConfig {
         status: env.KAFKA_TOPIC_STATUS,
         consent: env.KAFKA_TOPIC_CONSENT,
         egress: env.KAFKA_TOPIC_EGRESS,
+        egressUrgent: env.KAFKA_TOPIC_EGRESS_URGENT,
+        egressBulk: env.KAFKA_TOPIC_EGRESS_BULK,
         outcomes: env.KAFKA_TOPIC_OUTCOMES,
         egressDlq: env.KAFKA_TOPIC_EGRESS_DLQ,
         voiceCalls: env.KAFKA_TOPIC_VOICE_CALLS,
@@ -248,6 +308,11 @@ function toAppConfig(env: Env): AppConfig {
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
     },
+    voice: {
+      routingFile: env.VOICE_ROUTING_FILE,
+      recordingNotice: env.VOICE_RECORDING_NOTICE,
+      outboxDir: env.VOICE_OUTBOX_DIR,
+    },
     compliance: {
       extraOptOutKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_OUT_KEYWORDS),
       extraOptInKeywords: splitList(env.COMPLIANCE_EXTRA_OPT_IN_KEYWORDS),
@@ -258,6 +323,7 @@ function toAppConfig(env: Env): AppConfig {
       concurrency: env.EGRESS_CONCURRENCY,
       maxAttempts: env.EGRESS_MAX_ATTEMPTS,
       sessionTimeoutMs: Math.round(env.EGRESS_SESSION_TIMEOUT_SECS * 1000),
+      bulkRateShare: env.EGRESS_BULK_RATE_SHARE,
       perSender: {
         rate: env.TWILIO_PER_SENDER_RATE ?? env.TWILIO_RATE_LIMIT_PER_SEC,
         burst: env.TWILIO_PER_SENDER_BURST ?? env.TWILIO_RATE_LIMIT_BURST,

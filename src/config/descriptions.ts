@@ -42,7 +42,7 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_STATUS_CALLBACK_URL:
     'StatusCallback URL attached to every send (usually this service’s /webhooks/twilio/status). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_BASE_URL:
-    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required for signature validation behind proxies. https:// only (http:// for a loopback host).',
+    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required whenever Twilio or Conversations webhooks are served with signature validation on (the default). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_VALIDATION: 'Validate X-Twilio-Signature on webhooks. Cannot be false in production.',
   TWILIO_API_BASE_URL:
     'Base URL of the Twilio REST API; point it at the simulator for local runs. https:// only: plain http:// is refused unless the host is loopback (localhost, 127.0.0.0/8, ::1), so credentials never cross a network in clear.',
@@ -84,7 +84,11 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   KAFKA_TOPIC_INBOUND: 'Topic of sms.inbound.received events.',
   KAFKA_TOPIC_STATUS: 'Topic of sms.status.updated events.',
   KAFKA_TOPIC_CONSENT: 'Compacted topic of sms.consent.changed events: the opt-out list’s source of truth.',
-  KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events.',
+  KAFKA_TOPIC_EGRESS: 'Topic consumed for sms.outbound.requested / cancel_requested events (the normal lane).',
+  KAFKA_TOPIC_EGRESS_URGENT:
+    'Topic of egress requests with priority urgent: its own consumer group (KAFKA_GROUP_ID + ".urgent"), served before the other lanes.',
+  KAFKA_TOPIC_EGRESS_BULK:
+    'Topic of egress requests with priority bulk: its own consumer group (KAFKA_GROUP_ID + ".bulk"), held to EGRESS_BULK_RATE_SHARE of the account rate.',
   KAFKA_TOPIC_OUTCOMES: 'Topic of egress outcomes (accepted, rejected, failed, canceled, summary).',
   KAFKA_TOPIC_VOICE_CALLS:
     'Topic of voice.call.received, voice.call.status and voice.dial.completed events (key: CallSid).',
@@ -97,6 +101,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   EGRESS_MAX_ATTEMPTS: 'Attempts per message for retriable Twilio errors before it fails to the DLQ.',
   EGRESS_TEMPLATES_FILE:
     'JSON file of message templates (`[{name, body, variables}]`) that egress requests may name; read at start-up.',
+  EGRESS_BULK_RATE_SHARE:
+    'Share (0.01–1) of the account rate limit (TWILIO_RATE_LIMIT_PER_SEC) that bulk-priority messages may use; the rest stays free for urgent and normal ones.',
   EGRESS_SESSION_TIMEOUT_SECS:
     'Session timeout of the egress consumer group: how long a silent instance keeps its partitions.',
   SMS_DEFAULT_COUNTRY: 'Country assumed for recipient numbers written without +country code (ISO 3166 alpha-2).',
@@ -122,4 +128,10 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   OTEL_SERVICE_NAME: 'The `service.name` of the spans; default `ingress-egress`.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
+  VOICE_ROUTING_FILE:
+    'YAML or JSON file of incoming-call routing (forward, voicemail, reject, busy per called number, with a default); validated at start-up. Unset: voicemail on every number (docs/voice.md).',
+  VOICE_RECORDING_NOTICE:
+    'Said to the caller before any recording starts (a voicemail or a recorded forwarded call). Unset: no notice.',
+  VOICE_OUTBOX_DIR:
+    'Directory of the durable outbox that keeps call events until Kafka acknowledges them (fsync before the call is answered). One directory per instance, on a persistent volume.',
 };

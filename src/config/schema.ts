@@ -209,6 +209,8 @@ export const envSchema = z.object({
   KAFKA_TOPIC_STATUS: topic('sms.status'),
   KAFKA_TOPIC_CONSENT: topic('sms.consent'),
   KAFKA_TOPIC_EGRESS: topic('sms.egress'),
+  KAFKA_TOPIC_EGRESS_URGENT: topic('sms.egress.urgent'),
+  KAFKA_TOPIC_EGRESS_BULK: topic('sms.egress.bulk'),
   KAFKA_TOPIC_OUTCOMES: topic('sms.outcomes'),
   KAFKA_TOPIC_EGRESS_DLQ: topic('sms.egress.dlq'),
   KAFKA_TOPIC_EGRESS_LEDGER: topic('sms.egress.ledger'),
@@ -217,6 +219,7 @@ export const envSchema = z.object({
   EGRESS_CONCURRENCY: int(100, 1, 10000),
   EGRESS_MAX_ATTEMPTS: int(5, 1, 100),
   EGRESS_SESSION_TIMEOUT_SECS: num(30, 1, 3600),
+  EGRESS_BULK_RATE_SHARE: num(0.5, 0.01, 1),
   EGRESS_TEMPLATES_FILE: optionalString,
   SMS_DEFAULT_COUNTRY: z
     .string()
@@ -234,6 +237,9 @@ export const envSchema = z.object({
   COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: keywords,
   COMPLIANCE_EXTRA_HELP_KEYWORDS: keywords,
   SCHEMA_REGISTRY_URL: url,
+  VOICE_ROUTING_FILE: optionalString,
+  VOICE_RECORDING_NOTICE: optionalString,
+  VOICE_OUTBOX_DIR: z.string().min(1).default('data/voice-outbox'),
   // OpenTelemetry's standard variables that turn tracing on (read by src/telemetry; checked here so a typo is
   // one clear start-up error). The SDK reads its other OTEL_* variables itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), {
@@ -254,15 +260,17 @@ export const ENV_VARS = Object.keys(envSchema.shape) as (keyof Env)[];
 export function crossFieldIssues(env: Env): { variable: string; message: string }[] {
   const issues: { variable: string; message: string }[] = [];
   const need = (variable: keyof Env, why: string) => {
-    if (env[variable] === undefined) issues.push({ variable, message: `is required ${why}` });
+    if (env[variable] === undefined && !issues.some((i) => i.variable === variable))
+      issues.push({ variable, message: `is required ${why}` });
   };
   if (env.TWILIO_ENABLED) {
     need('TWILIO_ACCOUNT_SID', 'when TWILIO_ENABLED=true');
     need('TWILIO_AUTH_TOKEN', 'when TWILIO_ENABLED=true');
-    if (env.TWILIO_WEBHOOK_VALIDATION)
-      need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
   }
+  if ((env.TWILIO_ENABLED || env.TWILIO_CONVERSATIONS_ENABLED) && env.TWILIO_WEBHOOK_VALIDATION)
+    need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
   if (env.TWILIO_CONVERSATIONS_ENABLED) {
+    need('TWILIO_ACCOUNT_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');
     need('TWILIO_API_KEY_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');
     need('TWILIO_API_KEY_SECRET', 'when TWILIO_CONVERSATIONS_ENABLED=true');
     need('TWILIO_CONVERSATIONS_SERVICE_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { InternalEventV2 } from '../envelope';
+import type { EgressPriority, InternalEventV2 } from '../envelope';
 
 export interface ConnectorHealth {
   ready: boolean;
@@ -32,6 +32,8 @@ export interface AssignmentInfo {
   assigned: number;
   /** Partitions of the egress topic in total. */
   total: number;
+  /** The lane (priority) whose topic this assignment is of; absent = `normal` (the main egress topic). */
+  lane?: EgressPriority;
 }
 
 export interface EgressContext {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { EnvelopeCodec, InternalEventV2 } from '../envelope';
+import type { EgressPriority, EnvelopeCodec, InternalEventV2 } from '../envelope';
 import type { DlqWriter } from './dlq-writer';
 import { IngressEgressError } from '../errors';
 import { extractTraceContext, inSpan, kafkaAttributes, SpanKind, type Logger, type Metrics } from '../observability';
@@ -11,13 +11,14 @@ import { headersToStrings } from '../kafka/cloud-events';
 import { OffsetTracker } from './offset-tracker';
 import { SourceLabels } from '../kafka/source-label';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import { finishesWithin } from '../common/deadline';
 
 /** Optional hooks an egress handler may offer the consumer (TwilioEgressHandler does). */
 export interface AssignmentAwareHandler extends EgressHandler {
   /** Runs after each group join, before any record of the new assignment is handled (ledger restore, rate share). */
   partitionsAssigned?(info: AssignmentInfo): Promise<void>;
-  /** Polled: while true for any handler, fetching pauses (circuit open, rate-limit queue full). */
-  shouldPause?(): boolean;
+  /** Polled per lane: while true for any handler, that lane's fetching pauses (circuit open, rate-limit queue full). */
+  shouldPause?(lane: EgressPriority): boolean;
 }
 
 /** Where records go: ConnectorManager routes by `source`. */
@@ -30,6 +31,8 @@ export interface EgressConsumerOptions {
   kafka: Kafka;
   topic: string;
   groupId: string;
+  /** The lane this consumer serves (docs/egress.md, "Priority lanes"). Default `normal`. */
+  lane?: EgressPriority;
   codec: EnvelopeCodec;
   router: EgressRouter;
   dlq: DlqWriter;
@@ -132,6 +135,7 @@ export class EgressConsumer {
 
   constructor(options: EgressConsumerOptions) {
     this.o = {
+      lane: 'normal',
       maxInFlight: 100,
       sessionTimeoutMs: 30_000,
       drainTimeoutMs: 10_000,
@@ -194,7 +198,10 @@ export class EgressConsumer {
     await this.runConsumer();
     this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
     this.pauseTimer.unref();
-    this.o.logger.info({ topic, groupId: this.o.groupId, partitions: this.totalPartitions }, 'egress consumer started');
+    this.o.logger.info(
+      { topic, groupId: this.o.groupId, lane: this.o.lane, partitions: this.totalPartitions },
+      'egress consumer started',
+    );
   }
 
   /** A new kafkajs consumer in the group, subscribed and running (at start, and after a fatal crash). */
@@ -291,14 +298,11 @@ export class EgressConsumer {
     this.accepting = false;
     this.stopping.abort();
     if (this.pauseTimer) clearInterval(this.pauseTimer);
-    const drained = await Promise.race([
-      Promise.allSettled([...this.active]).then(() => true),
-      sleep(clock, this.o.drainTimeoutMs).then(() => false),
-    ]);
+    const drained = await finishesWithin(Promise.allSettled([...this.active]), this.o.drainTimeoutMs, clock);
     if (!drained) {
       logger.warn({ inFlight: this.slots.inUse }, 'egress drain deadline passed: aborting waits in flight');
       this.abort.abort(new IngressEgressError('IE_LIFECYCLE', 'egress consumer stopping'));
-      await Promise.race([Promise.allSettled([...this.active]), sleep(clock, 2_000)]);
+      await finishesWithin(Promise.allSettled([...this.active]), 2_000, clock);
     }
     await this.restarting?.catch(() => undefined);
     await this.consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'egress consumer disconnect'));
@@ -325,8 +329,9 @@ export class EgressConsumer {
     const info: AssignmentInfo = {
       assigned: partitions.length,
       total: Math.max(this.totalPartitions, partitions.length),
+      lane: this.o.lane,
     };
-    this.o.logger.info({ partitions }, 'egress partitions assigned');
+    this.o.logger.info({ partitions, lane: this.o.lane }, 'egress partitions assigned');
     // A join that finishes while stopping hands out nothing: no record of it will be handled.
     if (!this.accepting) return;
     const handlers = this.handlers();
@@ -350,13 +355,16 @@ export class EgressConsumer {
   private checkPause(): void {
     const consumer = this.consumer;
     if (!consumer) return;
-    const want = this.handlers().some((h) => h.shouldPause?.() === true);
+    const want = this.handlers().some((h) => h.shouldPause?.(this.o.lane) === true);
     if (want === this.paused) return;
     this.paused = want;
     try {
       if (want) consumer.pause([{ topic: this.o.topic }]);
       else consumer.resume([{ topic: this.o.topic }]);
-      this.o.logger.info({ paused: want }, want ? 'egress fetching paused' : 'egress fetching resumed');
+      this.o.logger.info(
+        { paused: want, lane: this.o.lane },
+        want ? 'egress fetching paused' : 'egress fetching resumed',
+      );
     } catch (err) {
       // Not running yet or rebalancing: try again on the next poll.
       this.paused = !want;

@@ -100,6 +100,8 @@ export const ConsentChangedData = z.object({
   via: z.enum(['keyword', 'opt_out_type', 'error_21610', 'api']),
   keyword: z.string().optional(),
   messageSid: MessageSid.optional(),
+  /** Why an operator changed it (`via: api`). */
+  reason: z.string().max(500).optional(),
 });
 
 export const TemplateRef = z.object({
@@ -144,6 +146,8 @@ export const CancelRequestedData = z.object({
   messageSid: MessageSid.optional(),
   /** The id of the sms.outbound.requested event whose scheduled message should be canceled. */
   requestId: z.string().min(1).optional(),
+  /** The lane to send the cancel in: give it the priority of the request it cancels (absent = `normal`). */
+  priority: EgressPriority.optional(),
 });
 
 export const OutboundAcceptedData = z.object({

@@ -3,8 +3,8 @@ import { compact, toInt } from './fields';
 import { isTerminalStatus, STATUS_RANK } from './status';
 import type { ConsentScope, DataOf, EventOf, EventType, InternalEventV2, MessageStatus } from './schema';
 import { sealEnvelope } from './validate';
+import { systemClock, type Clock } from '../common/clock';
 
-export type Clock = () => Date;
 export type TwilioParams = Readonly<Record<string, string | undefined>>;
 
 const GEO_FIELDS = ['FromCity', 'FromState', 'FromZip', 'FromCountry', 'ToCity', 'ToState', 'ToZip', 'ToCountry'];
@@ -30,7 +30,7 @@ export interface ConversationMessageInput {
  */
 export class SmsEnvelopeBuilder {
   constructor(
-    private readonly clock: Clock = () => new Date(),
+    private readonly clock: Clock = systemClock,
     private readonly source = 'twilio',
   ) {}
 
@@ -102,6 +102,8 @@ export class SmsEnvelopeBuilder {
     via: DataOf<'sms.consent.changed'>['via'];
     keyword?: string;
     messageSid?: string;
+    /** An operator's reason (`via: api`). */
+    reason?: string;
     /** What caused it (an inbound event id or an egress request id). */
     causationId?: string;
     correlationId?: string;
@@ -123,6 +125,7 @@ export class SmsEnvelopeBuilder {
         via: input.via,
         keyword: input.keyword,
         messageSid: input.messageSid,
+        reason: input.reason,
       }) as DataOf<'sms.consent.changed'>,
     });
   }
@@ -187,7 +190,7 @@ export class SmsEnvelopeBuilder {
       source?: string;
     },
   ): EventOf<T> {
-    const now = this.clock().toISOString();
+    const now = new Date(this.clock.now()).toISOString();
     const raw = compact({
       specVersion: '2',
       id: f.id ?? randomEventId(),

@@ -23,6 +23,8 @@ export function topicSpecs(topics: TopicNames, ledgerTopic?: string): TopicSpec[
     { topic: topics.status, env: 'KAFKA_TOPIC_STATUS', configs: {} },
     { topic: topics.consent, env: 'KAFKA_TOPIC_CONSENT', configs: { 'cleanup.policy': 'compact' } },
     { topic: topics.egress, env: 'KAFKA_TOPIC_EGRESS', configs: {} },
+    { topic: topics.egressUrgent, env: 'KAFKA_TOPIC_EGRESS_URGENT', configs: {} },
+    { topic: topics.egressBulk, env: 'KAFKA_TOPIC_EGRESS_BULK', configs: {} },
     { topic: topics.outcomes, env: 'KAFKA_TOPIC_OUTCOMES', configs: {} },
     { topic: topics.egressDlq, env: 'KAFKA_TOPIC_EGRESS_DLQ', configs: {} },
     { topic: topics.voiceCalls, env: 'KAFKA_TOPIC_VOICE_CALLS', configs: {} },

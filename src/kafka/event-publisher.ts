@@ -27,6 +27,7 @@ import { toKafkaError } from './kafka-errors';
 import { ProduceBatcher, type OutgoingRecord } from './produce-batcher';
 import type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
 import { keyFor, topicFor } from './topics';
+import { finishesWithin } from '../common/deadline';
 
 export type PublisherState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped';
 
@@ -61,6 +62,11 @@ export interface EventPublisherOptions {
   reconnectBackoffMs?: { initial: number; max: number };
   /** How long stop() keeps sending queued records before failing them. Default 5000. */
   stopTimeoutMs?: number;
+  /**
+   * A record unacknowledged this long makes the publisher stalled (not ready) before its own timeout. Default
+   * 5000: a hung broker turns /readyz false within seconds, not at the webhook's answer deadline.
+   */
+  stallAfterMs?: number;
 }
 
 const DEFAULTS = {
@@ -71,6 +77,7 @@ const DEFAULTS = {
   maxRecordBytes: 1_000_000,
   sendRetries: 5,
   stopTimeoutMs: 5000,
+  stallAfterMs: 5000,
 };
 
 /**
@@ -134,6 +141,7 @@ export class EventPublisher implements EventPublisherPort {
       maxRecordBytes: options.maxRecordBytes ?? DEFAULTS.maxRecordBytes,
       sendRetries: options.sendRetries ?? DEFAULTS.sendRetries,
       stopTimeoutMs: options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+      stallAfterMs: options.stallAfterMs ?? DEFAULTS.stallAfterMs,
       compression: options.compression,
       reconnectBackoffMs: options.reconnectBackoffMs,
     };
@@ -176,7 +184,10 @@ export class EventPublisher implements EventPublisherPort {
    * /readyz is false meanwhile; publishes still go out, and the first acknowledged batch clears it.
    */
   get stalled(): boolean {
-    return this.stalled_;
+    if (this.stalled_) return true;
+    // Records waiting longer than stallAfterMs: the broker is hung or overloaded, even before any times out.
+    const since = this.batcher.oldestPendingSince();
+    return since !== undefined && this.now() - since >= this.opts.stallAfterMs;
   }
 
   /** Records stop() gave up on (their callers got a retriable error); 0 until stop() got that far. */
@@ -232,9 +243,7 @@ export class EventPublisher implements EventPublisherPort {
     this.stopping = (async () => {
       // One budget for everything before the records are given up: a connect or a reconnect loop against a
       // broker that is down must not hold the stop past the caller's deadline.
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
-      await Promise.race([
+      await finishesWithin(
         (async () => {
           await starting?.catch(() => undefined);
           this.wakeReconnect?.();
@@ -244,20 +253,28 @@ export class EventPublisher implements EventPublisherPort {
           if (!this.producerConnected) return;
           await this.batcher.drain();
         })(),
-        expired,
-      ]);
-      clearTimeout(timer);
+        budgetMs,
+      );
       this.closed = true;
       const inFlight = this.batcher.sendingBatch;
-      const unsent = this.batcher.failQueued(
+      // Sent but not acknowledged by the deadline: not flushed either (the callers are answered when kafkajs gives up).
+      const unacknowledged = this.batcher.unacknowledgedInFlight;
+      const queued = this.batcher.failQueued(
         new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the publisher stopped before the record was sent', {
           details: { maybeWritten: false },
         }),
       );
       // Each one's caller got a retriable error (a webhook: 503, so Twilio retries; egress: no commit).
+      const unsent = queued + unacknowledged;
       if (unsent > 0 || inFlight) {
         this.logger.warn(
-          { unsent, batchInFlight: inFlight, connected: this.producerConnected },
+          {
+            unsent,
+            queued,
+            unacknowledgedInFlight: unacknowledged,
+            batchInFlight: inFlight,
+            connected: this.producerConnected,
+          },
           'kafka publisher stopped with records it could not flush',
         );
       }

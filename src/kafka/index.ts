@@ -8,6 +8,4 @@ export { JavaCompatiblePartitioner, murmur2 } from './java-partitioner';
 export { kafkaLogCreator, kafkaLogLevel } from './kafka-log';
 export { ProduceBatcher, type ProduceBatcherOptions, type OutgoingRecord, type SendBatch } from './produce-batcher';
 export type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
-export { topicFor, keyFor, consentKey, TOPIC_OF_TYPE } from './topics';
-export { LocalKafkaBroker, freePort, defaultBrokerBinary, type LocalKafkaBrokerOptions } from './local-broker';
-export { LocalSchemaRegistry, type LocalSchemaRegistryOptions } from './schema-registry';
+export { topicFor, keyFor, consentKey, TOPIC_OF_TYPE, LANE_TOPIC, LANE_EVENT_TYPES } from './topics';

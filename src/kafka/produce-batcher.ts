@@ -76,6 +76,11 @@ export class ProduceBatcher {
     return this.sending;
   }
 
+  /** Records of the batch in flight still waiting for their acknowledgement. */
+  get unacknowledgedInFlight(): number {
+    return this.inFlight.filter((e) => !e.done).length;
+  }
+
   add(record: OutgoingRecord): Promise<PublishedRecord> {
     if (this.queued >= this.options.maxQueuedRecords) {
       return Promise.reject(this.options.overflowError(this.queued));
@@ -123,6 +128,12 @@ export class ProduceBatcher {
   whenDrained(): Promise<void> {
     if (this.isDrained()) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** When the oldest record still waiting for its acknowledgement (in flight or queued) was added; undefined if none. */
+  oldestPendingSince(): number | undefined {
+    const first = this.inFlight.find((e) => !e.done) ?? this.queue.find((e) => !e.done);
+    return first === undefined ? undefined : first.deadline - this.options.timeoutMs;
   }
 
   /** Resolves when no batch is in flight. */

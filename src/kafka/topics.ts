@@ -1,5 +1,5 @@
 import type { TopicNames } from '../config';
-import type { EventType, InternalEventV2 } from '../envelope';
+import { priorityOf, type EgressPriority, type EventType, type InternalEventV2 } from '../envelope';
 
 /** Which topic each event type goes to (architecture.yaml `kafka.topics`). */
 export const TOPIC_OF_TYPE: Readonly<Record<EventType, keyof TopicNames>> = {
@@ -28,7 +28,23 @@ export const TOPIC_OF_TYPE: Readonly<Record<EventType, keyof TopicNames>> = {
   'voice.call.failed': 'outcomes',
 };
 
+/**
+ * The egress lanes (docs/egress.md, "Priority lanes"): an SMS request or cancel goes to the topic of its
+ * `priority`, each consumed by a consumer of its own so an urgent request never waits behind a queue of others.
+ */
+export const LANE_TOPIC: Readonly<Record<EgressPriority, keyof TopicNames>> = {
+  urgent: 'egressUrgent',
+  normal: 'egress',
+  bulk: 'egressBulk',
+};
+
+/** The event types routed by priority (LANE_TOPIC) rather than by TOPIC_OF_TYPE alone. */
+export const LANE_EVENT_TYPES: readonly EventType[] = ['sms.outbound.requested', 'sms.outbound.cancel_requested'];
+
 export function topicFor(event: InternalEventV2, topics: TopicNames): string {
+  if (event.type === 'sms.outbound.requested' || event.type === 'sms.outbound.cancel_requested') {
+    return topics[LANE_TOPIC[priorityOf(event.data)]];
+  }
   return topics[TOPIC_OF_TYPE[event.type]];
 }
 

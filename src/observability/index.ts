@@ -6,6 +6,7 @@ export {
   extractTraceContext,
   failSpan,
   inSpan,
+  inServerSpan,
   injectTraceHeaders,
   kafkaAttributes,
   setKafkaLanding,

@@ -15,8 +15,6 @@ export interface LoggerOptions {
  * phone numbers and message bodies are redacted by key anywhere in the first
  * three levels of a log object, and E.164 numbers inside messages are masked.
  */
-const NO_TRACE = Object.freeze({});
-
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
@@ -24,8 +22,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: { service: 'ingress-egress' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactPaths(), censor },
-      // trace_id/span_id of the active span (when tracing is on), so a log line leads to its trace.
-      mixin: () => traceIds() ?? NO_TRACE,
+      // trace_id/span_id of the active span (when tracing is on), so a log line leads to its trace. A new object
+      // each time: pino merges the line's own fields into it.
+      mixin: () => traceIds() ?? {},
       hooks: {
         logMethod(args, method) {
           const scrubbed = args.map((a) => (typeof a === 'string' ? redactPhonesInText(a) : a)) as Parameters<

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { voiceIngressMetrics } from './voice-ingress-metrics';
 
 /**
  * Where an authentication failure was seen (`twilio_auth_failures_total{source}`):
@@ -51,6 +52,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Segments per message Twilio accepted (what Twilio bills), by encoding (GSM-7, UCS-2).',
       labelNames: ['encoding'] as const,
       buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30],
+      registers: r,
+    }),
+    // Voice egress: outbound calls and end-call requests (docs/voice.md).
+    voiceOutboundCalls: new Counter({
+      name: 'voice_outbound_calls_total',
+      help: 'Outbound call requests by outcome (accepted, rejected, failed) and Twilio error code (known codes, other, none).',
+      labelNames: ['outcome', 'error_code'] as const,
+      registers: r,
+    }),
+    voicePlaceLatency: new Histogram({
+      name: 'voice_call_place_latency_seconds',
+      help: 'Twilio REST latency of one attempt to place an outbound call.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: r,
+    }),
+    voiceCallsEnded: new Counter({
+      name: 'voice_calls_ended_total',
+      help: 'End-call requests (Kafka voice.call.end_requested and POST /api/calls/{CallSid}/end) by outcome (ended, already_ended, rejected, failed).',
+      labelNames: ['via', 'outcome'] as const,
       registers: r,
     }),
     sendLatency: new Histogram({
@@ -192,6 +212,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['code'] as const,
       registers: r,
     }),
+    ...voiceIngressMetrics(r),
   };
 }
 

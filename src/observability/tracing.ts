@@ -61,6 +61,22 @@ export function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) =
   );
 }
 
+/**
+ * An HTTP route's answer in a server span (`POST /route`); its status code is read once the answer settles. A
+ * caller that sends no trace context starts a trace.
+ */
+export function inServerSpan<T>(method: string, route: string, status: () => number, fn: () => Promise<T>): Promise<T> {
+  return inSpan(
+    `${method} ${route}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route } },
+    async (span) => {
+      const r = await fn();
+      span.setAttribute('http.response.status_code', status());
+      return r;
+    },
+  );
+}
+
 /** Starts a span that the caller ends (one whose end is not a promise's settling in this scope). */
 export function startSpan(name: string, options: SpanOptions = {}): Span {
   return tracer.startSpan(

@@ -1,4 +1,4 @@
-import { sleep, systemClock, type Clock } from './clock';
+import { sleep, systemClock, type Clock } from '../common/clock';
 
 export interface RetryPolicyOptions {
   /** Attempts in total, the first included. */

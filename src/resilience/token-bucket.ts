@@ -1,4 +1,4 @@
-import { abortError, systemClock, type Clock, type ClockTimer } from './clock';
+import { abortError, systemClock, type Clock, type ClockTimer } from '../common/clock';
 
 export interface TokenBucketOptions {
   /** Tokens added per second. */
@@ -13,6 +13,8 @@ interface Waiter {
   reject: (err: Error) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Served before every waiter without it (in order among themselves). */
+  urgent: boolean;
 }
 
 // Refills are computed in floating point; without a little slack a bucket can
@@ -23,7 +25,9 @@ const EPSILON = 1e-9;
  * A token bucket that delays, never drops. It starts full; `take()` resolves
  * at once while tokens remain and otherwise queues the caller (first come,
  * first served) until a token has been refilled. Over any window of length T
- * it grants at most `burst + rate × T` tokens.
+ * it grants at most `burst + rate × T` tokens. An urgent caller
+ * (`take(signal, { urgent: true })`) queues ahead of every non-urgent one, so
+ * it waits at most for the next token however many others are queued.
  */
 export class TokenBucket {
   private tokens: number;
@@ -82,9 +86,9 @@ export class TokenBucket {
     this.reschedule();
   }
 
-  /** Takes a token if one is available without waiting. */
-  tryTake(): boolean {
-    if (this.waiters.length > 0) return false;
+  /** Takes a token if one is available without waiting (an urgent caller only yields to urgent waiters). */
+  tryTake(urgent = false): boolean {
+    if (urgent ? this.waiters[0]?.urgent === true : this.waiters.length > 0) return false;
     this.refill();
     if (this.tokens >= 1 - EPSILON) {
       this.tokens -= 1;
@@ -97,11 +101,12 @@ export class TokenBucket {
    * Resolves when a token is granted. Resolves to false when it was granted at
    * once, true when the caller had to wait (callers count rate-limit hits).
    */
-  take(signal?: AbortSignal): Promise<boolean> {
+  take(signal?: AbortSignal, options: { urgent?: boolean } = {}): Promise<boolean> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.tryTake()) return Promise.resolve(false);
+    const urgent = options.urgent === true;
+    if (this.tryTake(urgent)) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
-      const waiter: Waiter = { resolve: () => resolve(true), reject, signal, onAbort: undefined };
+      const waiter: Waiter = { resolve: () => resolve(true), reject, signal, onAbort: undefined, urgent };
       if (signal) {
         waiter.onAbort = () => {
           const i = this.waiters.indexOf(waiter);
@@ -111,7 +116,12 @@ export class TokenBucket {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.waiters.push(waiter);
+      if (urgent) {
+        const firstNormal = this.waiters.findIndex((w) => !w.urgent);
+        this.waiters.splice(firstNormal < 0 ? this.waiters.length : firstNormal, 0, waiter);
+      } else {
+        this.waiters.push(waiter);
+      }
       this.reschedule();
     });
   }

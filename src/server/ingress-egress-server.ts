@@ -5,6 +5,7 @@ import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { ConnectorManager } from './connector-manager';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
 import { installApiAuth, installApiErrorHandler, installMetricsGuard, type ApiRouteRecord } from '../api/core';
+import { finishesWithin } from '../common/deadline';
 
 /** Something with an idempotent start/stop (the publisher, the egress consumer, …). */
 export interface Startable {
@@ -36,10 +37,14 @@ export interface ServerParts {
   checkTopics?: () => Promise<void>;
   /** Registers routes beside the connectors' (the /api front door); called by prepare() before the connectors. */
   registerRoutes?: (app: FastifyInstance, server: IngressEgressServer) => Promise<void>;
+  /** Long-lived helpers of those routes (the API's sms.outcomes follower): started after the connectors, stopped with them. */
+  services?: Startable[];
 }
 
 /** Longest time a request may take to arrive in full (headers and body). */
 export const HTTP_REQUEST_TIMEOUT_MS = 20_000;
+/** How often Node checks open connections against the two timeouts below. */
+export const HTTP_CONNECTIONS_CHECK_MS = 1_000;
 /** Longest time the request headers may take to arrive. */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
@@ -89,6 +94,9 @@ export class IngressEgressServer {
       // Twilio gives up on a webhook after 15 s: a request still arriving after 20 s is a slow client
       // (slowloris), not Twilio; Node's defaults would hold it for 300 s.
       requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+      // Node enforces both timeouts only when it sweeps its connections, every 30 s by default: 500 slowloris
+      // sockets stayed open 30-40 s instead of 10 (test/reliability/s7-slow-clients.test.ts). Sweep every second.
+      http: { connectionsCheckingInterval: HTTP_CONNECTIONS_CHECK_MS },
     });
     // Headers must be complete within 10 s (Node's default is 60 s).
     this.app.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
@@ -207,6 +215,7 @@ export class IngressEgressServer {
     await this.parts.checkTopics?.();
     await this.parts.publisher.start();
     await this.connectors.start();
+    for (const s of this.parts.services ?? []) await s.start();
     // The egress consumer's first group join takes seconds (the broker's initial rebalance delay); it
     // happens in the background so ingress is ready at once. Stop waits for it (drain-egress).
     const egress = this.parts.egressConsumer;
@@ -238,21 +247,13 @@ export class IngressEgressServer {
       this.shutdownLog.push(name);
       logger.info({ step: name }, 'shutdown step');
       const left = Math.max(endAt - Date.now(), 0);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), left);
-        timer.unref();
-      });
       try {
-        const r = await Promise.race([fn(left).then(() => 'ok' as const), timeout]);
-        if (r === 'timeout') {
+        if (!(await finishesWithin(fn(left), left))) {
           timedOut.push(name);
           logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
         }
       } catch (err) {
         logger.error({ err, step: name }, 'shutdown step failed; continuing');
-      } finally {
-        clearTimeout(timer);
       }
     };
     await step('readiness-false', async () => {
@@ -273,7 +274,14 @@ export class IngressEgressServer {
       },
       deadline - flushReserveMs,
     );
-    await step('stop-connectors', () => this.connectors.stop(), deadline - flushReserveMs);
+    await step(
+      'stop-connectors',
+      async () => {
+        for (const s of [...(this.parts.services ?? [])].reverse()) await s.stop();
+        await this.connectors.stop();
+      },
+      deadline - flushReserveMs,
+    );
     await step('flush-producer', (left) => this.parts.publisher.stop({ timeoutMs: Math.max(left - 50, 0) }));
     await step('close-http', () => this.app.close());
     const unflushed = this.parts.publisher.unflushedAtStop ?? 0;

@@ -1,11 +1,19 @@
+import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
+import { messagesApi } from './egress/messages-api';
+import { createVoiceEgress } from './voice-egress/create-voice-egress';
+import { createCallRoutes } from './voice-egress/call-routes';
+import type { EndCallDeps } from './voice-egress/end-call';
+import { RecordingFetcher } from './voice-egress/recording-fetcher';
+import { IngressEgressError } from '../errors';
 import { createKafka } from '../kafka/create-kafka';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
 import { createConversationsIngress } from './conversations';
 import { TwilioConnector, type TwilioConnectorParts } from './twilio-connector';
+import { createVoiceIngress } from './voice';
 import { createWebhookRoutes } from './webhooks';
 
 export interface TwilioConnectorContext {
@@ -13,6 +21,8 @@ export interface TwilioConnectorContext {
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
+  /** The process's kafkajs client (consent loader, send ledger, outbox check); from config when omitted. */
+  kafka?: Kafka;
 }
 
 /**
@@ -22,17 +32,24 @@ export interface TwilioConnectorContext {
 export function createTwilioConnector(context: TwilioConnectorContext): TwilioConnector {
   // Egress's opt-out list (loaded from the consent topic). Every part publishes through its publisher,
   // which also applies the consent changes they publish to the list as soon as Kafka acknowledges them.
-  const kafka = createKafka(context.config.kafka, context.logger.child({ part: 'egress-kafka' }));
+  const kafka = context.kafka ?? createKafka(context.config.kafka, context.logger.child({ part: 'kafka' }));
   const consent = createConsentCheck({ ...context, kafka });
   const ctx: TwilioConnectorContext = { ...context, publisher: consent.publisher };
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
   // Programmable Messaging webhooks: inbound SMS/MMS and status callbacks.
   parts.routes.push(createWebhookRoutes(ctx));
+  // Programmable Voice webhooks: incoming calls (answered from the routing file, events through the durable
+  // outbox), call status, dial results, recordings and transcriptions. The outbox is a foundation: it runs
+  // before the first call is answered and stops after the last.
+  const voice = createVoiceIngress({ ...ctx, kafka });
+  parts.routes.push(voice.route);
+  parts.foundations.push(voice.outbox);
   let conversationReply: ReturnType<typeof createConversationsIngress>['sendConversationReply'] | undefined;
-  if (ctx.config.twilio.conversationsEnabled) {
+  const conversationsSettings = ctx.config.twilio.conversations;
+  if (conversationsSettings) {
     // The Conversations session (ingress part) and its webhook route; its
     // `sendConversationReply` is for egress events that carry a conversationSid.
-    const conversations = createConversationsIngress(ctx);
+    const conversations = createConversationsIngress({ ...ctx, settings: conversationsSettings });
     parts.routes.push(conversations.route);
     parts.ingress.push(conversations.client);
     conversationReply = conversations.sendConversationReply;
@@ -40,14 +57,51 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   // Egress: the opt-out list and the send ledger are foundations, running before the egress consumer
   // hands out records.
   parts.foundations.push(consent.part);
+  let endDeps: EndCallDeps | undefined;
   const egress = createTwilioEgress({
     ...ctx,
     kafka,
     consent: consent.check,
     consentReady: consent.ready,
     conversationReply,
+    // Voice egress: call and end-call requests on the same topic, sharing the ledger, circuits and DLQ.
+    extensions: (shared) => {
+      const voice = createVoiceEgress({
+        ...ctx,
+        ...shared,
+        doNotCall: { isDoNotCall: (accountSid, phoneNumber) => consent.check.isDoNotCall({ accountSid, phoneNumber }) },
+      });
+      endDeps = { ...shared, calls: voice.calls, metrics: ctx.metrics };
+      return [voice.handler];
+    },
   });
+  // Operator endpoints (API token layer): end a live call, stream a call's recording.
+  const t = ctx.config.twilio;
+  let fetcher: RecordingFetcher | undefined;
+  parts.routes.push(
+    createCallRoutes({
+      accountSid: t.accountSid ?? '',
+      metrics: ctx.metrics,
+      end: () => {
+        if (!endDeps) throw new IngressEgressError('IE_CONFIG_INVALID', 'voice egress is not configured');
+        return endDeps;
+      },
+      recordings: () =>
+        (fetcher ??= new RecordingFetcher({
+          apiBaseUrl: t.apiBaseUrl,
+          accountSid: t.accountSid ?? '',
+          authToken: t.authToken ?? '',
+          timeoutMs: t.timeoutMs,
+        })),
+    }),
+  );
   parts.foundations.push(...egress.parts);
   parts.egress = egress.handler;
+  parts.services = {
+    ledger: egress.ledger,
+    consent: consent.store,
+    consentPublisher: consent.publisher,
+    messages: messagesApi(egress.messages, ctx.config.twilio.accountSid ?? ''),
+  };
   return new TwilioConnector(parts);
 }

@@ -1,6 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { Connector, ConnectorHealth, ConnectorPart, EgressHandler } from '../connector';
 import { Lifecycle } from '../common/lifecycle';
+import type { ConsentStore } from '../compliance';
+import type { EventPublisherPort } from '../connector/event-publisher-port';
+import type { MessagesApi } from './egress/messages-api';
+import type { SendLedger } from './egress/send-ledger';
+
+/** What the connector lets the HTTP API read and write (src/api): it never sends through these. */
+export interface TwilioServices {
+  /** The send ledger egress keeps (request → recipients, state, MessageSid). */
+  ledger: SendLedger;
+  /** The opt-out list egress consults. */
+  consent: ConsentStore;
+  /** Publishes like the connector's parts: a consent change is applied to `consent` once Kafka acknowledged it. */
+  consentPublisher: EventPublisherPort;
+  /** Message look-ups (Twilio's Messages resource). */
+  messages: MessagesApi;
+}
 
 export interface TwilioConnectorParts {
   /** Route registrars (webhooks). */
@@ -10,6 +26,7 @@ export interface TwilioConnectorParts {
   /** Ingress clients that take inbound work on their own (the Conversations session); stopped first. */
   ingress: ConnectorPart[];
   egress?: EgressHandler;
+  services?: TwilioServices;
 }
 
 /**
@@ -20,6 +37,7 @@ export interface TwilioConnectorParts {
 export class TwilioConnector implements Connector {
   readonly id = 'twilio';
   readonly egress: EgressHandler | undefined;
+  readonly services: TwilioServices | undefined;
   private readonly lifecycle = new Lifecycle(
     'TwilioConnector',
     () => this.doStart(),
@@ -29,6 +47,7 @@ export class TwilioConnector implements Connector {
 
   constructor(private readonly parts: TwilioConnectorParts) {
     this.egress = parts.egress;
+    this.services = parts.services;
   }
 
   async registerRoutes(app: FastifyInstance): Promise<void> {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'nod
 import path from 'node:path';
 import { SmsEnvelopeBuilder, type InternalEventV2 } from '../../src/envelope';
 import { createEventPublisher } from '../../src/kafka/create-event-publisher';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { silentLogger } from '../../src/observability';
 import { onCleanup } from '../helpers/cleanup';
 import { testConfig } from '../helpers/config';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { SHUTDOWN_STEPS } from '../../src/server';
 import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import '../helpers/cleanup';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { onCleanup } from '../helpers/cleanup';
 import { startOwnCluster } from '../helpers/kafka-cluster';
 import { createTestTopics, topicEnv, uniqueName } from '../helpers/kafka';

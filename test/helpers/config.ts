@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig, type AppConfig } from '../../src/config';
 
 export const TEST_ACCOUNT_SID = 'AC' + '0'.repeat(31) + '1';
@@ -12,6 +15,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     HTTP_HOST: '127.0.0.1',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     TWILIO_ENABLED: 'false',
+    // Each test configuration its own voice outbox, never the repository's data/.
+    VOICE_OUTBOX_DIR: path.join(tmpdir(), `ie-voice-outbox-${process.pid}-${randomBytes(4).toString('hex')}`),
     ...overrides,
   });
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { LocalKafkaBroker } from '../../src/kafka/local-broker';
+import { LocalKafkaBroker } from '@ingress-egress/sandbox';
 import { kafkaSh } from '../../scripts/kafka-sh';
 
 interface GlobalBroker {

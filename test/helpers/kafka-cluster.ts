@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { LocalKafkaBroker } from '../../src/kafka/local-broker';
+import { LocalKafkaBroker } from '@ingress-egress/sandbox';
 import { onCleanup } from './cleanup';
 import { isMockBroker, testBrokers, testKafka } from './kafka';
 import { kafkaSh, REPO_ROOT as ROOT } from '../../scripts/kafka-sh';

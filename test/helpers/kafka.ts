@@ -82,35 +82,28 @@ export interface TestTopics extends TopicNames {
   egressLedger: string;
 }
 
-/** Nine fresh topics, one per role plus the send ledger, each with the configs production gives it. */
+/** Fresh topics, one per role plus the send ledger, each with the configs production gives it. */
 export async function createTestTopics(prefix = 'ie', brokers: string[] = testBrokers()): Promise<TestTopics> {
   // Role names stand in for the topic names: each spec gives a prefix and its configs.
-  const specs = topicSpecs(
-    {
-      inbound: 'inbound',
-      status: 'status',
-      consent: 'consent',
-      egress: 'egress',
-      outcomes: 'outcomes',
-      egressDlq: 'dlq',
-      voiceCalls: 'voice-calls',
-      voiceRecordings: 'voice-recordings',
-    },
-    'ledger',
-  );
+  const prefixes: TopicNames = {
+    inbound: 'inbound',
+    status: 'status',
+    consent: 'consent',
+    egress: 'egress',
+    egressUrgent: 'egress-urgent',
+    egressBulk: 'egress-bulk',
+    outcomes: 'outcomes',
+    egressDlq: 'dlq',
+    voiceCalls: 'voice-calls',
+    voiceRecordings: 'voice-recordings',
+  };
+  const specs = topicSpecs(prefixes, 'ledger');
   const names = await Promise.all(specs.map((s) => createTestTopic(`${prefix}-${s.topic}`, 4, s.configs, brokers)));
-  const [inbound, status, consent, egress, outcomes, egressDlq, voiceCalls, voiceRecordings, egressLedger] = names as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  return { inbound, status, consent, egress, outcomes, egressDlq, voiceCalls, voiceRecordings, egressLedger };
+  const nameOf = new Map(specs.map((s, i) => [s.topic, names[i]!]));
+  const topics = Object.fromEntries(
+    Object.entries(prefixes).map(([role, p]) => [role, nameOf.get(p)!]),
+  ) as unknown as TopicNames;
+  return { ...topics, egressLedger: nameOf.get('ledger')! };
 }
 
 /** The kafka part of AppConfig for the test brokers and the given topics. */
@@ -128,6 +121,8 @@ export function topicEnv(
     KAFKA_TOPIC_STATUS: topics.status,
     KAFKA_TOPIC_CONSENT: topics.consent,
     KAFKA_TOPIC_EGRESS: topics.egress,
+    KAFKA_TOPIC_EGRESS_URGENT: topics.egressUrgent,
+    KAFKA_TOPIC_EGRESS_BULK: topics.egressBulk,
     KAFKA_TOPIC_OUTCOMES: topics.outcomes,
     KAFKA_TOPIC_EGRESS_DLQ: topics.egressDlq,
     KAFKA_TOPIC_VOICE_CALLS: topics.voiceCalls,

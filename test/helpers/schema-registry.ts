@@ -1,4 +1,4 @@
-import { LocalSchemaRegistry } from '../../src/kafka/schema-registry';
+import { LocalSchemaRegistry } from './local-schema-registry';
 import { onCleanup } from './cleanup';
 
 /** A local Schema Registry on 127.0.0.1 that stops itself after the test (or file, from beforeAll). */

@@ -16,6 +16,8 @@ export class ApiRequestError extends Error {
     readonly error: string,
     message: string,
     readonly field?: string,
+    /** Extra answer headers (e.g. Retry-After on 503). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiRequestError';
@@ -27,6 +29,7 @@ export class ApiRequestError extends Error {
 }
 
 export function sendApiError(reply: FastifyReply, err: ApiRequestError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   return reply.code(err.statusCode).send(err.toBody());
 }
 

@@ -13,7 +13,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, part:
   const r = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
+  // An unknown key is named by the issue's `keys`, not its path.
+  const path = issue ? [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])] : [];
+  const field = path.length > 0 ? path.map(String).join('.') : undefined;
   const what = field ?? part;
   const message = (issue?.message ?? 'is invalid').replace(/,?\s*received.*$/i, '');
   throw new ApiRequestError(400, 'invalid_request', `${part}${field ? `.${field}` : ''}: ${message}`, what);

@@ -1,5 +1,4 @@
 // Registers the commands that parts bring (simulator, sandbox, send, dlq).
-import { runSimulatorCommand } from '@ingress-egress/twilio-simulator';
 import { registerCommand } from '../cli';
 import { dlqCommand } from './dlq';
 import { messagesCommand } from './messages';
@@ -8,9 +7,11 @@ import { sendCommand } from './send';
 
 registerCommand('simulator', {
   summary: 'run the local Twilio simulator (REST Messages API, signed webhooks) and print the env to use it',
-  run: (args, io) => {
+  run: async (args, io) => {
     const stop = new AbortController();
     void io.waitForSignal().then(() => stop.abort());
+    // Loaded on use: starting the service never loads the simulator.
+    const { runSimulatorCommand } = await import('@ingress-egress/twilio-simulator');
     return runSimulatorCommand(args, { stdout: io.stdout, stderr: io.stderr, signal: stop.signal });
   },
 });

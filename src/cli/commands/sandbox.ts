@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { runSandbox } from '../../sandbox/sandbox';
 import type { CliIo } from '../io';
+import { createSandboxHost } from '../sandbox-host';
 
 export const SANDBOX_HELP = `Usage: ingress-egress sandbox [--follow] [--no-color]
 
@@ -21,10 +21,15 @@ export async function sandboxCommand(args: string[], io: CliIo): Promise<number>
     io.stdout.write(`${SANDBOX_HELP}\n`);
     return 0;
   }
-  return runSandbox({
-    follow: values.follow ?? false,
-    color: !values['no-color'] && io.stdout.isTTY === true && io.env.NO_COLOR === undefined,
-    out: io.stdout,
-    waitForStop: () => io.waitForSignal(),
-  });
+  // Loaded on use: starting the service never loads the sandbox (nor the simulator).
+  const { runSandbox } = await import('@ingress-egress/sandbox');
+  return runSandbox(
+    {
+      follow: values.follow ?? false,
+      color: !values['no-color'] && io.stdout.isTTY === true && io.env.NO_COLOR === undefined,
+      out: io.stdout,
+      waitForStop: () => io.waitForSignal(),
+    },
+    createSandboxHost(),
+  );
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { createEventPublisher } from '../../kafka/create-event-publisher';
 import { createLogger } from '../../observability';
-import { buildEgressRequest } from '../../sandbox/egress-request';
+import { buildEgressRequest } from '../egress-request';
 import { loadEnv } from '../env-file';
 import { CliError, type CliIo } from '../io';
 

@@ -3,7 +3,7 @@ import { isRetriable } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import { inSpan, SpanKind, type Logger, type Metrics } from '../../observability';
 import { NO_ERROR_CODE } from '../../observability/metrics';
-import { sleep, type Clock } from '../../resilience/clock';
+import { sleep, type Clock } from '../../common/clock';
 import type { ConversationMessage } from './conversations-adapter';
 import { RecentMap } from '../../common/recent-map';
 

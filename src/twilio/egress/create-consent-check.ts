@@ -44,6 +44,7 @@ export function createConsentCheck(ctx: {
   const check: ConsentCheck = {
     isOptedOut: (q) =>
       store.isOptedOut(q.accountSid, q.phoneNumber, { from: q.from, messagingServiceSid: q.messagingServiceSid }),
+    isDoNotCall: (q) => store.isDoNotCall(q.accountSid, q.phoneNumber),
   };
   // Loading runs in the background so the service starts at once; egress waits for it (`ready`)
   // before it handles any record, and /readyz reports the loader until it caught up.

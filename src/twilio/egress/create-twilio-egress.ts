@@ -35,6 +35,7 @@ import { SmsOutboundValidator, type TemplateRenderer } from './sms-outbound-vali
 import { TwilioEgressHandler } from './twilio-egress-handler';
 import { TwilioMessagesAdapter, widenSocketPool } from './twilio-messages-adapter';
 import type { TwilioMessagesPort } from './twilio-messages-port';
+import type { EgressExtension } from './twilio-egress-handler';
 
 export interface TwilioEgressContext {
   config: AppConfig;
@@ -51,11 +52,29 @@ export interface TwilioEgressContext {
   kafka?: Kafka;
   client?: twilio.Twilio;
   twilio?: TwilioMessagesPort;
+  /**
+   * Other request types on the egress topic (voice calls), built on the parts SMS egress shares with them:
+   * one ledger, one circuit per account, one retry policy, one DLQ.
+   */
+  extensions?: (shared: SharedEgressParts) => EgressExtension[];
   ledger?: SendLedger & { start?(): Promise<void>; stop?(): Promise<void>; readonly state?: string };
   clock?: Clock;
   instanceId?: string;
   retry?: RetryPolicyOptions;
   classify?: (err: unknown) => SendFailure;
+}
+
+/** What SMS egress shares with the other request types on its topic. */
+export interface SharedEgressParts {
+  ledger: SendLedger;
+  circuits: AccountCircuits;
+  retry: RetryPolicy;
+  classify: (err: unknown) => SendFailure;
+  dlq: DlqWriter;
+  clock: Clock;
+  instanceId: string;
+  /** The egress Twilio client (our transport and timeout), when one was built. */
+  client: twilio.Twilio | undefined;
 }
 
 export interface TwilioEgress {
@@ -74,11 +93,12 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
   const clock = ctx.clock ?? systemClock;
   const instanceId = ctx.instanceId ?? randomUUID();
   let messages = ctx.twilio;
-  if (!messages) {
+  let client: twilio.Twilio | undefined = ctx.client;
+  if (!messages || ctx.extensions) {
     if (!t.accountSid || !t.authToken) {
       throw new IngressEgressError('IE_CONFIG_INVALID', 'egress needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
     }
-    const client =
+    client =
       ctx.client ??
       createEgressTwilioClient({
         accountSid: t.accountSid,
@@ -91,7 +111,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
       });
     widenSocketPool(client, t.httpPool.maxSockets);
     keepRetryAfter(client);
-    messages = new TwilioMessagesAdapter(client);
+    messages ??= new TwilioMessagesAdapter(client);
   }
   const ledger =
     ctx.ledger ??
@@ -114,7 +134,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     clock,
     logger,
     metrics,
-    builder: new SmsEnvelopeBuilder(() => new Date(clock.now())),
+    builder: new SmsEnvelopeBuilder(clock),
     publisher: ctx.publisher,
     topics: config.kafka.topics,
     twilio: messages,
@@ -124,6 +144,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
       sender: { ratePerSec: config.egress.perSender.rate, burst: config.egress.perSender.burst },
       recipient: { ratePerSec: t.rateLimit.perNumberRate, burst: t.rateLimit.perNumberBurst },
       clock,
+      bulkShare: config.egress.bulkRateShare,
       onHit: (bucket) => metrics?.rateLimitHits.inc({ bucket }),
     }),
     circuits: new AccountCircuits({
@@ -165,7 +186,18 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
   };
   metrics?.circuitState.set(0);
   initTwilioErrorSeries(metrics);
-  const handler = new TwilioEgressHandler(deps);
+  const extensions =
+    ctx.extensions?.({
+      ledger,
+      circuits: deps.circuits,
+      retry: deps.retry,
+      classify: deps.classify,
+      dlq: deps.dlq,
+      clock,
+      instanceId,
+      client,
+    }) ?? [];
+  const handler = new TwilioEgressHandler(deps, { extensions });
   const parts: ConnectorPart[] = [];
   const lifecycle = ledger as { start?(): Promise<void>; stop?(): Promise<void>; readonly state?: string };
   if (typeof lifecycle.start === 'function' && typeof lifecycle.stop === 'function') {

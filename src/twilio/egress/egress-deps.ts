@@ -27,6 +27,8 @@ export interface ConsentCheck {
     from: string | undefined;
     messagingServiceSid: string | undefined;
   }): boolean;
+  /** Whether the number is on the account's do-not-call list (consent scope `voice`): outbound calls only. */
+  isDoNotCall(q: { accountSid: string; phoneNumber: string }): boolean;
 }
 
 /** Everything the stages need, injected (the clock too). */

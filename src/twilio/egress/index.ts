@@ -14,7 +14,6 @@ export {
 } from '../../egress/egress-errors';
 export { ledgerKey, type LedgerEntry, type LedgerState, type SendLedger } from './send-ledger';
 export { LedgerTable } from './ledger-table';
-export { MemorySendLedger } from './memory-send-ledger';
 export { findSentMessage, RECONCILE_SKEW_MS, type ReconcileQuery } from './reconcile';
 export { DlqWriter } from '../../egress/dlq-writer';
 export { DLQ_HEADERS, type DlqCause, type DlqEntry, type DlqSource } from '../../egress/dlq-record';

@@ -1,3 +1,4 @@
+import type { RunnerStage, StageResult as RunnerStageResult } from '../../egress';
 import type { Decision, Delivery } from './delivery';
 
 /** The stages of one delivery, in their fixed order (docs/egress.md). */
@@ -13,21 +14,11 @@ export const STAGE_NAMES = [
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number] | 'decode';
 
-/**
- * What a stage tells the runner: go on, stop with a decision (the outcome
- * stage publishes it), or go back to an earlier stage after a delay (a retry
- * goes back to rate-limit so every attempt takes a token and a permit).
- */
-export type StageResult =
-  | { readonly kind: 'next' }
-  | { readonly kind: 'decide'; readonly decision: Decision }
-  | { readonly kind: 'retry'; readonly from: StageName; readonly delayMs: number };
+/** What a stage tells the runner (go on, decide, or retry from an earlier stage): see StageRunner. */
+export type StageResult = RunnerStageResult<StageName, Decision>;
 
 export const NEXT: StageResult = { kind: 'next' };
 export const decide = (decision: Decision): StageResult => ({ kind: 'decide', decision });
 export const retryFrom = (from: StageName, delayMs: number): StageResult => ({ kind: 'retry', from, delayMs });
 
-export interface Stage {
-  readonly name: StageName;
-  run(d: Delivery): Promise<StageResult>;
-}
+export type Stage = RunnerStage<StageName, Delivery, Decision>;

@@ -1,4 +1,4 @@
-import type { InternalEventV2 } from '../../envelope';
+import type { EgressPriority, EventType, InternalEventV2 } from '../../envelope';
 import type { AssignmentInfo, EgressContext, EgressHandler } from '../../connector';
 import { handleCancel } from './cancel-request';
 import type { Decision, Delivery, OutboundRequest } from './delivery';
@@ -20,6 +20,22 @@ export interface TwilioEgressHandlerOptions {
   bulkConcurrency?: number;
   /** The consumer pauses fetching while more sends than this wait for a rate-limit token. Default 1000. */
   maxRateLimitWaiters?: number;
+  /** Other kinds of request on the egress topic (voice calls), each with its own pipeline. */
+  extensions?: readonly EgressExtension[] | undefined;
+}
+
+/**
+ * Requests of other types on the egress topic, handled by their own pipeline
+ * (voice calls: src/twilio/voice-egress). The handler hands each record of
+ * `types` over, shares the assignment with it and counts its waiting work in
+ * its backpressure. A type no extension takes goes to the DLQ as unsupported.
+ */
+export interface EgressExtension {
+  readonly types: readonly EventType[];
+  handle(event: InternalEventV2, context: EgressContext): Promise<void>;
+  partitionsAssigned(info: AssignmentInfo): void;
+  /** Work waiting for a rate-limit token. */
+  waiting(): number;
 }
 
 /**
@@ -34,6 +50,7 @@ export class TwilioEgressHandler implements EgressHandler {
   readonly pipeline: Pipeline;
   private readonly bulkConcurrency: number;
   private readonly maxWaiters: number;
+  private readonly extensions: readonly EgressExtension[];
 
   constructor(
     readonly deps: EgressDeps,
@@ -41,6 +58,7 @@ export class TwilioEgressHandler implements EgressHandler {
   ) {
     this.bulkConcurrency = options.bulkConcurrency ?? 16;
     this.maxWaiters = options.maxRateLimitWaiters ?? 1000;
+    this.extensions = options.extensions ?? [];
     this.pipeline = new Pipeline({
       stages: [
         ledgerStage(deps),
@@ -63,25 +81,37 @@ export class TwilioEgressHandler implements EgressHandler {
         return this.handleRequest(event, context);
       case 'sms.outbound.cancel_requested':
         return handleCancel(this.deps, event, context);
-      default:
-        // Not a request (a producer wrote to the wrong topic): keep it, with the reason, out of the way.
-        await this.deps.dlq.writeEvent(
-          event,
-          { code: 'UNSUPPORTED_EVENT', reason: `${event.type} is not an egress request`, stage: 'decode' },
-          { topic: context.topic, partition: context.partition, offset: context.offset },
-        );
     }
+    const extension = this.extensions.find((x) => x.types.includes(event.type));
+    if (extension) return extension.handle(event, context);
+    // Not a request (a producer wrote to the wrong topic): keep it, with the reason, out of the way.
+    await this.deps.dlq.writeEvent(
+      event,
+      { code: 'UNSUPPORTED_EVENT', reason: `${event.type} is not an egress request`, stage: 'decode' },
+      { topic: context.topic, partition: context.partition, offset: context.offset },
+    );
   }
 
   /** Called by the egress consumer on every assignment, before it hands over records. */
   async partitionsAssigned(info: AssignmentInfo): Promise<void> {
-    if (info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
+    // The share of the shared limits follows the main (normal) lane's assignment: every instance runs all lanes,
+    // and voice requests live on the main egress topic only.
+    const main = info.lane === undefined || info.lane === 'normal';
+    if (main && info.total > 0) this.deps.limiter.setShare(Math.max(info.assigned, 1) / info.total);
+    if (main) for (const x of this.extensions) x.partitionsAssigned(info);
     await Promise.all([this.deps.consentReady?.(), this.deps.ledger.restore()]);
   }
 
-  /** Polled by the egress consumer: fetching pauses while Twilio is down or sends queue for tokens. */
-  shouldPause(): boolean {
-    return this.deps.circuits.anyOpen() || this.deps.limiter.waiting() > this.maxWaiters;
+  /**
+   * Polled by the egress consumer, per lane: fetching pauses while Twilio is down or sends queue for tokens.
+   * The urgent lane pauses only for the circuit (its sends jump the token queues); the bulk lane for its own queue.
+   */
+  shouldPause(lane: EgressPriority = 'normal'): boolean {
+    if (this.deps.circuits.anyOpen()) return true;
+    if (lane === 'urgent') return false;
+    if (lane === 'bulk') return this.deps.limiter.waiting('bulk') > this.maxWaiters;
+    const waiting = this.deps.limiter.waiting() + this.extensions.reduce((n, x) => n + x.waiting(), 0);
+    return waiting > this.maxWaiters;
   }
 
   private async handleRequest(request: OutboundRequest, context: EgressContext): Promise<void> {

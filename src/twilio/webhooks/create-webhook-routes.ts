@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config';
-import { SmsEnvelopeBuilder, type Clock } from '../../envelope';
-import { IngressEgressError } from '../../errors';
+import { systemClock, type Clock } from '../../common/clock';
+import { SmsEnvelopeBuilder } from '../../envelope';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
 import { KeywordDetector } from '../../sms/keywords';
-import { DeliveryDeduplicator, type NowMs } from './delivery-deduplicator';
+import { DeliveryDeduplicator } from './delivery-deduplicator';
 import { InboundWebhook } from './inbound-webhook';
-import { normaliseBaseUrl } from './public-url';
-import { SignatureVerifier } from './signature-verifier';
+import { createSignatureVerifier } from './create-signature-verifier';
 import { StatusCallback } from './status-callback';
 import { StatusTracker } from './status-tracker';
 import { webhookRoutes } from './webhook-routes';
@@ -33,9 +32,7 @@ export interface WebhookOptions {
   statusMaxMessages?: number;
   /** Longest wait for Kafka's ack before answering 503 (default TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS, 14 s). */
   publishTimeoutMs?: number;
-  /** Time for windows and TTLs. */
-  now?: NowMs;
-  /** Time stamped on envelopes. */
+  /** Time for windows, TTLs and the envelopes' timestamps. */
   clock?: Clock;
 }
 
@@ -52,8 +49,9 @@ export function createWebhookRoutes(
   options: WebhookOptions = {},
 ): (app: FastifyInstance) => Promise<void> {
   const { config, logger, metrics, publisher } = ctx;
-  const now = options.now ?? Date.now;
-  const builder = new SmsEnvelopeBuilder(options.clock ?? (() => new Date()));
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const builder = new SmsEnvelopeBuilder(clock);
   const dedup = new DeliveryDeduplicator<void>({
     windowMs: options.dedupWindowMs ?? WEBHOOK_DEFAULTS.dedupWindowMs,
     maxEntries: options.dedupMaxEntries ?? WEBHOOK_DEFAULTS.dedupMaxEntries,
@@ -65,7 +63,7 @@ export function createWebhookRoutes(
     now,
   });
   return webhookRoutes({
-    verifier: verifierFor(config, logger),
+    verifier: createSignatureVerifier(config.twilio.signing, logger),
     inbound: new InboundWebhook({
       builder,
       publisher,
@@ -84,20 +82,4 @@ export function createWebhookRoutes(
     logger,
     publishTimeoutMs: options.publishTimeoutMs ?? config.twilio.webhookAnswerDeadlineMs,
   });
-}
-
-function verifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
-  const { webhookValidation, webhookBaseUrl, authTokens } = config.twilio;
-  if (!webhookValidation) {
-    // Config refuses this in production; elsewhere it is a deliberate local choice.
-    logger.warn('webhook signature validation is OFF (TWILIO_WEBHOOK_VALIDATION=false)');
-    return undefined;
-  }
-  if (!webhookBaseUrl) {
-    throw new IngressEgressError(
-      'IE_CONFIG_INVALID',
-      'TWILIO_WEBHOOK_BASE_URL is required to validate webhook signatures (the public URL Twilio signs)',
-    );
-  }
-  return new SignatureVerifier({ authTokens, baseUrl: normaliseBaseUrl(webhookBaseUrl) });
 }

@@ -1,14 +1,17 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeValidationError } from '../../envelope';
 import { IngressEgressError, isRetriable } from '../../errors';
-import { inSpan, SpanKind, startSpan, type Logger, type Metrics } from '../../observability';
+import type { Logger, Metrics } from '../../observability';
 import type { DedupRun } from './delivery-deduplicator';
 import type { InboundWebhook } from './inbound-webhook';
 import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
 import type { StatusCallback } from './status-callback';
 import { EMPTY_TWIML, refuse } from './webhook-replies';
-import { isWebhookBody, parseFormBody, parseJsonBody, type WebhookBody } from './webhook-body';
+import { isWebhookBody, type WebhookBody } from './webhook-body';
 import { readInboundParams, readStatusParams } from './webhook-params';
+import { postTraced, prepareWebhookScope, verifyInSpan } from './webhook-scope';
+import { valueWithin } from '../../common/deadline';
+import { kafkaDidNotAcknowledge } from './webhook-scope';
 
 export const SMS_WEBHOOK_PATH = '/webhooks/twilio/sms';
 export const STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
@@ -43,28 +46,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): (app: FastifyInstance) =
 
 function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void {
   const { metrics, logger } = deps;
-  // Only Twilio's two encodings; both keep the raw text for the signature.
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, parseFormBody(body as string));
-  });
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-
-  // Bad input (too large, wrong type, unparsable) keeps its 4xx; anything else is our bug.
-  scope.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) {
-      logger.error({ err, route: req.routeOptions.url }, 'webhook failed unexpectedly');
-      return refuse(reply, 500, 'internal', 'internal error');
-    }
-    return refuse(reply, status, err.code ?? 'bad_request', err.message);
-  });
+  prepareWebhookScope(scope, logger, 'webhook');
 
   // Label children resolved once: prom-client hashes label values on every labels() call.
   const latency = {
@@ -103,7 +85,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       // start() throws synchronously when the payload cannot become an envelope.
       const run = start();
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut[route].inc());
+      await valueWithin(run.result, deps.publishTimeoutMs, () => {
+        timedOut[route].inc();
+        return kafkaDidNotAcknowledge(deps.publishTimeoutMs);
+      });
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: webhooks answered 2xx');
@@ -141,11 +126,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       return undefined;
     }
     if (deps.verifier) {
-      const span = startSpan('webhook signature');
-      const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
-      span.setAttribute('twilio.signature.valid', check.ok);
-      if (!check.ok) span.setAttribute('twilio.signature.failure', check.reason);
-      span.end();
+      const check = verifyInSpan(deps.verifier, req, body);
       if (!check.ok) {
         recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'webhook signature refused');
@@ -156,8 +137,8 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     return body;
   };
 
-  scope.post(SMS_WEBHOOK_PATH, (req, reply) => traced(SMS_WEBHOOK_PATH, reply, () => answerSms(req, reply)));
-  scope.post(STATUS_WEBHOOK_PATH, (req, reply) => traced(STATUS_WEBHOOK_PATH, reply, () => answerStatus(req, reply)));
+  postTraced(scope, SMS_WEBHOOK_PATH, (req, reply) => answerSms(req, reply));
+  postTraced(scope, STATUS_WEBHOOK_PATH, (req, reply) => answerStatus(req, reply));
 
   const answerSms = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
@@ -180,33 +161,12 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
   };
 }
 
-/**
- * The webhook's server span: received → signature → publish (a producer span per record, ended by Kafka's
- * ack) → answer. Twilio sends no trace context, so each webhook starts a trace.
- */
-function traced(route: string, reply: FastifyReply, answer: () => Promise<FastifyReply>): Promise<FastifyReply> {
-  return inSpan(
-    `POST ${route}`,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': route } },
-    async (span) => {
-      const r = await answer();
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      return r;
-    },
-  );
-}
-
 const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
   missing: 'missing X-Twilio-Signature header',
   missing_account: 'missing or malformed AccountSid: no auth token to check the signature with',
   unknown_account: 'AccountSid is not one of the configured accounts',
   invalid: 'X-Twilio-Signature does not match the request',
 };
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 function fieldsOf(err: EnvelopeValidationError): string {
   return err.fields.map((f) => f.path).join(', ');
@@ -221,23 +181,4 @@ function fieldsOf(err: EnvelopeValidationError): string {
 export function recordSignatureFailure(metrics: Metrics, reason: SignatureFailure): void {
   metrics.signatureFailures.labels(reason).inc();
   if (reason === 'invalid' || reason === 'unknown_account') metrics.authFailures.inc({ source: 'webhook_signature' });
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

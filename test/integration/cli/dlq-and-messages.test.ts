@@ -4,7 +4,7 @@ import type { CliIo } from '../../../src/cli/io';
 import { DlqWriter } from '../../../src/twilio/egress';
 import { createEventPublisher } from '../../../src/kafka/create-event-publisher';
 import { silentLogger } from '../../../src/observability';
-import { buildEgressRequest } from '../../../src/sandbox/egress-request';
+import { buildEgressRequest } from '../../../src/cli/egress-request';
 import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import '../../helpers/cleanup';
 import { onCleanup } from '../../helpers/cleanup';

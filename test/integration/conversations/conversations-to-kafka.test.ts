@@ -1,7 +1,7 @@
 import type { InternalEventV2 } from '../../../src/envelope';
 import { createEventPublisher } from '../../../src/kafka/create-event-publisher';
 import { createKafka } from '../../../src/kafka/create-kafka';
-import { freePort } from '../../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { createMetrics, silentLogger } from '../../../src/observability';
 import { buildServer, type IngressEgressServer } from '../../../src/server';
 import { ConversationsSimulator } from '@ingress-egress/twilio-simulator';

@@ -15,6 +15,8 @@ function freshTopicEnv(): Record<string, string> {
     KAFKA_TOPIC_STATUS: uniqueName('tc-status'),
     KAFKA_TOPIC_CONSENT: uniqueName('tc-consent'),
     KAFKA_TOPIC_EGRESS: uniqueName('tc-egress'),
+    KAFKA_TOPIC_EGRESS_URGENT: uniqueName('tc-egress-urgent'),
+    KAFKA_TOPIC_EGRESS_BULK: uniqueName('tc-egress-bulk'),
     KAFKA_TOPIC_OUTCOMES: uniqueName('tc-outcomes'),
     KAFKA_TOPIC_EGRESS_DLQ: uniqueName('tc-dlq'),
     KAFKA_TOPIC_EGRESS_LEDGER: uniqueName('tc-ledger'),

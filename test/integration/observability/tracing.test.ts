@@ -70,12 +70,12 @@ describe('tracing (OpenTelemetry SDK, in-memory exporter)', () => {
     const env = await startEgressEnv();
     const request = env.request({ to: customer(1), body: 'traced hello' });
     // The producer (here the test) publishes inside a span of its own: the request is its child.
+    exporter.reset();
     const tracer = trace.getTracer('test-producer');
     const root = tracer.startSpan('checkout');
     await context.with(trace.setSpan(context.active(), root), () => env.producer.publish(request));
     root.end();
     const server = env.service();
-    exporter.reset();
     await server.start();
     const [outcome] = await env.read(env.topics.outcomes, 1);
     expect(JSON.parse(outcome!.value!.toString()).type).toBe('sms.outbound.accepted');
@@ -85,8 +85,14 @@ describe('tracing (OpenTelemetry SDK, in-memory exporter)', () => {
     const consumer = named(`process ${env.topics.egress}`, all)[0]!;
     expect(consumer.kind).toBe(SpanKind.CONSUMER);
     // Parent across the Kafka hop: the producer span of the test's publish, in the test's trace.
+    const [producer] = named(`send ${env.topics.egress}`, all).filter(
+      (s) => s.spanContext().traceId === root.spanContext().traceId,
+    );
+    expect(producer).toBeDefined();
+    expect(producer!.kind).toBe(SpanKind.PRODUCER);
+    expect(parentOf(producer!)).toBe(root.spanContext().spanId);
     expect(consumer.spanContext().traceId).toBe(root.spanContext().traceId);
-    expect(parentOf(consumer)).toBeDefined();
+    expect(parentOf(consumer)).toBe(producer!.spanContext().spanId);
     expect(consumer.attributes).toMatchObject({
       'messaging.system': 'kafka',
       'messaging.destination.name': env.topics.egress,

@@ -20,12 +20,21 @@ describe('loadConfig', () => {
       status: 'sms.status',
       consent: 'sms.consent',
       egress: 'sms.egress',
+      egressUrgent: 'sms.egress.urgent',
+      egressBulk: 'sms.egress.bulk',
       outcomes: 'sms.outcomes',
       egressDlq: 'sms.egress.dlq',
       voiceCalls: 'voice.calls',
       voiceRecordings: 'voice.recordings',
     });
     expect(c.schemaRegistry).toBeUndefined();
+    expect(c.egress.bulkRateShare).toBe(0.5);
+  });
+
+  it('reads the bulk lane share and refuses one outside 0.01–1', () => {
+    expect(loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '0.2' }).egress.bulkRateShare).toBe(0.2);
+    expect(() => loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '0' })).toThrow(/EGRESS_BULK_RATE_SHARE/);
+    expect(() => loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '1.5' })).toThrow(/EGRESS_BULK_RATE_SHARE/);
   });
 
   it('reads the connection knobs: connect timeout, pool size and idle timeout, answer deadline, success threshold', () => {

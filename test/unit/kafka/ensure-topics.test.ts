@@ -6,6 +6,8 @@ const TOPICS = {
   status: 'sms.status',
   consent: 'sms.consent',
   egress: 'sms.egress',
+  egressUrgent: 'sms.egress.urgent',
+  egressBulk: 'sms.egress.bulk',
   outcomes: 'sms.outcomes',
   egressDlq: 'sms.egress.dlq',
   voiceCalls: 'voice.calls',
@@ -42,6 +44,8 @@ describe('topicSpecs', () => {
       'KAFKA_TOPIC_STATUS',
       'KAFKA_TOPIC_CONSENT',
       'KAFKA_TOPIC_EGRESS',
+      'KAFKA_TOPIC_EGRESS_URGENT',
+      'KAFKA_TOPIC_EGRESS_BULK',
       'KAFKA_TOPIC_OUTCOMES',
       'KAFKA_TOPIC_EGRESS_DLQ',
       'KAFKA_TOPIC_VOICE_CALLS',
@@ -55,7 +59,7 @@ describe('topicSpecs', () => {
     });
     expect(specs.find((s) => s.topic === 'sms.inbound')!.configs).toEqual({});
     expect(specs.find((s) => s.topic === 'voice.calls')!.configs).toEqual({});
-    expect(topicSpecs(TOPICS)).toHaveLength(8);
+    expect(topicSpecs(TOPICS)).toHaveLength(10);
   });
 });
 
@@ -71,6 +75,8 @@ describe('ensureTopics', () => {
       'sms.inbound',
       'sms.status',
       'sms.egress',
+      'sms.egress.urgent',
+      'sms.egress.bulk',
       'sms.outcomes',
       'sms.egress.dlq',
       'voice.calls',
@@ -98,6 +104,8 @@ describe('ensureTopics', () => {
     const specs = topicSpecs({
       ...TOPICS,
       status: 'sms.inbound',
+      egressUrgent: 'sms.inbound',
+      egressBulk: 'shared',
       outcomes: 'shared',
       egressDlq: 'shared',
       voiceCalls: 'sms.inbound',

@@ -16,6 +16,8 @@ const topics: TopicNames = {
   status: 'st',
   consent: 'co',
   egress: 'eg',
+  egressUrgent: 'eg-urgent',
+  egressBulk: 'eg-bulk',
   outcomes: 'out',
   egressDlq: 'dlq',
   voiceCalls: 'vc',
@@ -243,6 +245,26 @@ describe('EventPublisher (fake kafkajs)', () => {
     await expect(publisher.publish(samples['sms.status.updated'])).resolves.toMatchObject({
       offset: expect.any(String),
     });
+    expect(publisher.stalled).toBe(false);
+    await publisher.stop();
+  });
+
+  it('is stalled (not ready) once a record waits stallAfterMs unacknowledged, long before its own timeout', async () => {
+    let now = 1_000_000;
+    const { kafka, publisher } = setup({ publishTimeoutMs: 60_000, stallAfterMs: 5_000, now: () => now });
+    await publisher.start();
+    let release!: () => void;
+    kafka.hold = new Promise((r) => (release = r));
+    const pending = publisher.publish(samples['sms.inbound.received']);
+    await new Promise((r) => setImmediate(r));
+    now += 4_999;
+    expect(publisher.stalled).toBe(false);
+    now += 1;
+    // A hung broker: nothing timed out yet (60 s), but readiness must already say so.
+    expect(publisher.stalled).toBe(true);
+    kafka.hold = undefined;
+    release();
+    await pending;
     expect(publisher.stalled).toBe(false);
     await publisher.stop();
   });

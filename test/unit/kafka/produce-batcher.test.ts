@@ -182,6 +182,18 @@ describe('ProduceBatcher', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('counts the records of the batch in flight that still wait for their acknowledgement', async () => {
+    const { batcher, calls, rec, ack } = harness({ maxBatchRecords: 2 });
+    expect(batcher.unacknowledgedInFlight).toBe(0);
+    const sent = [batcher.add(rec(1)), batcher.add(rec(2))];
+    expect(calls).toHaveLength(1);
+    // A stop that gives up on Kafka while these are in flight has not flushed them either.
+    expect(batcher.unacknowledgedInFlight).toBe(2);
+    ack(calls[0]!);
+    await Promise.all(sent);
+    expect(batcher.unacknowledgedInFlight).toBe(0);
+  });
+
   it('drain() sends what is queued without lingering, even when paused', async () => {
     const { batcher, calls, rec, ack } = harness({ lingerMs: 10_000 });
     batcher.pause();

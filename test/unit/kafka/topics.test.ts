@@ -1,5 +1,5 @@
 import type { TopicNames } from '../../../src/config';
-import { EVENT_TYPES } from '../../../src/envelope';
+import { EVENT_TYPES, type EgressPriority, type InternalEventV2 } from '../../../src/envelope';
 import { keyFor, topicFor } from '../../../src/kafka/topics';
 import { callSid, CUSTOMER, sampleEnvelopes } from '../../helpers/envelopes';
 
@@ -8,6 +8,8 @@ const topics: TopicNames = {
   status: 'sms.status',
   consent: 'sms.consent',
   egress: 'sms.egress',
+  egressUrgent: 'sms.egress.urgent',
+  egressBulk: 'sms.egress.bulk',
   outcomes: 'sms.outcomes',
   egressDlq: 'sms.egress.dlq',
   voiceCalls: 'voice.calls',
@@ -40,5 +42,27 @@ describe('voice topics and keys', () => {
     }
     expect(keyFor(samples['voice.call.requested'])).toBe(CUSTOMER);
     expect(keyFor(samples['voice.call.accepted'])).toBe(CUSTOMER);
+  });
+});
+
+describe('egress lanes', () => {
+  const samples = sampleEnvelopes();
+  const request = samples['sms.outbound.requested'];
+  const cancel = samples['sms.outbound.cancel_requested'];
+  const withPriority = <T extends InternalEventV2>(e: T, priority: EgressPriority): T =>
+    ({ ...e, data: { ...e.data, priority } }) as T;
+
+  it('sends a request and a cancel to the topic of their priority, normal when they name none', () => {
+    expect(topicFor(request, topics)).toBe('sms.egress');
+    expect(topicFor(withPriority(request, 'normal'), topics)).toBe('sms.egress');
+    expect(topicFor(withPriority(request, 'urgent'), topics)).toBe('sms.egress.urgent');
+    expect(topicFor(withPriority(request, 'bulk'), topics)).toBe('sms.egress.bulk');
+    expect(topicFor(cancel, topics)).toBe('sms.egress');
+    expect(topicFor(withPriority(cancel, 'urgent'), topics)).toBe('sms.egress.urgent');
+    expect(topicFor(withPriority(cancel, 'bulk'), topics)).toBe('sms.egress.bulk');
+  });
+
+  it('keys a request the same in every lane', () => {
+    expect(keyFor(withPriority(request, 'urgent'))).toBe(keyFor(request));
   });
 });

@@ -1,4 +1,4 @@
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { RateLimiter, type RateLimitBucket } from '../../../src/resilience/rate-limiter';
 
 beforeEach(() => jest.useFakeTimers({ now: 5_000_000 }));
@@ -120,5 +120,82 @@ describe('RateLimiter', () => {
     ac.abort(new Error('partition revoked'));
     await expect(p).rejects.toThrow('partition revoked');
     expect(rl.waiting()).toBe(0);
+  });
+});
+
+describe('RateLimiter priorities', () => {
+  function prioritised(hits: RateLimitBucket[] = [], bulkShare = 0.25) {
+    return new RateLimiter({
+      account: { ratePerSec: 20, burst: 4 },
+      sender: { ratePerSec: 1000, burst: 1000 },
+      recipient: { ratePerSec: 1000, burst: 1000 },
+      bulkShare,
+      clock: systemClock,
+      onHit: (b) => hits.push(b),
+    });
+  }
+  const keys = (i: number) => ({
+    accountSid: ACCOUNT,
+    sender: undefined,
+    recipient: `+1415555${String(i).padStart(4, '0')}`,
+  });
+
+  it('holds bulk sends to their share of the account rate, leaving the rest to normal sends', async () => {
+    const hits: RateLimitBucket[] = [];
+    const rl = prioritised(hits);
+    const start = Date.now();
+    const grants = { bulk: [] as number[], normal: [] as number[] };
+    const until = start + 20_000;
+    let n = 0;
+    const worker = (priority: 'bulk' | 'normal') => async () => {
+      while (Date.now() < until) {
+        await rl.acquire(keys(n++), undefined, priority);
+        if (Date.now() < until) grants[priority].push(Date.now());
+      }
+    };
+    for (let i = 0; i < 20; i++) void worker('bulk')();
+    for (let i = 0; i < 20; i++) void worker('normal')();
+    await jest.advanceTimersByTimeAsync(20_000);
+    const steady = (ts: number[]) => ts.filter((t) => t >= start + 5_000).length / 15;
+    // 25 % of 20/s for bulk, the account's 20/s in total.
+    expect(steady(grants.bulk)).toBeCloseTo(5, 0);
+    expect(steady(grants.bulk) + steady(grants.normal)).toBeCloseTo(20, 0);
+    expect(hits).toContain('bulk');
+    expect(rl.waiting('bulk')).toBeGreaterThan(0);
+  });
+
+  it('gives an urgent send the next account token however many sends queue', async () => {
+    const rl = prioritised([], 1);
+    for (let i = 0; i < 4; i++) await rl.acquire(keys(i));
+    const queued = Array.from({ length: 200 }, (_, i) => rl.acquire(keys(100 + i), undefined, 'normal'));
+    let urgentAt = 0;
+    const urgent = rl.acquire(keys(999), undefined, 'urgent').then(() => (urgentAt = Date.now()));
+    const t0 = Date.now();
+    await jest.advanceTimersByTimeAsync(60);
+    await urgent;
+    expect(urgentAt - t0).toBe(50);
+    // Nobody queued before it got that token.
+    expect(rl.waiting()).toBe(200);
+    await jest.advanceTimersByTimeAsync(11_000);
+    await Promise.all(queued);
+  });
+
+  it('scales the bulk bucket with the instance share', async () => {
+    const rl = prioritised([], 0.5);
+    rl.setShare(0.5);
+    const start = Date.now();
+    const grants: number[] = [];
+    let n = 0;
+    const until = start + 12_000;
+    const worker = async () => {
+      while (Date.now() < until) {
+        await rl.acquire(keys(n++), undefined, 'bulk');
+        if (Date.now() < until) grants.push(Date.now());
+      }
+    };
+    for (let i = 0; i < 10; i++) void worker();
+    await jest.advanceTimersByTimeAsync(12_000);
+    // 20/s × 0.5 instance share × 0.5 bulk share.
+    expect(grants.filter((t) => t >= start + 2_000).length / 10).toBeCloseTo(5, 0);
   });
 });

@@ -1,5 +1,5 @@
 import { IngressEgressError } from '../../../src/errors';
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { DEFAULT_RETRY, RetryPolicy, retryOptionsFor, TEST_RETRY } from '../../../src/resilience/retry-policy';
 
 const retriable = (retryAfterMs?: number) =>

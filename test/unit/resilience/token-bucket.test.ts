@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { TokenBucket } from '../../../src/resilience/token-bucket';
 
 beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
@@ -125,5 +125,49 @@ describe('TokenBucket', () => {
     expect(bucket.isIdle()).toBe(true);
     expect(() => bucket.configure(0, 1)).toThrow(RangeError);
     expect(() => new TokenBucket({ ratePerSec: 1, burst: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('TokenBucket urgent callers', () => {
+  it('serves an urgent caller before every queued non-urgent one, urgent ones in order', async () => {
+    const bucket = new TokenBucket({ ratePerSec: 10, burst: 1, clock: systemClock });
+    await bucket.take();
+    const order: string[] = [];
+    const take = (name: string, urgent: boolean) =>
+      bucket.take(undefined, { urgent }).then(() => order.push(`${name}@${Date.now() - 1_000_000}`));
+    const all = [take('n1', false), take('n2', false), take('n3', false)];
+    all.push(take('u1', true), take('u2', true));
+    await jest.advanceTimersByTimeAsync(1_000);
+    await Promise.all(all);
+    expect(order).toEqual(['u1@100', 'u2@200', 'n1@300', 'n2@400', 'n3@500']);
+  });
+
+  it('takes an available token at once even while non-urgent callers queue, and never more than the rate', async () => {
+    const bucket = new TokenBucket({ ratePerSec: 10, burst: 2, clock: systemClock });
+    expect(bucket.tryTake()).toBe(true);
+    expect(bucket.tryTake()).toBe(true);
+    const normal = bucket.take();
+    await jest.advanceTimersByTimeAsync(50);
+    // Half a token: the urgent caller queues too, ahead of the normal one.
+    let urgentAt = 0;
+    const urgent = bucket.take(undefined, { urgent: true }).then(() => (urgentAt = Date.now() - 1_000_000));
+    await jest.advanceTimersByTimeAsync(1_000);
+    await Promise.all([normal, urgent]);
+    expect(urgentAt).toBe(100);
+    expect(bucket.tryTake(true)).toBe(true);
+  });
+
+  it('an aborted urgent waiter leaves the queue to the others', async () => {
+    const bucket = new TokenBucket({ ratePerSec: 10, burst: 1, clock: systemClock });
+    await bucket.take();
+    const ac = new AbortController();
+    const urgent = bucket.take(ac.signal, { urgent: true });
+    let normalAt = 0;
+    const normal = bucket.take().then(() => (normalAt = Date.now() - 1_000_000));
+    ac.abort();
+    await expect(urgent).rejects.toThrow();
+    await jest.advanceTimersByTimeAsync(500);
+    await normal;
+    expect(normalAt).toBe(100);
   });
 });

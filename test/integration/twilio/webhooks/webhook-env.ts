@@ -2,7 +2,7 @@ import type { AppConfig, TopicNames } from '../../../../src/config';
 import type { InternalEventV2 } from '../../../../src/envelope';
 import { createEventPublisher } from '../../../../src/kafka/create-event-publisher';
 import { createKafka } from '../../../../src/kafka/create-kafka';
-import { freePort } from '../../../../src/kafka/local-broker';
+import { freePort } from '@ingress-egress/sandbox';
 import { createMetrics, silentLogger, type Metrics } from '../../../../src/observability';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../../../../src/server';
 import { TwilioSimulator, type TwilioSimulatorOptions, type WebhookDelivery } from '@ingress-egress/twilio-simulator';

@@ -7,7 +7,7 @@ import {
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { EVENT_TYPES, type InternalEventV2 } from '../../../../src/envelope';
 import { IngressEgressError } from '../../../../src/errors';
-import { LocalSchemaRegistry } from '../../../../src/kafka/schema-registry';
+import { LocalSchemaRegistry } from '../../../helpers/local-schema-registry';
 import { sampleEnvelopes } from '../../../helpers/envelopes';
 import { startLocalRegistry } from '../../../helpers/schema-registry';
 

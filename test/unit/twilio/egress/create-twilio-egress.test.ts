@@ -2,7 +2,7 @@ import type twilio from 'twilio';
 import { silentLogger } from '../../../../src/observability';
 import { createTwilioEgress } from '../../../../src/twilio/egress/create-twilio-egress';
 import type { LeanRequestClient } from '../../../../src/twilio/egress/lean-request-client';
-import { MemorySendLedger } from '../../../../src/twilio/egress/memory-send-ledger';
+import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { testConfig, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../../helpers/config';
 import { MemoryPublisher } from '../../../helpers/memory-publisher';
 
@@ -21,7 +21,7 @@ function egress(env: Record<string, string> = {}) {
     config,
     logger: silentLogger,
     publisher: new MemoryPublisher(),
-    consent: { isOptedOut: () => false },
+    consent: { isOptedOut: () => false, isDoNotCall: () => false },
     ledger: new MemorySendLedger(() => Date.now()),
   });
 }

@@ -4,7 +4,7 @@ import type { SendFailure } from '../../../../src/twilio/egress/delivery';
 import { DlqWriter } from '../../../../src/egress/dlq-writer';
 import type { EgressDeps } from '../../../../src/twilio/egress/egress-deps';
 import { classifySendError } from '../../../../src/twilio/egress/classify-send-error';
-import { MemorySendLedger } from '../../../../src/twilio/egress/memory-send-ledger';
+import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { SmsOutboundValidator } from '../../../../src/twilio/egress/sms-outbound-validator';
 import { TwilioEgressHandler } from '../../../../src/twilio/egress/twilio-egress-handler';
 import type {
@@ -143,7 +143,7 @@ export function harness(
   const publisher = new MemoryPublisher();
   void publisher.start();
   const optedOut = new Set<string>();
-  const builder = new SmsEnvelopeBuilder(() => new Date(Date.now()));
+  const builder = new SmsEnvelopeBuilder(systemClock);
   const sms = new SmsValidator({ maxSegments: 10 });
   const templates = new TemplateRegistry({ validator: sms }, [
     { name: 'welcome', body: 'Hello {{name}}, welcome!', variables: ['name'] },
@@ -159,6 +159,8 @@ export function harness(
       status: 'status',
       consent: 'consent',
       egress: 'sms.egress',
+      egressUrgent: 'sms.egress.urgent',
+      egressBulk: 'sms.egress.bulk',
       outcomes: 'out',
       egressDlq: 'sms.egress.dlq',
       voiceCalls: 'voice.calls',
@@ -186,7 +188,7 @@ export function harness(
       defaultFrom: SENDER,
       statusCallbackUrl: 'https://hooks.example.com/status',
     }),
-    consent: { isOptedOut: (q) => optedOut.has(q.phoneNumber) },
+    consent: { isOptedOut: (q) => optedOut.has(q.phoneNumber), isDoNotCall: () => false },
     dlq: new DlqWriter(publisher, 'sms.egress.dlq'),
     instanceId: 'this-instance',
     twilioTimeoutMs: 2_000,

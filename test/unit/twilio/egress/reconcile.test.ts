@@ -1,5 +1,5 @@
 import type { OutboundMessage } from '../../../../src/twilio/egress/delivery';
-import { MemorySendLedger } from '../../../../src/twilio/egress/memory-send-ledger';
+import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { findSentMessage, RECONCILE_SKEW_MS } from '../../../../src/twilio/egress/reconcile';
 import { ACCOUNT, ALICE, FakeTwilio, SENDER, SERVICE } from './fakes';
 

@@ -1,4 +1,4 @@
-import { deterministicEventId, type InternalEventV2 } from '../../../../src/envelope';
+import { deterministicEventId, EGRESS_PRIORITIES, type InternalEventV2 } from '../../../../src/envelope';
 import { DLQ_HEADERS } from '../../../../src/egress/dlq-record';
 import { EGRESS_ERROR_CODES } from '../../../../src/egress/egress-errors';
 import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/stages/ledger-stage';
@@ -446,5 +446,18 @@ describe('TwilioEgressHandler', () => {
     expect(h.handler.shouldPause()).toBe(true);
     await h.handler.partitionsAssigned({ assigned: 1, total: 4 });
     expect(h.deps.limiter.currentShare).toBe(0.25);
+  });
+
+  it('pauses every lane for the circuit; the share follows the normal lane only', async () => {
+    const h = harness({ threshold: 1, maxAttempts: 1 });
+    for (const lane of EGRESS_PRIORITIES) expect(h.handler.shouldPause(lane)).toBe(false);
+    await h.handler.partitionsAssigned({ assigned: 1, total: 2, lane: 'urgent' });
+    await h.handler.partitionsAssigned({ assigned: 3, total: 4, lane: 'bulk' });
+    expect(h.deps.limiter.currentShare).toBe(1);
+    await h.handler.partitionsAssigned({ assigned: 1, total: 2, lane: 'normal' });
+    expect(h.deps.limiter.currentShare).toBe(0.5);
+    h.twilio.script = [{ status: 503 }];
+    await expect(settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'x' }), h.context()))).rejects.toThrow();
+    for (const lane of EGRESS_PRIORITIES) expect(h.handler.shouldPause(lane)).toBe(true);
   });
 });

@@ -1,0 +1,86 @@
+import { sleep } from '../../../resilience';
+import { IN_FLIGHT_GRACE_MS } from '../../egress/stages/ledger-stage';
+import { callAccepted } from '../call-decisions';
+import { addPending, type CallDelivery } from '../call-delivery';
+import { decide, NEXT, type CallStage } from '../call-pipeline';
+import { findPlacedCall } from '../reconcile-call';
+import type { VoiceEgressDeps } from '../voice-egress-deps';
+import { afterCallReconcileFailure } from './call-reconcile-failure';
+
+/**
+ * First stage: was this request handled before? A `sent` entry (the call was
+ * placed) ends here as accepted, deduplicated, without calling Twilio: a
+ * redelivered or replayed request never rings anyone twice. An `intent`
+ * without `sent` means an earlier attempt may have placed the call: wait until
+ * that attempt must be over, then list the callee's calls before anything
+ * else (a do-not-call entry added since must not turn a placed call into a
+ * rejection).
+ */
+export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
+  return {
+    name: 'ledger',
+    async run(d: CallDelivery) {
+      const entry = deps.ledger.get(d.ledgerKey);
+      if (!entry) return NEXT;
+      if (entry.state === 'sent' && entry.messageSid !== undefined) {
+        return decide(
+          callAccepted(
+            d,
+            { callSid: entry.messageSid, status: entry.status ?? 'queued', attempts: entry.attempts },
+            true,
+          ),
+        );
+      }
+      d.attemptAt = Math.min(d.attemptAt ?? entry.attemptAt, entry.attemptAt);
+      d.attempts = Math.max(d.attempts, entry.attempts ?? 0);
+      const validation = deps.validator.validate(d.request);
+      // No longer valid (configuration changed): it was never placeable as it is now; validate rejects it.
+      if (!validation.ok) return NEXT;
+      d.call = validation.call;
+      if (entry.owner !== deps.instanceId) {
+        const wait = entry.updatedAt + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now();
+        if (wait > 0) {
+          await d.context.heartbeat();
+          await sleep(deps.clock, wait, d.context.signal);
+        }
+      }
+      const permit = await deps.circuits.for(d.request.tenant.accountSid).acquire(d.context.signal);
+      try {
+        const found = await findPlacedCall(deps.calls, deps.ledger, {
+          accountSid: d.request.tenant.accountSid,
+          ledgerKey: d.ledgerKey,
+          to: validation.call.to,
+          from: validation.call.from,
+          attemptAt: d.attemptAt,
+        });
+        permit.success();
+        d.reconcileAttempts = 0;
+        if (!found) {
+          deps.logger.info({ requestId: d.request.id }, 'reconciled an unfinished call: not placed, placing');
+          return NEXT;
+        }
+        deps.logger.info({ requestId: d.request.id, callSid: found.sid }, 'reconciled an unfinished call: placed');
+        d.intentWritten = true;
+        addPending(d, recordPlaced(deps, d, found.sid, found.status));
+        return decide(callAccepted(d, { callSid: found.sid, status: found.status }, true));
+      } catch (err) {
+        return afterCallReconcileFailure(deps, d, permit, err, 'ledger', 'ledger');
+      }
+    },
+  };
+}
+
+/** The ledger's `sent` record of a placed call (the CallSid in the entry's SID field). */
+export function recordPlaced(deps: VoiceEgressDeps, d: CallDelivery, callSid: string, status: string): Promise<void> {
+  return deps.ledger.recordSent({
+    key: d.ledgerKey,
+    requestId: d.request.id,
+    recipient: d.request.data.to,
+    accountSid: d.request.tenant.accountSid,
+    attemptAt: d.attemptAt ?? deps.clock.now(),
+    owner: deps.instanceId,
+    messageSid: callSid,
+    status,
+    attempts: Math.max(1, d.attempts),
+  });
+}
