@@ -81,7 +81,9 @@ export function describeEvent(e: InternalEventV2): string {
     case 'sms.outbound.requested':
       return `to ${redactPhone(e.data.to ?? '?')}: "${e.data.body ?? e.data.template?.name ?? ''}"`;
     case 'sms.outbound.accepted':
-      return `${e.data.messageSid.slice(0, 10)}… ${e.data.numSegments} segment(s), ${e.data.encoding}`;
+      return e.data.messageSid === undefined
+        ? `auto-reply (TwiML) to ${redactPhone(e.data.to)}, ${e.data.numSegments} segment(s)`
+        : `${e.data.messageSid.slice(0, 10)}… ${e.data.numSegments} segment(s), ${e.data.encoding}`;
     case 'sms.outbound.rejected':
       return `${e.data.code}: ${e.data.reason}`;
     case 'sms.outbound.failed':

@@ -84,6 +84,8 @@ export interface AppConfig {
     /** Undefined: the built-in list (DEFAULT_ALLOWED_MEDIA_TYPES in src/sms/validate). */
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
+    /** AUTO_REPLY_FILE: inbound auto-reply rules (undefined: no auto-replies; docs/auto-replies.md). */
+    autoReplyFile: string | undefined;
   };
   voice: {
     /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
@@ -307,6 +309,7 @@ function toAppConfig(env: Env): AppConfig {
       blockEmergency: env.SMS_BLOCK_EMERGENCY,
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
+      autoReplyFile: env.AUTO_REPLY_FILE,
     },
     voice: {
       routingFile: env.VOICE_ROUTING_FILE,

@@ -130,6 +130,8 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
   VOICE_ROUTING_FILE:
     'YAML or JSON file of incoming-call routing (forward, voicemail, reject, busy per called number, with a default); validated at start-up. Unset: voicemail on every number (docs/voice.md).',
+  AUTO_REPLY_FILE:
+    'YAML or JSON file of inbound auto-replies (keyword or regular-expression rules per called number, the HELP answer, optional STOP/START confirmations), answered as TwiML after the inbound event is on Kafka; validated at start-up. Unset: no auto-replies (docs/auto-replies.md).',
   VOICE_RECORDING_NOTICE:
     'Said to the caller before any recording starts (a voicemail or a recorded forwarded call). Unset: no notice.',
   VOICE_OUTBOX_DIR:

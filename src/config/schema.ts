@@ -238,6 +238,7 @@ export const envSchema = z.object({
   COMPLIANCE_EXTRA_HELP_KEYWORDS: keywords,
   SCHEMA_REGISTRY_URL: url,
   VOICE_ROUTING_FILE: optionalString,
+  AUTO_REPLY_FILE: optionalString,
   VOICE_RECORDING_NOTICE: optionalString,
   VOICE_OUTBOX_DIR: z.string().min(1).default('data/voice-outbox'),
   // OpenTelemetry's standard variables that turn tracing on (read by src/telemetry; checked here so a typo is

@@ -37,7 +37,15 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   const ctx: TwilioConnectorContext = { ...context, publisher: consent.publisher };
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
   // Programmable Messaging webhooks: inbound SMS/MMS and status callbacks.
-  parts.routes.push(createWebhookRoutes(ctx));
+  parts.routes.push(
+    createWebhookRoutes({
+      ...ctx,
+      consent: {
+        ready: () => consent.part.health?.().ready ?? false,
+        isOptedOut: (q) => consent.check.isOptedOut(q),
+      },
+    }),
+  );
   // Programmable Voice webhooks: incoming calls (answered from the routing file, events through the durable
   // outbox), call status, dial results, recordings and transcriptions. The outbox is a foundation: it runs
   // before the first call is answered and stops after the last.

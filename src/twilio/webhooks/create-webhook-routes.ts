@@ -4,7 +4,11 @@ import { systemClock, type Clock } from '../../common/clock';
 import { SmsEnvelopeBuilder } from '../../envelope';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
+import { SmsValidator } from '../../sms';
 import { KeywordDetector } from '../../sms/keywords';
+import { IngressEgressError } from '../../errors';
+import { AutoReplier, type AutoReplyConsent } from './auto-reply';
+import { AutoReplyRules } from './auto-reply-rules';
 import { DeliveryDeduplicator } from './delivery-deduplicator';
 import { InboundWebhook } from './inbound-webhook';
 import { createSignatureVerifier } from './create-signature-verifier';
@@ -17,9 +21,13 @@ export interface WebhookContext {
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
+  /** The opt-out list auto-replies consult (required when AUTO_REPLY_FILE is set). */
+  consent?: AutoReplyConsent | undefined;
 }
 
 export interface WebhookOptions {
+  /** Auto-reply rules already loaded (tests); default AUTO_REPLY_FILE. */
+  autoReplyRules?: AutoReplyRules;
   /** Opt-out/opt-in/help keywords; default Twilio's plus the COMPLIANCE_EXTRA_*_KEYWORDS. */
   keywords?: KeywordDetector;
   /** Repeats of a delivery within this window are not published again (default 10 min). */
@@ -62,24 +70,46 @@ export function createWebhookRoutes(
     maxMessages: options.statusMaxMessages ?? WEBHOOK_DEFAULTS.statusMaxMessages,
     now,
   });
+  const keywords =
+    options.keywords ??
+    new KeywordDetector({
+      extraOptOut: config.compliance.extraOptOutKeywords,
+      extraOptIn: config.compliance.extraOptInKeywords,
+      extraHelp: config.compliance.extraHelpKeywords,
+    });
   return webhookRoutes({
     verifier: createSignatureVerifier(config.twilio.signing, logger),
-    inbound: new InboundWebhook({
-      builder,
-      publisher,
-      dedup,
-      keywords:
-        options.keywords ??
-        new KeywordDetector({
-          extraOptOut: config.compliance.extraOptOutKeywords,
-          extraOptIn: config.compliance.extraOptInKeywords,
-          extraHelp: config.compliance.extraHelpKeywords,
-        }),
-      metrics,
-    }),
+    inbound: new InboundWebhook({ builder, publisher, dedup, keywords, metrics }),
+    autoReply: autoReplierFor(ctx, builder, keywords, options.autoReplyRules),
     status: new StatusCallback({ builder, publisher, dedup, tracker, metrics }),
     metrics,
     logger,
     publishTimeoutMs: options.publishTimeoutMs ?? config.twilio.webhookAnswerDeadlineMs,
+  });
+}
+
+/** The auto-replier of AUTO_REPLY_FILE (validated now, at start-up), or undefined when no rules are configured. */
+function autoReplierFor(
+  ctx: WebhookContext,
+  builder: SmsEnvelopeBuilder,
+  keywords: KeywordDetector,
+  loaded: AutoReplyRules | undefined,
+): AutoReplier | undefined {
+  const { config } = ctx;
+  const file = config.sms.autoReplyFile;
+  if (loaded === undefined && file === undefined) return undefined;
+  const validator = new SmsValidator({ maxSegments: config.twilio.maxSegments, smartEncoding: false });
+  const rules = loaded ?? AutoReplyRules.load(file!, validator);
+  if (!ctx.consent) {
+    throw new IngressEgressError('IE_CONFIG_INVALID', 'auto-replies need the opt-out list (the consent check)');
+  }
+  return new AutoReplier({
+    rules,
+    keywords,
+    consent: ctx.consent,
+    builder,
+    publisher: ctx.publisher,
+    logger: ctx.logger.child({ part: 'auto-reply' }),
+    statusCallbackUrl: config.twilio.statusCallbackUrl,
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeValidationError } from '../../envelope';
 import { IngressEgressError, isRetriable } from '../../errors';
 import type { Logger, Metrics } from '../../observability';
+import type { AutoReplier } from './auto-reply';
 import type { DedupRun } from './delivery-deduplicator';
 import type { InboundWebhook } from './inbound-webhook';
 import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
@@ -20,6 +21,8 @@ export interface WebhookRoutesDeps {
   /** Undefined only when validation is turned off (config forbids that in production). */
   verifier: SignatureVerifier | undefined;
   inbound: InboundWebhook;
+  /** Inbound auto-replies (AUTO_REPLY_FILE); undefined: every inbound SMS is answered with empty TwiML. */
+  autoReply?: AutoReplier | undefined;
   status: StatusCallback;
   metrics: Metrics;
   logger: Logger;
@@ -147,7 +150,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
     const outcome = await settle(() => deps.inbound.handle(params.value), SMS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
-    return reply.type('text/xml').send(EMPTY_TWIML);
+    if (!deps.autoReply) return reply.type('text/xml').send(EMPTY_TWIML);
+    // Decided only now that the inbound event is on Kafka, within what is left of the answer deadline.
+    const answer = await deps.autoReply.answer(params.value, deps.publishTimeoutMs - reply.elapsedTime);
+    return reply.type('text/xml').send(answer.twiml);
   };
 
   const answerStatus = async (req: FastifyRequest, reply: FastifyReply) => {
