@@ -4,7 +4,8 @@
  * types and the environment variables must be exactly the ones listed, and the
  * imports of src/ must respect `layers:` (no import up a layer, no cycle between
  * folders; see scripts/import-layers.ts), and `npm pack` of the service must
- * hold only the service (scripts/pack-contents.ts). Exits 1 and names every drift.
+ * hold only the service (scripts/pack-contents.ts), and every product file has its unit test or a covering
+ * test named in docs/contributing.md (scripts/test-map.ts). Exits 1 and names every drift.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { LANE_EVENT_TYPES, LANE_TOPIC, TOPIC_OF_TYPE } from '../src/kafka/topics
 import { silentLogger } from '../src/observability';
 import { checkLayers, readImports } from './import-layers';
 import { checkServicePack } from './pack-contents';
+import { checkTestMap } from './test-map';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../src/server';
 
 interface Architecture {
@@ -113,6 +115,8 @@ export async function checkArchitecture(
   problems.push(...checkLayers(edges, arch.layers ?? [], Object.keys(arch.parts ?? {})));
   // What npm pack of the service ships: the service only (scripts/pack-contents.ts).
   if (options.pack) problems.push(...checkServicePack(root));
+  // Tests follow the code (docs/contributing.md's table of files covered by a higher-level test).
+  problems.push(...checkTestMap(root, readFileSync(path.join(root, 'docs/contributing.md'), 'utf8')));
 
   const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;
   return { problems, summary };
