@@ -39,7 +39,14 @@ export function createSandboxHost(): SandboxHost {
       const topics = config.kafka.topics;
       return {
         kafka,
-        observedTopics: [topics.inbound, topics.status, topics.consent, topics.outcomes],
+        observedTopics: [
+          topics.inbound,
+          topics.status,
+          topics.consent,
+          topics.outcomes,
+          topics.voiceCalls,
+          topics.voiceRecordings,
+        ],
         allTopics: Object.values(topics),
         conversationsIdentity: config.twilio.conversations?.identity ?? 'ingress-egress',
         decode: decodeEvent,
@@ -88,6 +95,16 @@ export function describeEvent(e: InternalEventV2): string {
       return `${e.data.code}: ${e.data.reason}`;
     case 'sms.outbound.failed':
       return `${e.data.code}: ${e.data.reason}`;
+    case 'voice.call.received':
+      return `${e.data.callSid.slice(0, 10)}… from ${redactPhone(e.data.from)}, route ${e.data.route?.name ?? '?'} (${e.data.route?.action ?? '?'})`;
+    case 'voice.dial.completed':
+      return `${e.data.callSid.slice(0, 10)}… forward ${e.data.dialCallStatus}${e.data.answered ? '' : ' (missed call)'}`;
+    case 'voice.call.status':
+      return `${e.data.callSid.slice(0, 10)}… ${e.data.status}${e.data.advances ? '' : ' (late)'}`;
+    case 'voice.recording.completed':
+      return `${e.data.recordingSid.slice(0, 10)}… ${e.data.durationSecs ?? '?'} s, ${e.data.source ?? 'recording'}`;
+    case 'voice.transcription.completed':
+      return `${e.data.transcriptionSid.slice(0, 10)}… ${e.data.status}`;
     default:
       return '';
   }

@@ -121,6 +121,11 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
     'Opt-out keywords added to Twilio’s defaults (STOP, STOPALL, UNSUBSCRIBE, …), comma-separated.',
   COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: 'Opt-in keywords added to Twilio’s defaults (START, YES, UNSTOP), comma-separated.',
   COMPLIANCE_EXTRA_HELP_KEYWORDS: 'Help keywords added to Twilio’s defaults (HELP, INFO), comma-separated.',
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    'OpenTelemetry collector base URL (OTLP/HTTP; traces go to `<url>/v1/traces`). Setting it turns tracing on (docs/tracing.md).',
+  OTEL_TRACES_EXPORTER:
+    '`otlp` or `console` turns tracing on (with `otlp`, the endpoint defaults to http://localhost:4318); `none` keeps it off. Unset: on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.',
+  OTEL_SERVICE_NAME: 'The `service.name` of the spans; default `ingress-egress`.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
   VOICE_ROUTING_FILE:

@@ -241,6 +241,15 @@ export const envSchema = z.object({
   AUTO_REPLY_FILE: optionalString,
   VOICE_RECORDING_NOTICE: optionalString,
   VOICE_OUTBOX_DIR: z.string().min(1).default('data/voice-outbox'),
+  // OpenTelemetry's standard variables that turn tracing on (read by src/telemetry; checked here so a typo is
+  // one clear start-up error). The SDK reads its other OTEL_* variables itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), {
+    message: 'must be an http:// or https:// URL (the collector’s OTLP/HTTP endpoint)',
+  }),
+  OTEL_TRACES_EXPORTER: optionalString.refine((v) => v === undefined || /^(otlp|console|none)$/i.test(v), {
+    message: 'must be otlp, console or none',
+  }),
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { EgressPriority, EnvelopeCodec, InternalEventV2 } from '../envelope';
 import type { DlqWriter } from './dlq-writer';
 import { IngressEgressError } from '../errors';
-import type { Logger, Metrics } from '../observability';
+import { extractTraceContext, inSpan, kafkaAttributes, SpanKind, type Logger, type Metrics } from '../observability';
 import { readRetriable, RetryPolicy, Semaphore, sleep, systemClock, type Clock } from '../resilience';
 import type { AssignmentInfo, EgressContext, EgressHandler } from '../connector';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
@@ -423,7 +423,7 @@ export class EgressConsumer {
       await runPerKey(batch.messages, {
         slots: this.slots,
         stop,
-        run: (m) => this.processRecord({ topic, partition, offset: m.offset, heartbeat, signal }, m),
+        run: (m) => this.tracedRecord({ topic, partition, offset: m.offset, heartbeat, signal }, m),
         finished: (m) => {
           const next = tracker.complete(m.offset);
           if (next === undefined) return;
@@ -440,6 +440,29 @@ export class EgressConsumer {
     }
     const next = tracker.commitOffset;
     if (next !== undefined) await this.committer.commit(partition, next, batch.highWatermark);
+  }
+
+  /**
+   * processRecord in a consumer span whose parent is the producer's span from the record's `traceparent`
+   * header (when it has one), so the request's trace goes on through every stage to its outcome.
+   */
+  private tracedRecord(ctx: EgressContext, m: KafkaMessage): Promise<boolean> {
+    return inSpan(
+      `process ${ctx.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: extractTraceContext(m.headers),
+        attributes: kafkaAttributes({
+          topic: ctx.topic,
+          operation: 'process',
+          partition: ctx.partition,
+          offset: m.offset,
+          key: m.key,
+          ...(m.headers?.ce_id !== undefined ? { messageId: m.headers.ce_id.toString() } : {}),
+        }),
+      },
+      () => this.processRecord(ctx, m),
+    );
   }
 
   /** Handles one record; false when it was left unfinished (stopping, aborted) and must be redelivered. */

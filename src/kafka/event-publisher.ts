@@ -10,7 +10,17 @@ import {
 import type { TopicNames } from '../config';
 import { ensureValidEnvelope, JsonEnvelopeCodec, type EnvelopeCodec, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
-import { silentLogger, type Logger, type Metrics } from '../observability';
+import {
+  failSpan,
+  injectTraceHeaders,
+  kafkaAttributes,
+  setKafkaLanding,
+  silentLogger,
+  SpanKind,
+  startSpan,
+  type Logger,
+  type Metrics,
+} from '../observability';
 import { cloudEventHeaders } from './cloud-events';
 import { JavaCompatiblePartitioner } from './java-partitioner';
 import { toKafkaError } from './kafka-errors';
@@ -354,7 +364,35 @@ export class EventPublisher implements EventPublisherPort {
         ),
       );
     }
-    const sent = this.batcher.add({ topic, message });
+    // A producer span from here to Kafka's ack; its context travels in the record's traceparent/tracestate.
+    const span = startSpan(`send ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: kafkaAttributes({
+        topic,
+        operation: 'send',
+        key: message.key ?? null,
+        ...(typeof message.headers?.ce_id === 'string' ? { messageId: message.headers.ce_id } : {}),
+      }),
+    });
+    let sent: Promise<PublishedRecord>;
+    if (span.isRecording()) {
+      const headers: Record<string, string | Buffer | undefined> = { ...(message.headers as Record<string, string>) };
+      injectTraceHeaders(span, headers);
+      sent = this.batcher.add({ topic, message: { ...message, headers } }).then(
+        (landed) => {
+          setKafkaLanding(span, landed);
+          span.end();
+          return landed;
+        },
+        (err: unknown) => {
+          failSpan(span, err);
+          span.end();
+          throw err;
+        },
+      );
+    } else {
+      sent = this.batcher.add({ topic, message });
+    }
     const metrics = this.metrics;
     if (!metrics) return sent;
     return sent.then(

@@ -26,7 +26,7 @@ import {
   VOICE_WEBHOOK_PATH,
   type VoiceTwiml,
 } from './voice-twiml';
-import { prepareWebhookScope } from '../webhooks/webhook-scope';
+import { postTraced, prepareWebhookScope, verifyInSpan } from '../webhooks/webhook-scope';
 import { valueWithin } from '../../common/deadline';
 import { kafkaDidNotAcknowledge } from '../webhooks/webhook-scope';
 
@@ -121,7 +121,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
       return undefined;
     }
     if (deps.verifier) {
-      const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
+      const check = verifyInSpan(deps.verifier, req, body);
       if (!check.ok) {
         recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'voice webhook signature refused');
@@ -189,7 +189,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     await deps.publisher.publish(event);
   };
 
-  scope.post(VOICE_WEBHOOK_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_WEBHOOK_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.call);
@@ -211,7 +211,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.type('text/xml').send(twiml.answer(route));
   });
 
-  scope.post(VOICE_DIAL_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_DIAL_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.dial);
@@ -239,7 +239,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.type('text/xml').send(twiml.afterDial(route, answeredCall));
   });
 
-  scope.post(VOICE_STATUS_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_STATUS_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.status);
@@ -262,7 +262,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.code(204).send();
   });
 
-  scope.post(VOICE_RECORDING_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_RECORDING_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.recording);
@@ -285,7 +285,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.code(204).send();
   });
 
-  scope.post(VOICE_TRANSCRIPTION_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_TRANSCRIPTION_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.transcription);
@@ -299,11 +299,6 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.code(204).send();
   });
-}
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 function queryOf(req: FastifyRequest): Record<string, string | undefined> {

@@ -10,7 +10,7 @@ import type { StatusCallback } from './status-callback';
 import { EMPTY_TWIML, refuse } from './webhook-replies';
 import { isWebhookBody, type WebhookBody } from './webhook-body';
 import { readInboundParams, readStatusParams } from './webhook-params';
-import { prepareWebhookScope } from './webhook-scope';
+import { postTraced, prepareWebhookScope, verifyInSpan } from './webhook-scope';
 import { valueWithin } from '../../common/deadline';
 import { kafkaDidNotAcknowledge } from './webhook-scope';
 
@@ -129,7 +129,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       return undefined;
     }
     if (deps.verifier) {
-      const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
+      const check = verifyInSpan(deps.verifier, req, body);
       if (!check.ok) {
         recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'webhook signature refused');
@@ -140,7 +140,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     return body;
   };
 
-  scope.post(SMS_WEBHOOK_PATH, async (req, reply) => {
+  postTraced(scope, SMS_WEBHOOK_PATH, (req, reply) => answerSms(req, reply));
+  postTraced(scope, STATUS_WEBHOOK_PATH, (req, reply) => answerStatus(req, reply));
+
+  const answerSms = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readInboundParams(body.params);
@@ -151,9 +154,9 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     // Decided only now that the inbound event is on Kafka, within what is left of the answer deadline.
     const answer = await deps.autoReply.answer(params.value, deps.publishTimeoutMs - reply.elapsedTime);
     return reply.type('text/xml').send(answer.twiml);
-  });
+  };
 
-  scope.post(STATUS_WEBHOOK_PATH, async (req, reply) => {
+  const answerStatus = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readStatusParams(body.params);
@@ -161,7 +164,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     const outcome = await settle(() => deps.status.handle(params.value), STATUS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.code(204).send();
-  });
+  };
 }
 
 const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
@@ -170,11 +173,6 @@ const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
   unknown_account: 'AccountSid is not one of the configured accounts',
   invalid: 'X-Twilio-Signature does not match the request',
 };
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 function fieldsOf(err: EnvelopeValidationError): string {
   return err.fields.map((f) => f.path).join(', ');
