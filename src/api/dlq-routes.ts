@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { listDlq, replayDlq, type DlqEntry } from '../egress';
 import type { ApiDeps } from './api-deps';
 import { ErrorBody } from './api-schemas';
-import { ApiRequestError, parseInput, type ApiRouteSpec } from './core';
+import { ApiRequestError, parseInput, type ApiRouteSpec } from '../api-kit';
 
 /** Which DLQ records: by reason code, by request id, at most `limit` (oldest first). */
 const filterFields = {
