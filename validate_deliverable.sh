@@ -2,7 +2,7 @@
 # The one test command (README "Run the tests"). On a fresh Debian machine with
 # Node 20 and npm it installs what it needs (npm packages, librdkafka-dev, a JDK
 # and Maven), fetches Apache Kafka and Apicurio Registry from Maven Central,
-# starts Kafka (KRaft, one broker), runs typecheck, lint, the alert-rule tests (promtool), unit,
+# Debian's chromium for the docs-page test, starts Kafka (KRaft, one broker), runs typecheck, lint, the alert-rule tests (promtool), unit,
 # integration/contract/e2e tests on it and the architecture check, then a short smoke on the mock broker the sandbox
 # uses, stops what it started, and exits non-zero on any failure.
 #
@@ -25,6 +25,13 @@ step "build the mock Kafka broker (the sandbox's), fetch Apache Kafka and build 
 scripts/build-broker.sh
 scripts/kafka.sh fetch
 scripts/schema-registry.sh fetch
+
+step "Debian chromium for the docs-page test (installed when missing)"
+say() { echo "$*"; }
+# shellcheck source=scripts/lib/chromium.sh
+. scripts/lib/chromium.sh
+install_chromium
+chromium --version
 
 step "build"
 npm run --silent build

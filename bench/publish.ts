@@ -23,6 +23,7 @@ import { startBenchBroker } from './broker';
 import { benchTopics } from './topics';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, ratioText, table } from './report';
+import { clockFrom } from '../src/common/clock';
 
 const TARGET_RATIO = 0.8;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -53,7 +54,7 @@ function measure<T>(
 }
 
 function envelopes(count: number): InternalEventV2[] {
-  const builder = new SmsEnvelopeBuilder(() => new Date('2024-05-01T12:00:00.000Z'));
+  const builder = new SmsEnvelopeBuilder(clockFrom(() => Date.parse('2024-05-01T12:00:00.000Z')));
   const account = 'AC' + '0'.repeat(31) + '1';
   const out: InternalEventV2[] = [];
   for (let n = 0; n < count; n++) {

@@ -6,6 +6,11 @@
 import { runCli } from './cli/cli';
 import './cli/commands';
 import { fatalErrorLine, unhandledRejectionReporter } from './observability';
+import { startTracing } from './telemetry/start-tracing';
+
+// OpenTelemetry's SDK, only when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER asks for it; the code
+// itself uses only the API (a no-op until this registers a provider).
+const tracing = startTracing(process.env);
 
 let signalled: ((name: string) => void) | undefined;
 const firstSignal = new Promise<string>((resolve) => {
@@ -36,8 +41,10 @@ runCli({
   stderr: process.stderr,
   waitForSignal: () => firstSignal,
 }).then(
-  (code) => {
+  async (code) => {
     process.exitCode = code;
+    // Export the spans still queued, within a bound: a collector that is down must not hold the exit.
+    if (tracing) await Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 2000).unref())]);
     // Let stdout drain; anything still holding the loop after a stop is a bug, not a reason to hang.
     setTimeout(() => process.exit(code), 200).unref();
   },

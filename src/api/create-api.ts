@@ -5,7 +5,7 @@ import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { SmsEnvelopeBuilder } from '../envelope';
 import { createCodec } from '../kafka/create-codec';
 import type { Logger } from '../observability';
-import { systemClock, type Clock } from '../resilience/clock';
+import { systemClock, type Clock } from '../common/clock';
 import type { TwilioServices } from '../twilio/twilio-connector';
 import type { ApiDeps } from './api-deps';
 import type { ApiRouteRecord } from './core';
@@ -55,7 +55,7 @@ export function createApi(ctx: ApiContext): Api {
   const deps: ApiDeps = {
     config: ctx.config,
     publisher: ctx.publisher,
-    builder: new SmsEnvelopeBuilder(() => new Date(clock.now())),
+    builder: new SmsEnvelopeBuilder(clock),
     logger: ctx.logger,
     outcomes: ctx.outcomes ?? watcher,
     twilio: ctx.twilio,

@@ -5,7 +5,7 @@ import { RecentMap } from '../common/recent-map';
 import type { InternalEventV2 } from '../envelope';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
 import type { Logger } from '../observability';
-import { systemClock, type Clock } from '../resilience/clock';
+import { systemClock, type Clock } from '../common/clock';
 
 /** One outcome of a request as the API reports it. */
 export interface RequestOutcome {

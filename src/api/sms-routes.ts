@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { deterministicEventId, randomEventId, type EventOf } from '../envelope';
+import { inServerSpan } from '../observability';
 import type { ApiDeps } from './api-deps';
 import {
   AcceptedBody,
@@ -81,13 +82,33 @@ type Send = SendSmsBody | z.output<typeof SendBulkBody>;
 
 /** POST /api/sms, POST /api/sms/bulk, POST /api/sms/{requestId}/cancel, GET /api/requests/{requestId}. */
 export function registerSmsRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  // Each send route's answer is a server span; the sms.egress record it publishes is its child, so the egress
+  // request's trace starts at the API call (docs/tracing.md).
   app.post('/api/sms', { config: { api: SEND_SPEC } }, (req, reply) =>
-    send(deps, req, reply, parseInput(SendSmsBody, req.body, 'body'), 'single'),
+    inServerSpan(
+      'POST',
+      '/api/sms',
+      () => reply.statusCode,
+      () => send(deps, req, reply, parseInput(SendSmsBody, req.body, 'body'), 'single'),
+    ),
   );
   app.post('/api/sms/bulk', { config: { api: BULK_SPEC } }, (req, reply) =>
-    send(deps, req, reply, parseInput(SendBulkBody, req.body, 'body'), 'bulk'),
+    inServerSpan(
+      'POST',
+      '/api/sms/bulk',
+      () => reply.statusCode,
+      () => send(deps, req, reply, parseInput(SendBulkBody, req.body, 'body'), 'bulk'),
+    ),
   );
-  app.post('/api/sms/:requestId/cancel', { config: { api: CANCEL_SPEC } }, async (req, reply) => {
+  app.post('/api/sms/:requestId/cancel', { config: { api: CANCEL_SPEC } }, (req, reply) =>
+    inServerSpan(
+      'POST',
+      '/api/sms/:requestId/cancel',
+      () => reply.statusCode,
+      () => cancel(req, reply),
+    ),
+  );
+  const cancel = async (req: FastifyRequest, reply: FastifyReply) => {
     const { requestId } = parseInput(RequestIdParams, req.params, 'params');
     const known = deps.requests.get(requestId);
     const ledger = deps.twilio?.ledger.byRequest(requestId) ?? [];
@@ -95,16 +116,16 @@ export function registerSmsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!accountSid) throw new ApiRequestError(404, 'not_found', 'unknown request and no TWILIO_ACCOUNT_SID');
     // Keyed like the request (its recipient) so the cancel is handled after it.
     const subject = known?.subject ?? ledger[0]?.recipient ?? requestId;
-    const cancel = deps.builder.build('sms.outbound.cancel_requested', {
+    const event = deps.builder.build('sms.outbound.cancel_requested', {
       id: deterministicEventId('api.cancel', requestId),
       accountSid,
       subject,
       source: 'twilio',
       data: { requestId },
     });
-    await publishOr503(deps.publisher, cancel);
-    return reply.code(202).send({ requestId, cancelId: cancel.id });
-  });
+    await publishOr503(deps.publisher, event);
+    return reply.code(202).send({ requestId, cancelId: event.id });
+  };
   app.get('/api/requests/:requestId', { config: { api: REQUEST_SPEC } }, async (req) => {
     const { requestId } = parseInput(RequestIdParams, req.params, 'params');
     const known = deps.requests.get(requestId);

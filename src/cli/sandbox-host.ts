@@ -39,9 +39,16 @@ export function createSandboxHost(): SandboxHost {
       const topics = config.kafka.topics;
       return {
         kafka,
-        observedTopics: [topics.inbound, topics.status, topics.consent, topics.outcomes],
+        observedTopics: [
+          topics.inbound,
+          topics.status,
+          topics.consent,
+          topics.outcomes,
+          topics.voiceCalls,
+          topics.voiceRecordings,
+        ],
         allTopics: Object.values(topics),
-        conversationsIdentity: config.twilio.conversationsIdentity,
+        conversationsIdentity: config.twilio.conversations?.identity ?? 'ingress-egress',
         decode: decodeEvent,
         createConsumer: (consumerConfig) => createStoppableConsumer(kafka, consumerConfig),
         async requestSend(input) {
@@ -81,11 +88,23 @@ export function describeEvent(e: InternalEventV2): string {
     case 'sms.outbound.requested':
       return `to ${redactPhone(e.data.to ?? '?')}: "${e.data.body ?? e.data.template?.name ?? ''}"`;
     case 'sms.outbound.accepted':
-      return `${e.data.messageSid.slice(0, 10)}… ${e.data.numSegments} segment(s), ${e.data.encoding}`;
+      return e.data.messageSid === undefined
+        ? `auto-reply (TwiML) to ${redactPhone(e.data.to)}, ${e.data.numSegments} segment(s)`
+        : `${e.data.messageSid.slice(0, 10)}… ${e.data.numSegments} segment(s), ${e.data.encoding}`;
     case 'sms.outbound.rejected':
       return `${e.data.code}: ${e.data.reason}`;
     case 'sms.outbound.failed':
       return `${e.data.code}: ${e.data.reason}`;
+    case 'voice.call.received':
+      return `${e.data.callSid.slice(0, 10)}… from ${redactPhone(e.data.from)}, route ${e.data.route?.name ?? '?'} (${e.data.route?.action ?? '?'})`;
+    case 'voice.dial.completed':
+      return `${e.data.callSid.slice(0, 10)}… forward ${e.data.dialCallStatus}${e.data.answered ? '' : ' (missed call)'}`;
+    case 'voice.call.status':
+      return `${e.data.callSid.slice(0, 10)}… ${e.data.status}${e.data.advances ? '' : ' (late)'}`;
+    case 'voice.recording.completed':
+      return `${e.data.recordingSid.slice(0, 10)}… ${e.data.durationSecs ?? '?'} s, ${e.data.source ?? 'recording'}`;
+    case 'voice.transcription.completed':
+      return `${e.data.transcriptionSid.slice(0, 10)}… ${e.data.status}`;
     default:
       return '';
   }

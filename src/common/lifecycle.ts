@@ -2,6 +2,16 @@ import { IngressEgressError } from '../errors';
 
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
+export interface LifecycleOptions {
+  /** A start() after a failed start tries again (default: it returns the same failure). */
+  retryFailedStart?: boolean;
+  /**
+   * Runs at once when stop() is called, before waiting for a start still in
+   * progress: lets a long start (catching up, waiting for a session) give up.
+   */
+  onStopRequested?: () => void;
+}
+
 /**
  * Idempotent start()/stop() for long-lived parts: concurrent calls share one
  * in-flight promise; a stopped part never restarts (build a new one). A stop
@@ -16,6 +26,7 @@ export class Lifecycle {
     private readonly name: string,
     private readonly onStart: () => Promise<void>,
     private readonly onStop: () => Promise<void>,
+    private readonly options: LifecycleOptions = {},
   ) {}
 
   get state(): LifecycleState {
@@ -32,7 +43,7 @@ export class Lifecycle {
         new IngressEgressError('IE_LIFECYCLE', `${this.name} was stopped and cannot be started again`),
       );
     }
-    if (this.starting) return this.starting;
+    if (this.starting && !(this._state === 'failed' && this.options.retryFailedStart)) return this.starting;
     this._state = 'starting';
     this.starting = this.onStart().then(
       () => {
@@ -49,6 +60,7 @@ export class Lifecycle {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     const previous = this.starting;
+    this.options.onStopRequested?.();
     if (this._state === 'idle') {
       this._state = 'stopped';
       return (this.stopping = Promise.resolve());

@@ -13,7 +13,9 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { parseEnvelope, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
+import { Lifecycle } from '../common/lifecycle';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import { advancePosition, fetchTopicRanges, onEmptyBatch, rangesRead, type TopicRanges } from '../kafka/topic-ranges';
 import { silentLogger, type Logger } from '../observability';
 import type { ConsentStore } from './consent-store';
 
@@ -47,11 +49,12 @@ export interface ConsentLoaderStats {
 }
 
 export class ConsentLoader {
-  private currentState: ConsentLoaderState = 'idle';
+  private readonly lifecycle: Lifecycle;
+  /** The consumer crashed after catching up (kafkajs will not restart it): the store no longer follows. */
+  private crashed = false;
   private consumer: Consumer | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
-  private readonly pending = new Map<number, bigint>();
+  /** The ranges to read before the store is ready: the topic's extent at start. */
+  private ranges: TopicRanges = new Map();
   /** The next offset this loader will read, by partition (what it has applied is below it). */
   private readonly next = new Map<number, bigint>();
   private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
@@ -60,15 +63,37 @@ export class ConsentLoader {
 
   constructor(private readonly options: ConsentLoaderOptions) {
     this.log = (options.logger ?? silentLogger).child({ part: 'consent-loader', topic: options.topic });
+    this.lifecycle = new Lifecycle(
+      'the consent loader',
+      () => this.run(),
+      () => this.halt(),
+      {
+        retryFailedStart: true,
+        onStopRequested: () => {
+          this.caughtUp?.reject(
+            new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped before it caught up'),
+          );
+          this.caughtUp = undefined;
+        },
+      },
+    );
   }
 
   get state(): ConsentLoaderState {
-    return this.currentState;
+    const s = this.lifecycle.state;
+    if (s === 'starting') return 'catching_up';
+    if (s === 'running') return this.crashed ? 'failed' : 'ready';
+    return s;
   }
 
   /** True once the store holds everything the topic held at start, and while it keeps following. */
   get ready(): boolean {
-    return this.currentState === 'ready';
+    return this.state === 'ready';
+  }
+
+  private get stopping(): boolean {
+    const s = this.lifecycle.state;
+    return s === 'stopping' || s === 'stopped';
   }
 
   get stats(): Readonly<ConsentLoaderStats> {
@@ -105,52 +130,26 @@ export class ConsentLoader {
    * rejects, because a stopped loader never reopens (create a new one).
    */
   start(): Promise<void> {
-    if (this.stopping) {
-      return Promise.reject(new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped; create a new one'));
-    }
-    if (!this.starting) {
-      const attempt = this.run();
-      this.starting = attempt;
-      attempt.catch(() => {
-        if (this.starting === attempt && !this.stopping) this.starting = undefined;
-      });
-    }
-    return this.starting;
+    return this.lifecycle.start();
   }
 
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.currentState = 'stopping';
-      this.caughtUp?.reject(
-        new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped before it caught up'),
-      );
-      this.caughtUp = undefined;
-      // Let a start() that is still connecting finish before disconnecting what it built.
-      await this.starting?.catch(() => undefined);
-      try {
-        await this.consumer?.disconnect();
-      } catch (err) {
-        this.log.warn({ err }, 'consent consumer did not disconnect cleanly');
-      }
-      this.currentState = 'stopped';
-    })();
-    return this.stopping;
+    return this.lifecycle.stop();
+  }
+
+  private async halt(): Promise<void> {
+    try {
+      await this.consumer?.disconnect();
+    } catch (err) {
+      this.log.warn({ err }, 'consent consumer did not disconnect cleanly');
+    }
   }
 
   private async run(): Promise<void> {
     const { kafka, topic } = this.options;
-    this.currentState = 'catching_up';
     const startedAt = Date.now();
     try {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          if (BigInt(p.high) > BigInt(p.low)) this.pending.set(p.partition, BigInt(p.high));
-        }
-      } finally {
-        await admin.disconnect();
-      }
+      this.ranges = await fetchTopicRanges(kafka, topic);
       if (this.stopping) throw new IngressEgressError('IE_LIFECYCLE', 'the consent loader was stopped while starting');
 
       const caughtUp = new Promise<void>((resolve, reject) => {
@@ -166,10 +165,7 @@ export class ConsentLoader {
         maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
       });
       this.consumer = consumer;
-      // Batches of only control records or compacted-away offsets reach no eachBatch, but still move the position.
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        if (e.payload.batchSize === 0) this.progress(e.payload.partition, e.payload.lastOffset);
-      });
+      onEmptyBatch(consumer, (partition, lastOffset) => this.progress(partition, lastOffset));
       consumer.on(consumer.events.CRASH, (e) => {
         // Stopping, the consumer is not restarted after a crash: that is the stop, not a failure.
         if (e.payload.restart || this.stopping) return;
@@ -177,7 +173,7 @@ export class ConsentLoader {
           { err: e.payload.error },
           'consent consumer crashed; the consent store no longer follows the topic',
         );
-        this.currentState = 'failed';
+        this.crashed = true;
         this.caughtUp?.reject(e.payload.error);
         this.caughtUp = undefined;
       });
@@ -193,8 +189,7 @@ export class ConsentLoader {
     } catch (err) {
       if (!this.stopping) {
         // A failed start (broker down, topic missing) can be retried: release what it built.
-        this.currentState = 'failed';
-        this.pending.clear();
+        this.ranges = new Map();
         this.caughtUp = undefined;
         const consumer = this.consumer;
         this.consumer = undefined;
@@ -238,20 +233,13 @@ export class ConsentLoader {
   }
 
   private progress(partition: number, lastOffset: string): void {
-    const read = BigInt(lastOffset) + 1n;
-    if (read > (this.next.get(partition) ?? 0n)) this.next.set(partition, read);
-    const target = this.pending.get(partition);
-    if (target === undefined) return;
-    if (read >= target) {
-      this.pending.delete(partition);
-      this.checkCaughtUp();
-    }
+    advancePosition(this.next, partition, lastOffset);
+    this.checkCaughtUp();
   }
 
   private checkCaughtUp(): void {
-    if (this.pending.size > 0 || this.currentState !== 'catching_up' || !this.consumer) return;
-    this.currentState = 'ready';
-    this.caughtUp?.resolve();
+    if (!this.caughtUp || !this.consumer || !rangesRead(this.ranges, this.next)) return;
+    this.caughtUp.resolve();
     this.caughtUp = undefined;
   }
 }

@@ -38,20 +38,14 @@ export interface AppConfig {
     authTokens: Readonly<Record<string, string>>;
     apiKeySid: string | undefined;
     apiKeySecret: string | undefined;
-    conversationsServiceSid: string | undefined;
-    conversationsEnabled: boolean;
-    /** Identity the Conversations session joins as; messages it authors are not ingested. */
-    conversationsIdentity: string;
-    conversationsTokenTtlSecs: number;
-    /** Twilsock URL override (the simulator's socket); undefined = Twilio's. */
-    conversationsSocketUrl: string | undefined;
-    /** Messages backfilled from a conversation joined for the first time. */
-    conversationsBackfillLimit: number;
+    /** The Conversations session (TWILIO_CONVERSATIONS_ENABLED=true), with everything it needs; undefined when off. */
+    conversations: ConversationsConfig | undefined;
     phoneNumber: string | undefined;
     messagingServiceSid: string | undefined;
     statusCallbackUrl: string | undefined;
     webhookBaseUrl: string | undefined;
-    webhookValidation: boolean;
+    /** How every Twilio webhook route (Messaging, Voice, Conversations) authenticates its requests. */
+    signing: WebhookSigning;
     apiBaseUrl: string;
     /** One REST attempt, from the request to the end of the answer (TWILIO_TIMEOUT_SECS). */
     timeoutMs: number;
@@ -90,6 +84,8 @@ export interface AppConfig {
     /** Undefined: the built-in list (DEFAULT_ALLOWED_MEDIA_TYPES in src/sms/validate). */
     allowedMediaTypes: string[] | undefined;
     smartEncoding: boolean;
+    /** AUTO_REPLY_FILE: inbound auto-reply rules (undefined: no auto-replies; docs/auto-replies.md). */
+    autoReplyFile: string | undefined;
   };
   voice: {
     /** VOICE_ROUTING_FILE: how incoming calls are answered (undefined: voicemail on every number). */
@@ -171,11 +167,66 @@ function apiTokenEntries(raw: string): ApiTokenEntry[] {
   return 'entries' in parsed ? parsed.entries : [];
 }
 
+/**
+ * Webhook signature checking, decided once: verify X-Twilio-Signature against
+ * the public base URL with each account's token, or not at all — by choice
+ * (TWILIO_WEBHOOK_VALIDATION=false, refused in production) or because no
+ * Twilio webhook is served (TWILIO_ENABLED and TWILIO_CONVERSATIONS_ENABLED
+ * both false).
+ */
+export type WebhookSigning =
+  | { verify: true; baseUrl: string; authTokens: Readonly<Record<string, string>> }
+  | { verify: false; why: 'disabled' | 'no-webhooks' };
+
+/** The Conversations session's settings; the schema demanded the key and service when it is enabled. */
+export interface ConversationsConfig {
+  accountSid: string;
+  apiKeySid: string;
+  apiKeySecret: string;
+  serviceSid: string;
+  /** Identity the session joins as; messages it authors are not ingested. */
+  identity: string;
+  tokenTtlSecs: number;
+  /** Twilsock URL override (the simulator's socket); undefined = Twilio's. */
+  socketUrl: string | undefined;
+  /** Messages backfilled from a conversation joined for the first time. */
+  backfillLimit: number;
+}
+
+function signingOf(
+  env: Env,
+  authTokens: Readonly<Record<string, string>>,
+  baseUrl: string | undefined,
+): WebhookSigning {
+  if (!env.TWILIO_WEBHOOK_VALIDATION) return { verify: false, why: 'disabled' };
+  // crossFieldIssues demands the base URL whenever a webhook is served with validation on.
+  if (baseUrl === undefined) return { verify: false, why: 'no-webhooks' };
+  return { verify: true, baseUrl, authTokens };
+}
+
+function conversationsOf(env: Env): ConversationsConfig | undefined {
+  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_API_KEY_SID: apiKeySid, TWILIO_API_KEY_SECRET: apiKeySecret } = env;
+  const serviceSid = env.TWILIO_CONVERSATIONS_SERVICE_SID;
+  // crossFieldIssues demands all four when Conversations is enabled.
+  if (!env.TWILIO_CONVERSATIONS_ENABLED || !accountSid || !apiKeySid || !apiKeySecret || !serviceSid) return undefined;
+  return {
+    accountSid,
+    apiKeySid,
+    apiKeySecret,
+    serviceSid,
+    identity: env.TWILIO_CONVERSATIONS_IDENTITY,
+    tokenTtlSecs: env.TWILIO_CONVERSATIONS_TOKEN_TTL_SECS,
+    socketUrl: env.TWILIO_CONVERSATIONS_SOCKET_URL,
+    backfillLimit: env.TWILIO_CONVERSATIONS_BACKFILL_LIMIT,
+  };
+}
+
 function toAppConfig(env: Env): AppConfig {
   const authTokens: Record<string, string> = {
     ...(env.TWILIO_SUBACCOUNT_AUTH_TOKENS ? (parseSubaccountTokens(env.TWILIO_SUBACCOUNT_AUTH_TOKENS) ?? {}) : {}),
   };
   if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) authTokens[env.TWILIO_ACCOUNT_SID] = env.TWILIO_AUTH_TOKEN;
+  const webhookBaseUrl = env.TWILIO_WEBHOOK_BASE_URL?.replace(/\/+$/, '');
   return {
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -193,17 +244,12 @@ function toAppConfig(env: Env): AppConfig {
       authTokens,
       apiKeySid: env.TWILIO_API_KEY_SID,
       apiKeySecret: env.TWILIO_API_KEY_SECRET,
-      conversationsServiceSid: env.TWILIO_CONVERSATIONS_SERVICE_SID,
-      conversationsEnabled: env.TWILIO_CONVERSATIONS_ENABLED,
-      conversationsIdentity: env.TWILIO_CONVERSATIONS_IDENTITY,
-      conversationsTokenTtlSecs: env.TWILIO_CONVERSATIONS_TOKEN_TTL_SECS,
-      conversationsSocketUrl: env.TWILIO_CONVERSATIONS_SOCKET_URL,
-      conversationsBackfillLimit: env.TWILIO_CONVERSATIONS_BACKFILL_LIMIT,
+      conversations: conversationsOf(env),
       phoneNumber: env.TWILIO_PHONE_NUMBER,
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       statusCallbackUrl: env.TWILIO_STATUS_CALLBACK_URL,
-      webhookBaseUrl: env.TWILIO_WEBHOOK_BASE_URL?.replace(/\/+$/, ''),
-      webhookValidation: env.TWILIO_WEBHOOK_VALIDATION,
+      webhookBaseUrl,
+      signing: signingOf(env, authTokens, webhookBaseUrl),
       apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: Math.round(env.TWILIO_TIMEOUT_SECS * 1000),
       connectTimeoutMs: Math.round(env.TWILIO_CONNECT_TIMEOUT_SECS * 1000),
@@ -263,6 +309,7 @@ function toAppConfig(env: Env): AppConfig {
       blockEmergency: env.SMS_BLOCK_EMERGENCY,
       allowedMediaTypes: env.SMS_ALLOWED_MEDIA_TYPES === undefined ? undefined : splitList(env.SMS_ALLOWED_MEDIA_TYPES),
       smartEncoding: env.SMS_SMART_ENCODING,
+      autoReplyFile: env.AUTO_REPLY_FILE,
     },
     voice: {
       routingFile: env.VOICE_ROUTING_FILE,

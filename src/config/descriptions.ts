@@ -42,7 +42,7 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   TWILIO_STATUS_CALLBACK_URL:
     'StatusCallback URL attached to every send (usually this service’s /webhooks/twilio/status). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_BASE_URL:
-    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required for signature validation behind proxies. https:// only (http:// for a loopback host).',
+    'The public base URL Twilio calls (and signs), e.g. https://sms.example.com. Required whenever Twilio or Conversations webhooks are served with signature validation on (the default). https:// only (http:// for a loopback host).',
   TWILIO_WEBHOOK_VALIDATION: 'Validate X-Twilio-Signature on webhooks. Cannot be false in production.',
   TWILIO_API_BASE_URL:
     'Base URL of the Twilio REST API; point it at the simulator for local runs. https:// only: plain http:// is refused unless the host is loopback (localhost, 127.0.0.0/8, ::1), so credentials never cross a network in clear.',
@@ -121,10 +121,17 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
     'Opt-out keywords added to Twilio’s defaults (STOP, STOPALL, UNSUBSCRIBE, …), comma-separated.',
   COMPLIANCE_EXTRA_OPT_IN_KEYWORDS: 'Opt-in keywords added to Twilio’s defaults (START, YES, UNSTOP), comma-separated.',
   COMPLIANCE_EXTRA_HELP_KEYWORDS: 'Help keywords added to Twilio’s defaults (HELP, INFO), comma-separated.',
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    'OpenTelemetry collector base URL (OTLP/HTTP; traces go to `<url>/v1/traces`). Setting it turns tracing on (docs/tracing.md).',
+  OTEL_TRACES_EXPORTER:
+    '`otlp` or `console` turns tracing on (with `otlp`, the endpoint defaults to http://localhost:4318); `none` keeps it off. Unset: on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.',
+  OTEL_SERVICE_NAME: 'The `service.name` of the spans; default `ingress-egress`.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',
   VOICE_ROUTING_FILE:
     'YAML or JSON file of incoming-call routing (forward, voicemail, reject, busy per called number, with a default); validated at start-up. Unset: voicemail on every number (docs/voice.md).',
+  AUTO_REPLY_FILE:
+    'YAML or JSON file of inbound auto-replies (keyword or regular-expression rules per called number, the HELP answer, optional STOP/START confirmations), answered as TwiML after the inbound event is on Kafka; validated at start-up. Unset: no auto-replies (docs/auto-replies.md).',
   VOICE_RECORDING_NOTICE:
     'Said to the caller before any recording starts (a voicemail or a recorded forwarded call). Unset: no notice.',
   VOICE_OUTBOX_DIR:

@@ -1,3 +1,11 @@
-export { loadConfig, maskedEnv, ConfigError, type AppConfig, type TopicNames } from './config';
+export {
+  loadConfig,
+  maskedEnv,
+  ConfigError,
+  type AppConfig,
+  type ConversationsConfig,
+  type TopicNames,
+  type WebhookSigning,
+} from './config';
 export { ENV_VARS, SECRET_ENV_VARS, envSchema } from './schema';
 export { API_SCOPES, hashApiToken, parseApiTokens, type ApiScope, type ApiTokenEntry } from './api-tokens';

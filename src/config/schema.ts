@@ -238,8 +238,18 @@ export const envSchema = z.object({
   COMPLIANCE_EXTRA_HELP_KEYWORDS: keywords,
   SCHEMA_REGISTRY_URL: url,
   VOICE_ROUTING_FILE: optionalString,
+  AUTO_REPLY_FILE: optionalString,
   VOICE_RECORDING_NOTICE: optionalString,
   VOICE_OUTBOX_DIR: z.string().min(1).default('data/voice-outbox'),
+  // OpenTelemetry's standard variables that turn tracing on (read by src/telemetry; checked here so a typo is
+  // one clear start-up error). The SDK reads its other OTEL_* variables itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), {
+    message: 'must be an http:// or https:// URL (the collector’s OTLP/HTTP endpoint)',
+  }),
+  OTEL_TRACES_EXPORTER: optionalString.refine((v) => v === undefined || /^(otlp|console|none)$/i.test(v), {
+    message: 'must be otlp, console or none',
+  }),
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -251,15 +261,17 @@ export const ENV_VARS = Object.keys(envSchema.shape) as (keyof Env)[];
 export function crossFieldIssues(env: Env): { variable: string; message: string }[] {
   const issues: { variable: string; message: string }[] = [];
   const need = (variable: keyof Env, why: string) => {
-    if (env[variable] === undefined) issues.push({ variable, message: `is required ${why}` });
+    if (env[variable] === undefined && !issues.some((i) => i.variable === variable))
+      issues.push({ variable, message: `is required ${why}` });
   };
   if (env.TWILIO_ENABLED) {
     need('TWILIO_ACCOUNT_SID', 'when TWILIO_ENABLED=true');
     need('TWILIO_AUTH_TOKEN', 'when TWILIO_ENABLED=true');
-    if (env.TWILIO_WEBHOOK_VALIDATION)
-      need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
   }
+  if ((env.TWILIO_ENABLED || env.TWILIO_CONVERSATIONS_ENABLED) && env.TWILIO_WEBHOOK_VALIDATION)
+    need('TWILIO_WEBHOOK_BASE_URL', 'to validate webhook signatures (the public URL Twilio signs)');
   if (env.TWILIO_CONVERSATIONS_ENABLED) {
+    need('TWILIO_ACCOUNT_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');
     need('TWILIO_API_KEY_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');
     need('TWILIO_API_KEY_SECRET', 'when TWILIO_CONVERSATIONS_ENABLED=true');
     need('TWILIO_CONVERSATIONS_SERVICE_SID', 'when TWILIO_CONVERSATIONS_ENABLED=true');

@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { EgressPriority, EnvelopeCodec, InternalEventV2 } from '../envelope';
 import type { DlqWriter } from './dlq-writer';
 import { IngressEgressError } from '../errors';
-import type { Logger, Metrics } from '../observability';
+import { extractTraceContext, inSpan, kafkaAttributes, SpanKind, type Logger, type Metrics } from '../observability';
 import { readRetriable, RetryPolicy, Semaphore, sleep, systemClock, type Clock } from '../resilience';
 import type { AssignmentInfo, EgressContext, EgressHandler } from '../connector';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
@@ -11,6 +11,10 @@ import { headersToStrings } from '../kafka/cloud-events';
 import { OffsetTracker } from './offset-tracker';
 import { SourceLabels } from '../kafka/source-label';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import { finishesWithin } from '../common/deadline';
+import { coordinatorGone } from '../kafka/kafka-errors';
+import { OffsetCommitter } from './offset-committer';
+import { runPerKey } from './per-key-scheduler';
 
 /** Optional hooks an egress handler may offer the consumer (TwilioEgressHandler does). */
 export interface AssignmentAwareHandler extends EgressHandler {
@@ -109,8 +113,7 @@ export class EgressConsumer {
   private readonly abort = new AbortController();
   private barrier: Promise<void> = Promise.resolve();
   private readonly active = new Set<Promise<void>>();
-  private readonly committed = new Map<number, bigint>();
-  private readonly commitChains = new Map<number, Promise<void>>();
+  private readonly committer: OffsetCommitter;
   private pauseTimer: NodeJS.Timeout | undefined;
   private paused = false;
   private joined = false;
@@ -125,7 +128,7 @@ export class EgressConsumer {
   private totalPartitions = 0;
   private assigned = 0;
   private readonly sources = new SourceLabels();
-  private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, commits: 0, joins: 0, heartbeats: 0 };
+  private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, joins: 0, heartbeats: 0 };
   private readonly lifecycle = new Lifecycle(
     'EgressConsumer',
     () => this.doStart(),
@@ -148,6 +151,13 @@ export class EgressConsumer {
       retry: options.retry ?? new RetryPolicy(),
     };
     this.slots = new Semaphore(this.o.maxInFlight);
+    this.committer = new OffsetCommitter({
+      topic: this.o.topic,
+      consumer: () => this.consumer,
+      logger: this.o.logger,
+      metrics: this.o.metrics,
+      onCoordinatorGone: (err) => this.coordinatorLost(err),
+    });
     // Every record in flight may wait on this signal (rate limit, circuit, back-off).
     setMaxListeners(0, this.abort.signal);
   }
@@ -167,7 +177,12 @@ export class EgressConsumer {
   }
 
   stats(): EgressConsumerStats {
-    return { ...this.counters, paused: this.paused, assignedPartitions: this.assigned };
+    return {
+      ...this.counters,
+      commits: this.committer.commits,
+      paused: this.paused,
+      assignedPartitions: this.assigned,
+    };
   }
 
   start(): Promise<void> {
@@ -297,18 +312,15 @@ export class EgressConsumer {
     this.accepting = false;
     this.stopping.abort();
     if (this.pauseTimer) clearInterval(this.pauseTimer);
-    const drained = await Promise.race([
-      Promise.allSettled([...this.active]).then(() => true),
-      sleep(clock, this.o.drainTimeoutMs).then(() => false),
-    ]);
+    const drained = await finishesWithin(Promise.allSettled([...this.active]), this.o.drainTimeoutMs, clock);
     if (!drained) {
       logger.warn({ inFlight: this.slots.inUse }, 'egress drain deadline passed: aborting waits in flight');
       this.abort.abort(new IngressEgressError('IE_LIFECYCLE', 'egress consumer stopping'));
-      await Promise.race([Promise.allSettled([...this.active]), sleep(clock, 2_000)]);
+      await finishesWithin(Promise.allSettled([...this.active]), 2_000, clock);
     }
     await this.restarting?.catch(() => undefined);
     await this.consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'egress consumer disconnect'));
-    logger.info({ ...this.counters, drained }, 'egress consumer stopped');
+    logger.info({ ...this.counters, commits: this.committer.commits, drained }, 'egress consumer stopped');
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -340,16 +352,17 @@ export class EgressConsumer {
     const previous = this.barrier;
     // Records of the new assignment wait until every handler has caught up (e.g. restored the send ledger).
     this.barrier = previous.then(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
+      const r = await this.o.retry.untilStopped(
+        async () => {
           for (const h of handlers) await h.partitionsAssigned?.(info);
-          return;
-        } catch (err) {
-          if (this.abort.signal.aborted) throw err;
-          this.o.logger.warn({ err, attempt }, 'egress assignment hook failed; retrying');
-          await sleep(this.o.clock, this.o.retry.delayMs(Math.min(attempt, 8), err), this.abort.signal);
-        }
-      }
+        },
+        {
+          signal: this.abort.signal,
+          clock: this.o.clock,
+          onRetry: (err, attempt) => this.o.logger.warn({ err, attempt }, 'egress assignment hook failed; retrying'),
+        },
+      );
+      if (r.stopped) throw new IngressEgressError('IE_LIFECYCLE', 'egress consumer stopping');
     });
     this.barrier.catch(() => undefined);
   }
@@ -403,52 +416,53 @@ export class EgressConsumer {
       }
     };
     const stop = () => stale || !this.accepting || !p.isRunning() || p.isStale();
-    const groups = new Map<string, KafkaMessage[]>();
-    for (const m of batch.messages) {
-      const k = m.key === null ? `\u0000${m.offset}` : m.key.toString('latin1');
-      const g = groups.get(k);
-      if (g) g.push(m);
-      else groups.set(k, [m]);
-    }
     let lastCommit = this.o.clock.now();
     const beat = setInterval(() => void heartbeat(), Math.max(500, Math.floor(this.o.sessionTimeoutMs / 10)));
     beat.unref();
     try {
-      await Promise.all(
-        [...groups.values()].map(async (records) => {
-          for (const m of records) {
-            if (stop()) return;
-            await this.slots.acquire();
-            try {
-              if (stop()) return;
-              const ctx: EgressContext = {
-                topic,
-                partition,
-                offset: m.offset,
-                heartbeat,
-                signal,
-              };
-              if (!(await this.processRecord(ctx, m))) return;
-            } finally {
-              this.slots.release();
-            }
-            const next = tracker.complete(m.offset);
-            if (next !== undefined) {
-              p.resolveOffset(tracker.lastFinished!);
-              const now = this.o.clock.now();
-              if (now - lastCommit >= this.o.commitIntervalMs) {
-                lastCommit = now;
-                void this.commit(partition, next, batch.highWatermark);
-              }
-            }
+      await runPerKey(batch.messages, {
+        slots: this.slots,
+        stop,
+        run: (m) => this.tracedRecord({ topic, partition, offset: m.offset, heartbeat, signal }, m),
+        finished: (m) => {
+          const next = tracker.complete(m.offset);
+          if (next === undefined) return;
+          p.resolveOffset(tracker.lastFinished!);
+          const now = this.o.clock.now();
+          if (now - lastCommit >= this.o.commitIntervalMs) {
+            lastCommit = now;
+            void this.committer.commit(partition, next, batch.highWatermark);
           }
-        }),
-      );
+        },
+      });
     } finally {
       clearInterval(beat);
     }
     const next = tracker.commitOffset;
-    if (next !== undefined) await this.commit(partition, next, batch.highWatermark);
+    if (next !== undefined) await this.committer.commit(partition, next, batch.highWatermark);
+  }
+
+  /**
+   * processRecord in a consumer span whose parent is the producer's span from the record's `traceparent`
+   * header (when it has one), so the request's trace goes on through every stage to its outcome.
+   */
+  private tracedRecord(ctx: EgressContext, m: KafkaMessage): Promise<boolean> {
+    return inSpan(
+      `process ${ctx.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: extractTraceContext(m.headers),
+        attributes: kafkaAttributes({
+          topic: ctx.topic,
+          operation: 'process',
+          partition: ctx.partition,
+          offset: m.offset,
+          key: m.key,
+          ...(m.headers?.ce_id !== undefined ? { messageId: m.headers.ce_id.toString() } : {}),
+        }),
+      },
+      () => this.processRecord(ctx, m),
+    );
   }
 
   /** Handles one record; false when it was left unfinished (stopping, aborted) and must be redelivered. */
@@ -469,121 +483,66 @@ export class EgressConsumer {
       }
       return true;
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await handler.handle(event, ctx);
-        this.counters.handled++;
-        return true;
-      } catch (err) {
-        if (ctx.signal.aborted) return false;
-        if (!readRetriable(err)) {
-          this.o.logger.error({ err, offset: m.offset, partition: ctx.partition }, 'egress handler failed; to DLQ');
-          const code = err instanceof IngressEgressError ? err.code : 'INTERNAL_ERROR';
-          const reason = err instanceof Error ? err.message : 'unknown error';
-          return this.retrying(ctx, () =>
-            this.o.dlq.writeEvent(event, { code, reason, stage: 'handler' }, ctx).then(() => {
-              this.counters.poison++;
-            }),
-          );
-        }
-        this.counters.retries++;
-        const delay = this.o.retry.delayMs(Math.min(attempt, 8), err);
-        this.o.logger.warn({ err, attempt, delayMs: delay, partition: ctx.partition }, 'egress record retried');
-        await ctx.heartbeat();
-        try {
-          await sleep(this.o.clock, delay, ctx.signal);
-        } catch {
-          return false;
-        }
-      }
+    try {
+      const r = await this.o.retry.untilStopped(() => handler.handle(event, ctx), {
+        signal: ctx.signal,
+        clock: this.o.clock,
+        retryable: readRetriable,
+        onRetry: async (err, attempt, delayMs) => {
+          this.counters.retries++;
+          this.o.logger.warn({ err, attempt, delayMs, partition: ctx.partition }, 'egress record retried');
+          await ctx.heartbeat();
+        },
+      });
+      if (r.stopped) return false;
+      this.counters.handled++;
+      return true;
+    } catch (err) {
+      this.o.logger.error({ err, offset: m.offset, partition: ctx.partition }, 'egress handler failed; to DLQ');
+      const code = err instanceof IngressEgressError ? err.code : 'INTERNAL_ERROR';
+      const reason = err instanceof Error ? err.message : 'unknown error';
+      return this.retrying(ctx, () =>
+        this.o.dlq.writeEvent(event, { code, reason, stage: 'handler' }, ctx).then(() => {
+          this.counters.poison++;
+        }),
+      );
     }
   }
 
   private async decode(ctx: EgressContext, m: KafkaMessage): Promise<InternalEventV2 | 'poison' | 'left'> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.o.codec.decode(m.value ?? Buffer.alloc(0));
-      } catch (err) {
-        if (readRetriable(err)) {
-          // The Schema Registry is unreachable: the bytes may be fine.
-          try {
-            await sleep(this.o.clock, this.o.retry.delayMs(Math.min(attempt, 8), err), ctx.signal);
-          } catch {
-            return 'left';
-          }
-          continue;
-        }
-        const reason = err instanceof Error ? err.message : 'undecodable record';
-        this.o.logger.warn({ partition: ctx.partition, offset: m.offset }, 'undecodable egress record; to DLQ');
-        const ok = await this.retrying(ctx, () =>
-          this.o.dlq
-            .writeRaw(
-              { key: m.key, value: m.value, headers: headersToStrings(m.headers) },
-              { code: err instanceof IngressEgressError ? err.code : 'IE_ENVELOPE_DECODE', reason, stage: 'decode' },
-              ctx,
-            )
-            .then(() => {
-              this.counters.poison++;
-            }),
-        );
-        return ok ? 'poison' : 'left';
-      }
+    try {
+      // A retriable failure is the Schema Registry being unreachable: the bytes may be fine.
+      const r = await this.o.retry.untilStopped(() => this.o.codec.decode(m.value ?? Buffer.alloc(0)), {
+        signal: ctx.signal,
+        clock: this.o.clock,
+        retryable: readRetriable,
+      });
+      return r.stopped ? 'left' : r.value;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : 'undecodable record';
+      this.o.logger.warn({ partition: ctx.partition, offset: m.offset }, 'undecodable egress record; to DLQ');
+      const ok = await this.retrying(ctx, () =>
+        this.o.dlq
+          .writeRaw(
+            { key: m.key, value: m.value, headers: headersToStrings(m.headers) },
+            { code: err instanceof IngressEgressError ? err.code : 'IE_ENVELOPE_DECODE', reason, stage: 'decode' },
+            ctx,
+          )
+          .then(() => {
+            this.counters.poison++;
+          }),
+      );
+      return ok ? 'poison' : 'left';
     }
   }
 
   /** Runs `fn` until it succeeds; false if the consumer stopped first. */
   private async retrying(ctx: EgressContext, fn: () => Promise<void>): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await fn();
-        return true;
-      } catch (err) {
-        if (ctx.signal.aborted) return false;
-        this.o.logger.warn({ err, attempt }, 'egress DLQ write failed; retrying');
-        try {
-          await sleep(this.o.clock, this.o.retry.delayMs(Math.min(attempt, 8), err), ctx.signal);
-        } catch {
-          return false;
-        }
-      }
-    }
-  }
-
-  /** Commits `offset` (the next to read) for a partition, in order, never backwards. */
-  private commit(partition: number, offset: string, highWatermark: string): Promise<void> {
-    const previous = this.commitChains.get(partition) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const target = BigInt(offset);
-      if ((this.committed.get(partition) ?? -1n) >= target) return;
-      try {
-        await this.consumer?.commitOffsets([{ topic: this.o.topic, partition, offset }]);
-        this.committed.set(partition, target);
-        this.counters.commits++;
-        const lag = BigInt(highWatermark) - target;
-        this.o.metrics?.kafkaConsumerLag.set(
-          { topic: this.o.topic, partition: String(partition) },
-          Number(lag > 0n ? lag : 0n),
-        );
-      } catch (err) {
-        // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
-        this.o.logger.warn({ err, partition }, 'egress offset commit failed');
-        if (coordinatorGone(err)) this.coordinatorLost(err);
-      }
+    const r = await this.o.retry.untilStopped(fn, {
+      signal: ctx.signal,
+      clock: this.o.clock,
+      onRetry: (err, attempt) => this.o.logger.warn({ err, attempt }, 'egress DLQ write failed; retrying'),
     });
-    this.commitChains.set(partition, next);
-    return next;
+    return !r.stopped;
   }
-}
-
-/**
- * A heartbeat or commit failed because the coordinator's node left the cluster metadata (killed while other
- * brokers serve): a fresh coordinator lookup helps. Not a plain connection error: with the whole cluster away
- * (one broker restarting) a new consumer cannot do better than kafkajs's own retries.
- */
-function coordinatorGone(err: unknown): boolean {
-  for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.name === 'KafkaJSBrokerNotFound') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
 }

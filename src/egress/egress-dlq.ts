@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { DLQ_HEADERS, type DlqEntry } from './dlq-record';
 import { parseEnvelope } from '../envelope';
-import { IngressEgressError } from '../errors';
 import { headersToStrings } from '../kafka/cloud-events';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
-import { createStoppableConsumer } from '../kafka/stoppable-consumer';
+import { fetchTopicRanges, readTopicRanges } from '../kafka/topic-ranges';
 
 export interface DlqFilter {
   /** Only records with this reason code (dlq-reason-code). */
@@ -31,56 +29,16 @@ export interface ListDlqOptions {
  * causes, oldest first per partition.
  */
 export async function listDlq(o: ListDlqOptions): Promise<DlqEntry[]> {
-  const admin = o.kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(o.topic);
-    ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
-  if (ends.size === 0) return [];
-  // Stoppable: a timeout during the group join must not leave the join (and the CLI process) running.
-  const consumer = createStoppableConsumer(o.kafka, {
-    groupId: `ingress-egress-dlq-reader-${randomUUID()}`,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 100,
-  });
   const entries: DlqEntry[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', 'the DLQ could not be read to its end in time')),
-        o.timeoutMs ?? 30_000,
-      );
-      const reached = new Set<number>();
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const end = ends.get(partition);
-            if (end === undefined || BigInt(message.offset) >= end) return;
-            entries.push(
-              toEntry(partition, message.offset, message.key, message.value, headersToStrings(message.headers)),
-            );
-            if (BigInt(message.offset) + 1n >= end) reached.add(partition);
-            if (reached.size === ends.size) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  await readTopicRanges({
+    kafka: o.kafka,
+    topic: o.topic,
+    ranges: await fetchTopicRanges(o.kafka, o.topic),
+    groupIdPrefix: 'ingress-egress-dlq-reader',
+    timeoutMs: o.timeoutMs ?? 30_000,
+    onMessage: (partition, message) =>
+      entries.push(toEntry(partition, message.offset, message.key, message.value, headersToStrings(message.headers))),
+  });
   const f = o.filter ?? {};
   const matching = entries
     .filter(

@@ -1,5 +1,5 @@
 import { IngressEgressError } from '../errors';
-import type { Logger } from '../observability';
+import { inSpan, type Logger } from '../observability';
 import { readRetriable, sleep, type Clock } from '../resilience';
 
 /**
@@ -63,7 +63,15 @@ export class StageRunner<Name extends string, Subject extends StageSubject<Decis
       while (i < this.o.stages.length && d.decision === undefined) {
         const stage = this.o.stages[i]!;
         current = stage.name;
-        const r = await stage.run(d);
+        const r = await inSpan(
+          `${this.o.label} stage ${stage.name}`,
+          { attributes: { 'egress.stage': stage.name } },
+          (span) =>
+            stage.run(d).then((result) => {
+              span.setAttribute('egress.stage.result', result.kind);
+              return result;
+            }),
+        );
         if (r.kind === 'next') i++;
         else if (r.kind === 'decide') d.decision = r.decision;
         else {
@@ -87,7 +95,18 @@ export class StageRunner<Name extends string, Subject extends StageSubject<Decis
     if (d.decision === undefined) {
       throw new IngressEgressError('IE_INTERNAL', `${this.o.label} stages ended without a decision`);
     }
-    await this.o.outcome.run(d);
-    return d.decision;
+    const decision = d.decision;
+    await inSpan(
+      `${this.o.label} stage ${this.o.outcome.name}`,
+      { attributes: { 'egress.stage': this.o.outcome.name, 'egress.outcome': outcomeType(decision) } },
+      () => this.o.outcome.run(d),
+    );
+    return decision;
   }
+}
+
+/** The decision's event type (e.g. sms.outbound.sent) for the outcome span, when it has one. */
+function outcomeType(decision: unknown): string {
+  const type = (decision as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : 'unknown';
 }

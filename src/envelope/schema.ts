@@ -152,7 +152,11 @@ export const CancelRequestedData = z.object({
 
 export const OutboundAcceptedData = z.object({
   requestId: z.string().min(1),
-  messageSid: MessageSid,
+  /**
+   * The message's SID. Absent only on an auto-reply (`via: twiml_reply`): Twilio creates a TwiML reply's message
+   * after our webhook answer, so its SID first appears in that message's status callbacks (docs/auto-replies.md).
+   */
+  messageSid: MessageSid.optional(),
   to: z.string().min(1),
   status: MessageStatus,
   numSegments: z.number().int().nonnegative(),
@@ -160,6 +164,10 @@ export const OutboundAcceptedData = z.object({
   attempts: z.number().int().min(1),
   /** True when the ledger or a reconciliation found the message already sent: no new SMS was created. */
   deduplicated: z.boolean().default(false),
+  /** How it was handed to Twilio: absent = the REST API (every egress send); `twiml_reply` = an inbound auto-reply. */
+  via: z.enum(['twiml_reply']).optional(),
+  /** For an auto-reply: the MessageSid of the inbound message it answers. */
+  inReplyTo: MessageSid.optional(),
 });
 
 export const OutboundRejectedData = z.object({

@@ -3,8 +3,8 @@ import { compact, toInt } from './fields';
 import { isTerminalStatus, STATUS_RANK } from './status';
 import type { ConsentScope, DataOf, EventOf, EventType, InternalEventV2, MessageStatus } from './schema';
 import { sealEnvelope } from './validate';
+import { systemClock, type Clock } from '../common/clock';
 
-export type Clock = () => Date;
 export type TwilioParams = Readonly<Record<string, string | undefined>>;
 
 const GEO_FIELDS = ['FromCity', 'FromState', 'FromZip', 'FromCountry', 'ToCity', 'ToState', 'ToZip', 'ToCountry'];
@@ -30,7 +30,7 @@ export interface ConversationMessageInput {
  */
 export class SmsEnvelopeBuilder {
   constructor(
-    private readonly clock: Clock = () => new Date(),
+    private readonly clock: Clock = systemClock,
     private readonly source = 'twilio',
   ) {}
 
@@ -190,7 +190,7 @@ export class SmsEnvelopeBuilder {
       source?: string;
     },
   ): EventOf<T> {
-    const now = this.clock().toISOString();
+    const now = new Date(this.clock.now()).toISOString();
     const raw = compact({
       specVersion: '2',
       id: f.id ?? randomEventId(),

@@ -1,7 +1,8 @@
 import { deterministicEventId } from './event-id';
 import { compact, toInt } from './fields';
 import type { DataOf, EventOf, InternalEventV2 } from './schema';
-import { SmsEnvelopeBuilder, type Clock, type TwilioParams } from './sms-envelope-builder';
+import { SmsEnvelopeBuilder, type TwilioParams } from './sms-envelope-builder';
+import { systemClock, type Clock } from '../common/clock';
 import { CALL_STATUSES, type CallStatus, type DialCallStatus, type VoiceRouteAction } from './voice-schema';
 import { CALL_STATUS_RANK, isAnsweredDial, isTerminalCallStatus } from './voice-status';
 
@@ -54,7 +55,7 @@ export function withoutCredentials(url: string | undefined): string | undefined 
 export class VoiceEnvelopeBuilder {
   private readonly envelopes: SmsEnvelopeBuilder;
 
-  constructor(clock: Clock = () => new Date(), source = 'twilio') {
+  constructor(clock: Clock = systemClock, source = 'twilio') {
     this.envelopes = new SmsEnvelopeBuilder(clock, source);
   }
 

@@ -10,13 +10,24 @@ import {
 import type { TopicNames } from '../config';
 import { ensureValidEnvelope, JsonEnvelopeCodec, type EnvelopeCodec, type InternalEventV2 } from '../envelope';
 import { IngressEgressError } from '../errors';
-import { silentLogger, type Logger, type Metrics } from '../observability';
+import {
+  failSpan,
+  injectTraceHeaders,
+  kafkaAttributes,
+  setKafkaLanding,
+  silentLogger,
+  SpanKind,
+  startSpan,
+  type Logger,
+  type Metrics,
+} from '../observability';
 import { cloudEventHeaders } from './cloud-events';
 import { JavaCompatiblePartitioner } from './java-partitioner';
 import { toKafkaError } from './kafka-errors';
 import { ProduceBatcher, type OutgoingRecord } from './produce-batcher';
 import type { EventPublisherPort, PublishedRecord, RawRecord } from '../connector/event-publisher-port';
 import { keyFor, topicFor } from './topics';
+import { finishesWithin } from '../common/deadline';
 
 export type PublisherState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped';
 
@@ -235,9 +246,7 @@ export class EventPublisher implements EventPublisherPort {
     this.stopping = (async () => {
       // One budget for everything before the records are given up: a connect or a reconnect loop against a
       // broker that is down must not hold the stop past the caller's deadline.
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
-      await Promise.race([
+      await finishesWithin(
         (async () => {
           await starting?.catch(() => undefined);
           this.wakeReconnect?.();
@@ -247,9 +256,8 @@ export class EventPublisher implements EventPublisherPort {
           if (!this.producerConnected) return;
           await this.batcher.drain();
         })(),
-        expired,
-      ]);
-      clearTimeout(timer);
+        budgetMs,
+      );
       this.closed = true;
       const inFlight = this.batcher.sendingBatch;
       // Sent but not acknowledged by the deadline: not flushed either (the callers are answered when kafkajs gives up).
@@ -359,7 +367,35 @@ export class EventPublisher implements EventPublisherPort {
         ),
       );
     }
-    const sent = this.batcher.add({ topic, message });
+    // A producer span from here to Kafka's ack; its context travels in the record's traceparent/tracestate.
+    const span = startSpan(`send ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: kafkaAttributes({
+        topic,
+        operation: 'send',
+        key: message.key ?? null,
+        ...(typeof message.headers?.ce_id === 'string' ? { messageId: message.headers.ce_id } : {}),
+      }),
+    });
+    let sent: Promise<PublishedRecord>;
+    if (span.isRecording()) {
+      const headers: Record<string, string | Buffer | undefined> = { ...(message.headers as Record<string, string>) };
+      injectTraceHeaders(span, headers);
+      sent = this.batcher.add({ topic, message: { ...message, headers } }).then(
+        (landed) => {
+          setKafkaLanding(span, landed);
+          span.end();
+          return landed;
+        },
+        (err: unknown) => {
+          failSpan(span, err);
+          span.end();
+          throw err;
+        },
+      );
+    } else {
+      sent = this.batcher.add({ topic, message });
+    }
     const metrics = this.metrics;
     if (!metrics) return sent;
     return sent.then(

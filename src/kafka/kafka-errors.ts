@@ -68,3 +68,16 @@ export function toKafkaError(err: unknown, action: string): IngressEgressError {
     },
   );
 }
+
+/**
+ * A heartbeat or commit failed because the coordinator's node left the cluster metadata (killed while other
+ * brokers serve): a fresh coordinator lookup helps. Not a plain connection error: with the whole cluster away
+ * (one broker restarting) a new consumer cannot do better than kafkajs's own retries.
+ */
+export function coordinatorGone(err: unknown): boolean {
+  for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.name === 'KafkaJSBrokerNotFound') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { censor, redactPaths, redactPhonesInText } from './redact';
+import { traceIds } from './tracing';
 
 export type { Logger };
 
@@ -21,6 +22,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: { service: 'ingress-egress' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactPaths(), censor },
+      // trace_id/span_id of the active span (when tracing is on), so a log line leads to its trace. A new object
+      // each time: pino merges the line's own fields into it.
+      mixin: () => traceIds() ?? {},
       hooks: {
         logMethod(args, method) {
           const scrubbed = args.map((a) => (typeof a === 'string' ? redactPhonesInText(a) : a)) as Parameters<

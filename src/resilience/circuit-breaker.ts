@@ -1,4 +1,4 @@
-import { abortError, systemClock, type Clock, type ClockTimer } from './clock';
+import { abortError, systemClock, type Clock, type ClockTimer } from '../common/clock';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 

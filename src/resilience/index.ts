@@ -1,4 +1,4 @@
-export { systemClock, sleep, type Clock, type ClockTimer } from './clock';
+export { systemClock, sleep, type Clock, type ClockTimer } from '../common/clock';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket';
 export {
   RateLimiter,

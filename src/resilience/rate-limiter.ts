@@ -1,5 +1,5 @@
 import type { EgressPriority } from '../envelope';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from '../common/clock';
 import { TokenBucket } from './token-bucket';
 
 export interface RateLimit {

@@ -1,4 +1,4 @@
-import { sleep, systemClock, type Clock } from './clock';
+import { sleep, systemClock, type Clock } from '../common/clock';
 
 export interface RetryPolicyOptions {
   /** Attempts in total, the first included. */
@@ -104,6 +104,43 @@ export class RetryPolicy {
         const delay = this.delayMs(attempt, err);
         opts.onRetry?.(err, attempt, delay);
         await sleep(clock, delay, opts.signal);
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` until it succeeds or `signal` aborts, however many attempts that
+   * takes: for work that must not be given up while the process runs (a record
+   * that must reach its outcome or the DLQ, an assignment hook). Returns
+   * `{ stopped: true }` when the signal aborted first. An error `retryable`
+   * refuses is thrown. The back-off stops growing after `capAttempt` attempts
+   * (default 8); `onRetry` runs before each wait (it may await, e.g. a
+   * heartbeat).
+   */
+  async untilStopped<T>(
+    fn: (attempt: number) => Promise<T>,
+    opts: {
+      signal: AbortSignal;
+      clock?: Clock;
+      retryable?: (err: unknown) => boolean;
+      onRetry?: (err: unknown, attempt: number, delayMs: number) => void | Promise<void>;
+      capAttempt?: number;
+    },
+  ): Promise<{ stopped: false; value: T } | { stopped: true }> {
+    const clock = opts.clock ?? systemClock;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { stopped: false, value: await fn(attempt) };
+      } catch (err) {
+        if (opts.signal.aborted) return { stopped: true };
+        if (opts.retryable && !opts.retryable(err)) throw err;
+        const delay = this.delayMs(Math.min(attempt, opts.capAttempt ?? 8), err);
+        await opts.onRetry?.(err, attempt, delay);
+        try {
+          await sleep(clock, delay, opts.signal);
+        } catch {
+          return { stopped: true };
+        }
       }
     }
   }

@@ -1,8 +1,10 @@
+import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../config';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observability';
 import type { Connector } from '../connector/connector';
 import { createEgressConsumer } from '../egress/create-egress-consumer';
 import { createEventPublisher } from '../kafka/create-event-publisher';
+import { createKafka } from '../kafka/create-kafka';
 import { EventPublisher } from '../kafka/event-publisher';
 import { ensureServiceTopics } from '../kafka/ensure-topics';
 import { createTwilioConnector } from '../twilio/create-twilio-connector';
@@ -14,6 +16,8 @@ import { IngressEgressServer, type ManagedPublisher, type Startable } from './in
 export interface ServerDeps {
   logger?: Logger;
   metrics?: Metrics;
+  /** The one kafkajs client of the process (publisher, egress lanes, ledger, consent, API); from config when omitted. */
+  kafka?: Kafka;
   /** The Kafka publisher; built from config when omitted. */
   publisher?: ManagedPublisher;
   /** Connectors to register; the default set (from config) when omitted. */
@@ -30,15 +34,17 @@ export interface ServerDeps {
 export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEgressServer {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const metrics = deps.metrics ?? createMetrics();
-  const publisher = deps.publisher ?? defaultPublisher(config, logger.child({ part: 'kafka' }), metrics);
+  // One kafkajs client for the whole process: every producer and consumer is made from it.
+  const kafka = deps.kafka ?? createKafka(config.kafka, logger.child({ part: 'kafka' }));
+  const publisher = deps.publisher ?? defaultPublisher(config, kafka, logger.child({ part: 'kafka' }), metrics);
   const connectors = new ConnectorManager(logger.child({ part: 'connectors' }));
-  const list = deps.connectors ?? defaultConnectors(config, { logger, metrics, publisher });
+  const list = deps.connectors ?? defaultConnectors(config, { logger, metrics, publisher, kafka });
   for (const c of list) connectors.register(c);
   // One egress consumer routes sms.egress to every connector that handles egress.
   const egressConsumer =
     deps.egressConsumer ??
     (list.some((c) => c.egress)
-      ? createEgressConsumer(config, { router: connectors, publisher, logger, metrics })
+      ? createEgressConsumer(config, { router: connectors, publisher, logger, metrics, kafka })
       : undefined);
   // With a Kafka publisher (not a test's in-memory one), start-up first checks that every topic exists.
   const checkTopics =
@@ -72,16 +78,16 @@ export function buildServer(config: AppConfig, deps: ServerDeps = {}): IngressEg
 }
 
 // The composition root: concrete parts are wired here as they exist.
-function defaultPublisher(config: AppConfig, logger: Logger, metrics: Metrics): ManagedPublisher {
+function defaultPublisher(config: AppConfig, kafka: Kafka, logger: Logger, metrics: Metrics): ManagedPublisher {
   // The webhook answer deadline must be the limit a webhook meets (it is counted in twilio_webhook_timeouts_total
   // and alerted on), not the publisher's own: the publisher waits at least a second longer.
   const publishTimeoutMs = Math.max(10_000, config.twilio.webhookAnswerDeadlineMs + 1_000);
-  return createEventPublisher(config, { logger, metrics }, { publishTimeoutMs });
+  return createEventPublisher(config, { logger, metrics, kafka }, { publishTimeoutMs });
 }
 
 function defaultConnectors(
   config: AppConfig,
-  ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher },
+  ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher; kafka: Kafka },
 ): Connector[] {
   const connectors: Connector[] = [];
   if (config.twilio.enabled) {
@@ -91,6 +97,7 @@ function defaultConnectors(
         logger: ctx.logger.child({ part: 'twilio' }),
         metrics: ctx.metrics,
         publisher: ctx.publisher,
+        kafka: ctx.kafka,
       }),
     );
   }

@@ -7,5 +7,3 @@ export {
   type ManagedPublisher,
 } from './ingress-egress-server';
 export { ConnectorManager } from './connector-manager';
-export { Lifecycle, type LifecycleState } from '../common/lifecycle';
-export type { Connector, ConnectorHealth, EgressHandler, EgressContext } from '../connector/connector';

@@ -5,6 +5,7 @@ import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { ConnectorManager } from './connector-manager';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
 import { installApiAuth, installApiErrorHandler, installMetricsGuard, type ApiRouteRecord } from '../api/core';
+import { finishesWithin } from '../common/deadline';
 
 /** Something with an idempotent start/stop (the publisher, the egress consumer, …). */
 export interface Startable {
@@ -246,21 +247,13 @@ export class IngressEgressServer {
       this.shutdownLog.push(name);
       logger.info({ step: name }, 'shutdown step');
       const left = Math.max(endAt - Date.now(), 0);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), left);
-        timer.unref();
-      });
       try {
-        const r = await Promise.race([fn(left).then(() => 'ok' as const), timeout]);
-        if (r === 'timeout') {
+        if (!(await finishesWithin(fn(left), left))) {
           timedOut.push(name);
           logger.warn({ step: name }, 'shutdown step exceeded the deadline; continuing');
         }
       } catch (err) {
         logger.error({ err, step: name }, 'shutdown step failed; continuing');
-      } finally {
-        clearTimeout(timer);
       }
     };
     await step('readiness-false', async () => {

@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
 import { createTwilioEgress } from './egress/create-twilio-egress';
@@ -20,6 +21,8 @@ export interface TwilioConnectorContext {
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
+  /** The process's kafkajs client (consent loader, send ledger, outbox check); from config when omitted. */
+  kafka?: Kafka;
 }
 
 /**
@@ -29,12 +32,20 @@ export interface TwilioConnectorContext {
 export function createTwilioConnector(context: TwilioConnectorContext): TwilioConnector {
   // Egress's opt-out list (loaded from the consent topic). Every part publishes through its publisher,
   // which also applies the consent changes they publish to the list as soon as Kafka acknowledges them.
-  const kafka = createKafka(context.config.kafka, context.logger.child({ part: 'egress-kafka' }));
+  const kafka = context.kafka ?? createKafka(context.config.kafka, context.logger.child({ part: 'kafka' }));
   const consent = createConsentCheck({ ...context, kafka });
   const ctx: TwilioConnectorContext = { ...context, publisher: consent.publisher };
   const parts: TwilioConnectorParts = { routes: [], foundations: [], ingress: [] };
   // Programmable Messaging webhooks: inbound SMS/MMS and status callbacks.
-  parts.routes.push(createWebhookRoutes(ctx));
+  parts.routes.push(
+    createWebhookRoutes({
+      ...ctx,
+      consent: {
+        ready: () => consent.part.health?.().ready ?? false,
+        isOptedOut: (q) => consent.check.isOptedOut(q),
+      },
+    }),
+  );
   // Programmable Voice webhooks: incoming calls (answered from the routing file, events through the durable
   // outbox), call status, dial results, recordings and transcriptions. The outbox is a foundation: it runs
   // before the first call is answered and stops after the last.
@@ -42,10 +53,11 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   parts.routes.push(voice.route);
   parts.foundations.push(voice.outbox);
   let conversationReply: ReturnType<typeof createConversationsIngress>['sendConversationReply'] | undefined;
-  if (ctx.config.twilio.conversationsEnabled) {
+  const conversationsSettings = ctx.config.twilio.conversations;
+  if (conversationsSettings) {
     // The Conversations session (ingress part) and its webhook route; its
     // `sendConversationReply` is for egress events that carry a conversationSid.
-    const conversations = createConversationsIngress(ctx);
+    const conversations = createConversationsIngress({ ...ctx, settings: conversationsSettings });
     parts.routes.push(conversations.route);
     parts.ingress.push(conversations.client);
     conversationReply = conversations.sendConversationReply;

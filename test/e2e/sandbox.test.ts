@@ -23,6 +23,11 @@ describe('ingress-egress sandbox', () => {
       'sms.outbound.accepted',
       'delivered',
       'conversations from',
+      'voice.call.received',
+      'voice.dial.completed',
+      '(missed call)',
+      'voice.recording.completed',
+      'voice.transcription.completed',
     ]) {
       expect(out).toContain(step);
     }

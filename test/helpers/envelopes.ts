@@ -5,6 +5,7 @@ import {
   type EventType,
   type InternalEventV2,
 } from '../../src/envelope';
+import { clockFrom } from '../../src/common/clock';
 
 /** Fixed values so tests read clearly; SIDs have the right shape. */
 export const ACCOUNT_SID = 'AC' + '0'.repeat(31) + '1';
@@ -18,7 +19,7 @@ export const recordingSid = (n: number) => 'RE' + n.toString(16).padStart(32, '0
 export const transcriptionSid = (n: number) => 'TR' + n.toString(16).padStart(32, '0');
 export const FORWARD_TO = '+14155550199';
 
-const FIXED_CLOCK = () => new Date('2024-05-01T12:00:00.000Z');
+const FIXED_CLOCK = clockFrom(() => Date.parse('2024-05-01T12:00:00.000Z'));
 
 /**
  * One valid envelope of every type, built through SmsEnvelopeBuilder. The

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConversationsSimulator, TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { EventObserver } from './event-observer';
@@ -17,6 +20,32 @@ export interface SandboxOptions {
 
 const CUSTOMER = '+15017122661';
 const BUSINESS = '+15557654321';
+/** Where the business number forwards calls (nobody answers in the story). */
+const FRONT_DESK = '+15557654399';
+
+/** The story's voice routing: calls to the business number ring the front desk, then go to voicemail. */
+function writeVoiceRouting(dir: string): string {
+  const file = path.join(dir, 'voice-routing.yaml');
+  writeFileSync(
+    file,
+    [
+      'rules:',
+      '  front-desk:',
+      '    action: forward',
+      `    to: "${FRONT_DESK}"`,
+      '    timeoutSecs: 15',
+      '    voicemailWhenUnanswered:',
+      '      greeting: { say: "Nobody could take your call. Please leave a message." }',
+      '      maxLengthSecs: 60',
+      '      transcribe: true',
+      'numbers:',
+      `  "${BUSINESS}": front-desk`,
+      'default: { action: reject }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -55,9 +84,18 @@ export async function runSandbox(opts: SandboxOptions, host: SandboxHost): Promi
     });
     await conversations.start();
     stops.push(() => conversations.stop());
+    const voiceDir = mkdtempSync(path.join(tmpdir(), 'ie-sandbox-voice-'));
+    stops.push(async () => rmSync(voiceDir, { recursive: true, force: true }));
     const sim = new TwilioSimulator({
       accounts: [{ accountSid, authToken, apiKeys: [apiKey] }],
-      phoneNumbers: [{ phoneNumber: BUSINESS, smsUrl: `${base}/webhooks/twilio/sms` }],
+      phoneNumbers: [
+        {
+          phoneNumber: BUSINESS,
+          smsUrl: `${base}/webhooks/twilio/sms`,
+          voiceUrl: `${base}/webhooks/twilio/voice`,
+          voiceStatusCallback: `${base}/webhooks/twilio/voice/status`,
+        },
+      ],
       statusDelaysMs: { sending: 300, sent: 300, delivered: 600 },
       extensions: [
         {
@@ -93,6 +131,8 @@ export async function runSandbox(opts: SandboxOptions, host: SandboxHost): Promi
       TWILIO_CONVERSATIONS_SERVICE_SID: serviceSid,
       TWILIO_CONVERSATIONS_SOCKET_URL: conversations.socketUrl,
       TWILIO_RATE_LIMIT_PER_SEC: '50',
+      VOICE_ROUTING_FILE: writeVoiceRouting(voiceDir),
+      VOICE_OUTBOX_DIR: path.join(voiceDir, 'outbox'),
     };
     const t0 = Date.now();
     const service = await host.start(env);
@@ -160,6 +200,32 @@ export async function runSandbox(opts: SandboxOptions, host: SandboxHost): Promi
     );
     p.ok('published from the live session');
 
+    p.step(8, `A caller (${CUSTOMER}) rings ${BUSINESS}; nobody answers the forward to the front desk`);
+    const call = await sim.voice.call({
+      from: CUSTOMER,
+      to: BUSINESS,
+      dial: 'no-answer',
+      voicemail: { durationSecs: 8, transcript: 'Hi, this is about my order. Please call me back.' },
+    });
+    if (call.error !== null) throw new Error(`the simulated call failed: ${call.error}`);
+    await wait('the call event', (e) => e.type === 'voice.call.received' && e.data.callSid === call.callSid);
+    p.ok('call answered with TwiML at once; its event went through the durable outbox');
+    await wait(
+      'the missed forward',
+      (e) => e.type === 'voice.dial.completed' && e.data.callSid === call.callSid && e.data.answered === false,
+    );
+    p.ok('nobody answered the forward: a missed call, then voicemail');
+    await wait('the recording', (e) => e.type === 'voice.recording.completed' && e.data.callSid === call.callSid);
+    await wait(
+      'the transcription',
+      (e) => e.type === 'voice.transcription.completed' && e.data.callSid === call.callSid,
+    );
+    await wait(
+      'the call to end',
+      (e) => e.type === 'voice.call.status' && e.data.callSid === call.callSid && e.data.status === 'completed',
+    );
+    p.ok(`voicemail recorded (${call.recordingSids[0] ?? '?'}) and transcribed; the call completed`);
+
     p.title(p.paint('green', 'The story played through.'));
     if (opts.follow) {
       p.title('Still running (--follow). Ctrl-C to stop.');
@@ -173,6 +239,9 @@ export async function runSandbox(opts: SandboxOptions, host: SandboxHost): Promi
       );
       p.info(
         `try: KAFKA_BROKERS=${bootstrap} TWILIO_ACCOUNT_SID=${accountSid} ingress-egress send --to ${CUSTOMER} --body hello`,
+      );
+      p.info(
+        `try: curl -s -X POST '${sim.baseUrl}/__sim/calls/incoming' -H 'Content-Type: application/json' -d '{"from":"${CUSTOMER}","to":"${BUSINESS}","dial":"no-answer"}'`,
       );
       await opts.waitForStop();
     }

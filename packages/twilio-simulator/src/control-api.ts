@@ -65,6 +65,38 @@ const statusSchema = z.object({
   errorCode: z.number().int().nullable().optional(),
 });
 const advanceSchema = z.object({ ms: z.number().min(0) });
+const answerSchema = z.enum(['answered', 'no-answer', 'busy', 'failed']);
+const incomingCallSchema = z
+  .object({
+    from: z.string().min(1),
+    to: z.string().min(1),
+    webhookUrl: z.string().optional(),
+    statusCallback: z.string().optional(),
+    statusCallbackEvents: z.array(z.enum(['initiated', 'ringing', 'answered', 'completed'])).optional(),
+    accountSid: z.string().optional(),
+    forwardedFrom: z.string().optional(),
+    callerName: z.string().optional(),
+    stirVerstat: z.string().optional(),
+    geo: z.record(z.string(), z.string()).optional(),
+    dial: answerSchema.optional(),
+    talkSecs: z.number().min(0).optional(),
+    voicemail: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            durationSecs: z.number().min(0).optional(),
+            transcript: z.string().optional(),
+            digits: z.string().optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
+  })
+  .strict();
+const callOutcomeSchema = z
+  .object({ to: z.string().optional(), answer: answerSchema, probability: z.number().min(0).max(1).optional() })
+  .strict();
 
 class HttpError extends Error {
   constructor(
@@ -87,6 +119,14 @@ export interface ControlTarget {
   advance(ms: number): Promise<void>;
   reset(): void;
   recording(): Recording;
+  readonly voice: {
+    call(input: z.infer<typeof incomingCallSchema>): Promise<unknown>;
+    calls(filter?: { to?: string; from?: string; direction?: string }): unknown[];
+    callView(sid: string): unknown;
+    recordings(callSid?: string): unknown[];
+    outcome(rule: z.infer<typeof callOutcomeSchema>): void;
+    callbacks(chaos: z.infer<typeof chaosSchema>): void;
+  };
 }
 
 export class ControlApi {
@@ -191,6 +231,29 @@ export class ControlApi {
         return ok({ now: new Date(sim.clock.now()).toISOString() });
       case 'GET /__sim/recording':
         return ok(sim.recording());
+      case 'POST /__sim/calls/incoming':
+        return ok(await sim.voice.call(incomingCallSchema.parse(json())));
+      case 'GET /__sim/calls':
+        return ok({
+          calls: sim.voice.calls({
+            ...(q.get('to') ? { to: q.get('to') ?? '' } : {}),
+            ...(q.get('from') ? { from: q.get('from') ?? '' } : {}),
+            ...(q.get('direction') ? { direction: q.get('direction') ?? '' } : {}),
+          }),
+        });
+      case 'GET /__sim/recordings':
+        return ok({ recordings: sim.voice.recordings(q.get('callSid') ?? undefined) });
+      case 'POST /__sim/calls/outcomes':
+        sim.voice.outcome(callOutcomeSchema.parse(json()));
+        return ok({ ok: true });
+      case 'POST /__sim/calls/callbacks':
+        sim.voice.callbacks(chaosSchema.parse(json()));
+        return ok({ ok: true });
+    }
+    if (method === 'GET' && (m = /^\/__sim\/calls\/(CA[0-9a-fA-F]+)$/.exec(path))) {
+      const view = sim.voice.callView(m[1] ?? '');
+      if (!view) throw new HttpError(404, 'no such call');
+      return ok(view);
     }
     if (method === 'GET' && (m = /^\/__sim\/messages\/([A-Za-z0-9]+)$/.exec(path))) {
       const view = sim.inspect.message(m[1] ?? '');

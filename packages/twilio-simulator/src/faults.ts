@@ -8,10 +8,14 @@ import type { SeededRng } from './rng';
  * terminal rule (429, 5xx, Twilio error, hang, reset) that fires.
  */
 export type RestOperation = 'create' | 'fetch' | 'list' | 'update' | 'delete';
+/** The REST resource a request is for. */
+export type RestResource = 'messages' | 'calls' | 'recordings';
 
 const matchSchema = z
   .object({
     operation: z.enum(['create', 'fetch', 'list', 'update', 'delete', 'any']).optional(),
+    /** Messages, Calls or Recordings; absent matches all. */
+    resource: z.enum(['messages', 'calls', 'recordings']).optional(),
     accountSid: z.string().optional(),
     /** Recipient of a create (exact E.164). */
     to: z.string().optional(),
@@ -68,6 +72,7 @@ export type TerminalFault = Exclude<FaultRule, { kind: 'latency' }>;
 
 export interface FaultContext {
   operation: RestOperation;
+  resource?: RestResource | undefined;
   accountSid: string;
   to?: string | undefined;
   from?: string | undefined;
@@ -156,6 +161,7 @@ export class FaultRegistry {
 function matches(match: FaultMatch | undefined, ctx: FaultContext): boolean {
   if (!match) return true;
   if (match.operation && match.operation !== 'any' && match.operation !== ctx.operation) return false;
+  if (match.resource && match.resource !== (ctx.resource ?? 'messages')) return false;
   if (match.accountSid && match.accountSid !== ctx.accountSid) return false;
   if (match.to && match.to !== ctx.to) return false;
   if (match.from && match.from !== ctx.from && match.from !== ctx.messagingServiceSid) return false;

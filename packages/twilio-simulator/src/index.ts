@@ -2,7 +2,11 @@
  * The Twilio simulator's public surface: a local Twilio for tests, the
  * sandbox and benchmarks (see README.md).
  */
-export { TwilioSimulator, type InboundInput, type InboundResult } from './twilio-simulator';
+export { TwilioSimulator, type InboundInput, type InboundResult, type SimRecordingView } from './twilio-simulator';
+export type { CallStatus, CallAnswer, CallDirection, SimCallView } from './call';
+export type { VoiceOptions, IncomingCallInput, CallResult, CallAnswerRule, CallWebhookSummary } from './call-player';
+export { readTwiml, type TwimlVerb } from './twiml-reader';
+export { wavBytes, mp3Bytes } from './audio';
 export type {
   TwilioSimulatorOptions,
   SimulatorAccount,
@@ -12,7 +16,7 @@ export type {
 } from './options';
 export { ManualClock, RealClock, type SimClock, type SimTimer } from './clock';
 export { SeededRng } from './rng';
-export type { FaultRule, FaultMatch, FaultView, RestOperation } from './faults';
+export type { FaultRule, FaultMatch, FaultView, RestOperation, RestResource } from './faults';
 export type { FaultControls, FaultScope } from './fault-controls';
 export type { OutcomeRule, FinalStatus } from './outcomes';
 export type { CallbackChaos } from './status-callbacks';

@@ -6,6 +6,7 @@ import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryClass } from './conne
 import type { OutcomeRule } from './outcomes';
 import type { Recording } from './recorder';
 import type { CallbackChaos } from './status-callbacks';
+import type { VoiceOptions } from './call-player';
 import { DEFAULT_STATUS_DELAYS, type StatusDelays } from './status-progression';
 
 /** The simulator's options; everything but `accounts` has a default. */
@@ -24,6 +25,10 @@ export interface SimulatorPhoneNumber {
   smsUrl?: string;
   /** Called when smsUrl fails after its retries, as Twilio's Fallback URL. */
   smsFallbackUrl?: string;
+  /** "A call comes in" webhook of this number (incoming calls). */
+  voiceUrl?: string;
+  /** "Call status changes" callback of this number (all call events). */
+  voiceStatusCallback?: string;
   /** The number's messaging service: opt-outs then apply service-wide. */
   messagingServiceSid?: string;
 }
@@ -92,6 +97,8 @@ export interface TwilioSimulatorOptions {
    */
   maxStoredMessages?: number;
   extensions?: SimulatorExtension[];
+  /** How calls play out (who answers, status callback chaos); see README "Voice". */
+  voice?: VoiceOptions;
 }
 
 export interface ResolvedOptions {
@@ -118,6 +125,7 @@ export interface ResolvedOptions {
   requestLog: boolean;
   maxStoredMessages: number;
   extensions: SimulatorExtension[];
+  voice: VoiceOptions;
 }
 
 const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
@@ -169,5 +177,6 @@ export function resolveOptions(o: TwilioSimulatorOptions): ResolvedOptions {
     requestLog: o.requestLog ?? true,
     maxStoredMessages: maxStored,
     extensions: o.extensions ?? [],
+    voice: o.voice ?? {},
   };
 }

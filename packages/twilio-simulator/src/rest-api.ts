@@ -3,12 +3,13 @@ import type { AccountRegistry } from './accounts';
 import type { BoundedLog } from './bounded-log';
 import type { SimClock } from './clock';
 import { createMessage, type CreateDeps } from './create-message';
-import type { FaultRegistry, RestOperation, TerminalFault } from './faults';
+import type { FaultRegistry, RestOperation, RestResource, TerminalFault } from './faults';
 import { listMessages } from './list-messages';
 import { renderMessage, type SimMessage } from './message';
 import type { MessageStore } from './message-store';
 import type { FormParams, RecordedInteraction, RecordedRequest, Recorder, ReplayBook } from './recorder';
 import { customTwilioError, twilioError, type TwilioErrorBody } from './twilio-errors';
+import { executeVoice, matchVoiceRoute, type VoiceRestDeps, type VoiceTarget } from './voice-rest';
 
 /**
  * The Messages API over node:http: routing, Basic auth, faults, record/replay
@@ -19,6 +20,8 @@ export interface RestRequestLogEntry {
   at: Date;
   method: string;
   operation: RestOperation | 'unknown';
+  /** Messages, Calls or Recordings. */
+  resource: RestResource;
   path: string;
   accountSid: string | undefined;
   /** HTTP status answered; null when the connection was reset or left hanging. */
@@ -52,6 +55,8 @@ export interface RestApiDeps {
   hung: Set<ServerResponse>;
   /** Tracks in-flight responses delayed by latency, for idle(). */
   track: (p: Promise<unknown>) => void;
+  /** Calls and Recordings. */
+  voice: VoiceRestDeps;
 }
 
 const LIST_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\.json)?$/;
@@ -64,6 +69,8 @@ interface Answer {
   body: unknown;
   headers?: Record<string, string>;
   sid?: string | undefined;
+  /** Binary answers (recording media). */
+  raw?: { contentType: string; bytes: Buffer } | undefined;
 }
 
 export class RestApi {
@@ -102,8 +109,15 @@ export class RestApi {
     let operation: RestOperation | 'unknown' = 'unknown';
     let accountSid: string | undefined;
     let sid: string | undefined;
+    let resource: RestResource = 'messages';
+    let voice: VoiceTarget | undefined;
     let m = LIST_ROUTE.exec(path);
-    if (m) {
+    if ((voice = matchVoiceRoute(method, path))) {
+      accountSid = voice.accountSid;
+      operation = voice.operation;
+      resource = voice.resource;
+      sid = voice.sid;
+    } else if (m) {
       accountSid = m[1];
       operation = method === 'POST' ? 'create' : method === 'GET' ? 'list' : 'unknown';
     } else if ((m = ITEM_ROUTE.exec(path))) {
@@ -149,6 +163,7 @@ export class RestApi {
     const to = operation === 'create' ? (form.get('To') ?? undefined) : undefined;
     const decision = this.deps.faults.evaluate({
       operation,
+      resource,
       accountSid,
       to,
       from: operation === 'create' ? (form.get('From') ?? undefined) : undefined,
@@ -161,7 +176,10 @@ export class RestApi {
 
     let answer: Answer | undefined;
     if (early) answer = faultAnswer(fault);
-    else if (!beforeWork) answer = this.execute(operation, accountSid, sid, path, query, form);
+    else if (!beforeWork)
+      answer = voice
+        ? executeVoice(voice, path, query, form, this.deps.voice)
+        : this.execute(operation, accountSid, sid, path, query, form);
 
     const respond = () => {
       const log = this.deps.requestLog;
@@ -297,6 +315,13 @@ export class RestApi {
       'twilio-request-id': `RQ${(this.requestSeq++).toString(16).padStart(32, '0')}`,
       ...(a.headers ?? {}),
     };
+    if (a.raw) {
+      headers['content-type'] = a.raw.contentType;
+      headers['content-length'] = String(a.raw.bytes.length);
+      res.writeHead(a.status, headers);
+      res.end(a.raw.bytes);
+      return;
+    }
     if (a.body === undefined || a.status === 204) {
       res.writeHead(a.status, headers);
       res.end();
@@ -342,6 +367,7 @@ export class RestApi {
       at: new Date(this.deps.clock.now()),
       method,
       operation,
+      resource: resourceOf(path),
       path,
       accountSid,
       status,
@@ -351,6 +377,10 @@ export class RestApi {
       sid,
     };
   }
+}
+
+function resourceOf(path: string): RestResource {
+  return /\/Recordings(?:[/.]|$)/.test(path) ? 'recordings' : /\/Calls(?:[/.]|$)/.test(path) ? 'calls' : 'messages';
 }
 
 export function formToObject(form: URLSearchParams): FormParams {

@@ -25,6 +25,12 @@ import { countSegments } from './segments';
 import { StatusCallbacks } from './status-callbacks';
 import { StatusProgression } from './status-progression';
 import { WebhookSender, type WebhookDelivery } from './webhook-sender';
+import { callViewOf, type SimCall, type SimCallView } from './call';
+import { CallCallbacks } from './call-callbacks';
+import { CallPlayer, type CallResult, type IncomingCallInput, type CallAnswerRule } from './call-player';
+import type { SimRecording } from './call-recording';
+import { CallStore } from './call-store';
+import type { CallbackChaos } from './status-callbacks';
 
 /** A phone texting a Twilio number. */
 export interface InboundInput {
@@ -45,6 +51,19 @@ export interface InboundInput {
   messagingServiceSid?: string;
   geo?: GeoFields;
   extraParams?: Record<string, string>;
+}
+
+/** A recording as inspection shows it. */
+export interface SimRecordingView {
+  sid: string;
+  accountSid: string;
+  callSid: string;
+  source: string;
+  channels: number;
+  durationSecs: number;
+  status: string;
+  /** The media URL Twilio would report (no credentials). */
+  mediaUrl: string;
 }
 
 export interface InboundResult {
@@ -99,6 +118,22 @@ export class TwilioSimulator {
   private readonly tracked = new Set<Promise<unknown>>();
   private readonly rest: RestApi;
   private readonly control: ControlApi;
+  private readonly calls: CallStore;
+  private readonly callCallbacks: CallCallbacks;
+  private readonly player: CallPlayer;
+  private readonly callOutcomes: CallAnswerRule[];
+  /** Voice in process: ring a number, inspect calls and recordings, call chaos. */
+  readonly voice: {
+    /** A phone calls a Twilio number: the signed voice webhook, its TwiML played out; resolves when the call ended. */
+    call: (input: IncomingCallInput) => Promise<CallResult>;
+    calls: (filter?: { to?: string; from?: string; direction?: string }) => SimCallView[];
+    callView: (sid: string) => SimCallView | undefined;
+    recordings: (callSid?: string) => SimRecordingView[];
+    /** How callees of created calls answer, from now on (before the options' rules). */
+    outcome: (rule: CallAnswerRule) => void;
+    /** Duplicated / out-of-order call status callbacks from now on. */
+    callbacks: (chaos: CallbackChaos) => void;
+  };
   private readonly lifecycle: Lifecycle;
   private server: http.Server | undefined;
   private url: string | undefined;
@@ -163,6 +198,25 @@ export class TwilioSimulator {
       remove: (phone, scope, accountSid) => this.optOutList.remove(accountSid ?? first, phone, scope),
       clear: () => this.optOutList.clear(),
     };
+    this.calls = new CallStore(this.opts.maxStoredMessages);
+    this.callOutcomes = [...(this.opts.voice.outcomes ?? [])];
+    this.callCallbacks = new CallCallbacks(
+      { rng: this.callbackRng, sender: this.sender, onDelivered: (d) => this.logWebhook(d) },
+      this.opts.voice.callbacks ?? {},
+    );
+    this.player = new CallPlayer({
+      clock: this.clock,
+      rng: this.sidRng,
+      chanceRng: this.outcomeRng,
+      sender: this.sender,
+      callbacks: this.callCallbacks,
+      store: this.calls,
+      authTokenOf: (sid) => this.accounts.authToken(sid),
+      apiBase: () => this.url ?? '',
+      onDelivered: (d) => this.logWebhook(d),
+      track: (p) => this.track(p),
+      options: { ...this.opts.voice, outcomes: this.callOutcomes },
+    });
     this.rest = new RestApi({
       clock: this.clock,
       accounts: this.accounts,
@@ -181,7 +235,45 @@ export class TwilioSimulator {
       },
       hung: this.hung,
       track: (p) => this.track(p),
+      voice: {
+        store: this.calls,
+        apiBase: () => this.url ?? '',
+        defaultPageSize: this.opts.defaultPageSize,
+        createDeps: (accountSid) => ({
+          accountSid,
+          now: this.clock.now(),
+          seq: this.calls.nextSeq(),
+          rng: this.sidRng,
+          numbers: this.numbers,
+        }),
+        onCreated: (call, plan) => this.player.outbound(call, plan),
+        end: (call) => this.player.end(call),
+      },
     });
+    this.voice = {
+      call: (input) => this.placeIncomingCall(input),
+      calls: (filter) =>
+        this.calls
+          .allCalls()
+          .filter(
+            (c) =>
+              (filter?.to === undefined || c.to === filter.to) &&
+              (filter?.from === undefined || c.from === filter.from) &&
+              (filter?.direction === undefined || c.direction === filter.direction),
+          )
+          .map(callViewOf),
+      callView: (sid) => {
+        const c = this.calls.call(sid);
+        return c ? callViewOf(c) : undefined;
+      },
+      recordings: (callSid) =>
+        this.calls
+          .allRecordings()
+          .filter((r) => callSid === undefined || r.callSid === callSid)
+          .map((r) => this.recordingView(r)),
+      outcome: (rule) => this.callOutcomes.unshift(rule),
+      callbacks: (chaos) => this.callCallbacks.setChaos(chaos),
+    };
     this.control = new ControlApi(this);
     this.lifecycle = new Lifecycle(
       'TwilioSimulator',
@@ -328,6 +420,57 @@ export class TwilioSimulator {
     };
   }
 
+  /**
+   * A phone calls a Twilio number: posts the signed voice webhook (the URL
+   * given, else the number's voiceUrl), plays the TwiML it answers out and
+   * resolves with what happened once the call ended.
+   */
+  async placeIncomingCall(input: IncomingCallInput): Promise<CallResult> {
+    const number = this.numbers.number(input.to);
+    const accountSid = input.accountSid ?? number?.accountSid ?? this.accounts.firstAccountSid;
+    if (this.accounts.authToken(accountSid) === undefined) {
+      throw new SimulatorError('IE_CONFIG_INVALID', `Unknown simulator account ${accountSid}`);
+    }
+    const now = this.clock.now();
+    const statusCallback = input.statusCallback ?? number?.voiceStatusCallback ?? null;
+    const call: SimCall = {
+      sid: this.sidRng.sid('CA'),
+      accountSid,
+      direction: 'inbound',
+      from: input.from,
+      to: input.to,
+      parentCallSid: null,
+      status: 'queued',
+      dateCreated: now,
+      dateUpdated: now,
+      startTime: null,
+      endTime: null,
+      answeredBy: null,
+      forwardedFrom: input.forwardedFrom ?? null,
+      statusCallback,
+      statusCallbackEvents: new Set(input.statusCallbackEvents ?? ['initiated', 'ringing', 'answered', 'completed']),
+      sequence: 0,
+      seq: this.calls.nextSeq(),
+      history: [{ status: 'queued', at: now }],
+      verbs: [],
+    };
+    this.calls.addCall(call);
+    return this.player.incoming(call, input, input.webhookUrl ?? number?.voiceUrl);
+  }
+
+  private recordingView(r: SimRecording): SimRecordingView {
+    return {
+      sid: r.sid,
+      accountSid: r.accountSid,
+      callSid: r.callSid,
+      source: r.source,
+      channels: r.channels,
+      durationSecs: r.durationSecs,
+      status: r.status,
+      mediaUrl: `${this.url ?? ''}/2010-04-01/Accounts/${r.accountSid}/Recordings/${r.sid}`,
+    };
+  }
+
   /** Forces a status (e.g. `read`, or a late `sent`) and sends its callback. */
   setStatus(sid: string, status: MessageStatus, errorCode: number | null = null): void {
     const m = this.store.find(sid);
@@ -379,8 +522,15 @@ export class TwilioSimulator {
     for (;;) {
       await Promise.allSettled([...this.tracked]);
       await this.callbacks.idle();
+      await this.callCallbacks.idle();
       await this.sender.idle();
-      if (this.tracked.size === 0 && this.sender.pending === 0 && this.callbacks.pending === 0) return;
+      if (
+        this.tracked.size === 0 &&
+        this.sender.pending === 0 &&
+        this.callbacks.pending === 0 &&
+        this.callCallbacks.pending === 0
+      )
+        return;
     }
   }
 
@@ -391,6 +541,11 @@ export class TwilioSimulator {
   reset(): void {
     this.progression.reset();
     this.callbacks.reset();
+    this.player.reset();
+    this.callCallbacks.reset();
+    this.callCallbacks.setChaos(this.opts.voice.callbacks ?? {});
+    this.calls.clear();
+    this.callOutcomes.splice(0, this.callOutcomes.length, ...(this.opts.voice.outcomes ?? []));
     this.store.clear();
     this.optOutList.clear();
     this.faults.clear();
@@ -495,6 +650,7 @@ export class TwilioSimulator {
 
   private async close(): Promise<void> {
     this.progression.stopAll();
+    this.player.reset();
     this.sender.close();
     for (const res of this.hung) res.socket?.destroy();
     this.hung.clear();

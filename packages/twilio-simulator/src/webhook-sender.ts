@@ -11,7 +11,18 @@ import { parseWebhookUrl, type RetryClass } from './connection-overrides';
  * connection overrides. Network timeouts run on real timers: they bound real
  * socket work, not simulated time.
  */
-export type WebhookKind = 'inbound' | 'inbound-fallback' | 'status-callback';
+export type WebhookKind =
+  | 'inbound'
+  | 'inbound-fallback'
+  | 'status-callback'
+  /** Voice: the number's "A call comes in" URL, a created call's Url, a `<Redirect>`. */
+  | 'voice'
+  | 'call-status'
+  /** `<Dial action>` and `<Record action>` requests (they answer TwiML). */
+  | 'dial-action'
+  | 'record-action'
+  | 'recording-status'
+  | 'transcription';
 
 export interface WebhookAttempt {
   attempt: number;
@@ -30,6 +41,7 @@ export interface WebhookDelivery {
   configuredUrl: string;
   /** The URL requested and signed (no fragment). */
   url: string;
+  /** The SID the webhook is about (MessageSid, or CallSid for voice). */
   messageSid: string;
   params: Record<string, string>;
   signature: string;

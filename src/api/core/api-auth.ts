@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiScope, ApiTokenEntry } from '../../config';
 import type { Logger } from '../../observability';
-import { systemClock, type Clock } from '../../resilience/clock';
+import { systemClock, type Clock } from '../../common/clock';
 import { TokenBucket } from '../../resilience/token-bucket';
 import { ApiRequestError, sendApiError } from './api-errors';
 import { isApiPath, type ApiRouteSpec } from './api-route';

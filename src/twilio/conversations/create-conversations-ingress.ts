@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppConfig } from '../../config';
-import { IngressEgressError } from '../../errors';
+import type { AppConfig, ConversationsConfig } from '../../config';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
 import { createTwilioRestClient, TWILIO_DEFAULT_API_BASE_URL } from '../rest/rest-client';
-import { SignatureVerifier } from '../webhooks';
+import { createSignatureVerifier } from '../webhooks/create-signature-verifier';
 import { createAccessTokenProvider } from './access-token-provider';
-import type { Clock } from '../../resilience/clock';
+import type { Clock } from '../../common/clock';
 import type { ConversationsAdapter } from './conversations-adapter';
 import { ConversationMembership } from './conversation-membership';
 import { TwilioConversationsRest, type ConversationsRest } from './conversations-rest';
@@ -32,6 +31,8 @@ export interface ConversationsIngressContext {
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
+  /** TWILIO_CONVERSATIONS_* (config.twilio.conversations, present when enabled). */
+  settings: ConversationsConfig;
   /** Replaceable seams (tests). */
   adapter?: ConversationsAdapter;
   rest?: ConversationsRest;
@@ -39,21 +40,10 @@ export interface ConversationsIngressContext {
 }
 
 export function createConversationsIngress(ctx: ConversationsIngressContext): ConversationsIngress {
-  const { config, metrics, publisher } = ctx;
+  const { config, metrics, publisher, settings } = ctx;
   const t = config.twilio;
   const logger = ctx.logger.child({ part: 'conversations' });
-  const accountSid = t.accountSid;
-  const apiKeySid = t.apiKeySid;
-  const apiKeySecret = t.apiKeySecret;
-  const serviceSid = t.conversationsServiceSid;
-  if (!accountSid || !apiKeySid || !apiKeySecret || !serviceSid) {
-    // The config schema already demands these when Conversations is enabled.
-    throw new IngressEgressError(
-      'IE_CONFIG_INVALID',
-      'Conversations needs TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET and TWILIO_CONVERSATIONS_SERVICE_SID',
-    );
-  }
-  const identity = t.conversationsIdentity;
+  const { accountSid, apiKeySid, apiKeySecret, serviceSid, identity } = settings;
   const rest =
     ctx.rest ??
     new TwilioConversationsRest({
@@ -71,14 +61,14 @@ export function createConversationsIngress(ctx: ConversationsIngressContext): Co
     });
   const membership = new ConversationMembership(rest, identity, logger);
   const client = new TwilioSmsIngressClient({
-    adapter: ctx.adapter ?? new SdkConversationsAdapter({ socketUrl: t.conversationsSocketUrl }),
+    adapter: ctx.adapter ?? new SdkConversationsAdapter({ socketUrl: settings.socketUrl }),
     tokens: createAccessTokenProvider({
       accountSid,
       apiKeySid,
       apiKeySecret,
       serviceSid,
       identity,
-      ttlSecs: t.conversationsTokenTtlSecs,
+      ttlSecs: settings.tokenTtlSecs,
     }),
     publisher,
     accountSid,
@@ -86,20 +76,11 @@ export function createConversationsIngress(ctx: ConversationsIngressContext): Co
     identity,
     logger,
     metrics,
-    backfillLimit: t.conversationsBackfillLimit,
+    backfillLimit: settings.backfillLimit,
     onClosedConversation: (sid) => membership.leave(sid),
     ...(ctx.clock ? { clock: ctx.clock } : {}),
   });
-  let verifier: SignatureVerifier | undefined;
-  if (t.webhookValidation) {
-    if (!t.webhookBaseUrl) {
-      throw new IngressEgressError(
-        'IE_CONFIG_INVALID',
-        'TWILIO_WEBHOOK_BASE_URL is required to validate webhook signatures',
-      );
-    }
-    verifier = new SignatureVerifier({ authTokens: t.authTokens, baseUrl: t.webhookBaseUrl });
-  }
+  const verifier = createSignatureVerifier(t.signing, logger);
   const route = conversationsWebhookRoute({
     verifier,
     membership,

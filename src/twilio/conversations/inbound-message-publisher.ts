@@ -1,9 +1,9 @@
 import { EnvelopeValidationError, type SmsEnvelopeBuilder } from '../../envelope';
 import { isRetriable } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
-import type { Logger, Metrics } from '../../observability';
+import { inSpan, SpanKind, type Logger, type Metrics } from '../../observability';
 import { NO_ERROR_CODE } from '../../observability/metrics';
-import { sleep, type Clock } from '../../resilience/clock';
+import { sleep, type Clock } from '../../common/clock';
 import type { ConversationMessage } from './conversations-adapter';
 import { RecentMap } from '../../common/recent-map';
 
@@ -74,7 +74,19 @@ export class InboundMessagePublisher {
       );
     }
     if (m.author === null || this.own.has(m.author)) return Promise.resolve('own');
-    const p = this.publish(m, signal).finally(() => this.inflight.delete(m.messageSid));
+    // A trace per message: messageAdded → publish (the producer span, ended by Kafka's ack).
+    const p = inSpan(
+      'conversations messageAdded',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'twilio.conversation.sid': m.conversationSid, 'twilio.message.sid': m.messageSid },
+      },
+      async (span) => {
+        const outcome = await this.publish(m, signal);
+        span.setAttribute('ingress.outcome', outcome);
+        return outcome;
+      },
+    ).finally(() => this.inflight.delete(m.messageSid));
     this.inflight.set(m.messageSid, p);
     return p;
   }

@@ -1,5 +1,6 @@
 import type { Logger } from '../../observability';
-import type { Clock, ClockTimer } from '../../resilience/clock';
+import type { Clock, ClockTimer } from '../../common/clock';
+import { finishesWithin } from '../../common/deadline';
 
 /**
  * Writes checkpoints (the identity's read horizon per conversation) without
@@ -75,15 +76,7 @@ export class ReadHorizonWriter {
       if (waiting.length === 0) return true;
       const left = deadline - this.clock.now();
       if (left <= 0) return false;
-      let timer: ClockTimer | undefined;
-      const timedOut = await Promise.race([
-        Promise.allSettled(waiting).then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = this.clock.setTimeout(() => resolve(true), left);
-        }),
-      ]);
-      if (timer) this.clock.clearTimeout(timer);
-      if (timedOut) return false;
+      if (!(await finishesWithin(Promise.allSettled(waiting), left, this.clock))) return false;
     }
   }
 

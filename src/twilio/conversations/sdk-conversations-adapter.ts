@@ -10,6 +10,7 @@ import type {
   SessionState,
 } from './conversations-adapter';
 import { conversationsSdk } from './load-sdk';
+import { finishesWithin, settlesWithin } from '../../common/deadline';
 
 /**
  * The real adapter on the pinned `@twilio/conversations` SDK. Everything the
@@ -142,18 +143,7 @@ class SdkConversationsSession implements ConversationsSession {
     if (this.loaded && this.state === 'connected') await this.waitAtMost(this.loaded, 2000);
     // shutdown() first waits for the client to be ready, which never happens
     // while Twilio is unreachable: then the socket is disconnected directly.
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = await Promise.race([
-      this.client.shutdown().then(
-        () => false,
-        () => false,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.options.shutdownWaitMs ?? 3000);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    const gaveUp = !(await settlesWithin(this.client.shutdown(), this.options.shutdownWaitMs ?? 3000));
     const disconnect = twilsock?.disconnect?.();
     if (gaveUp && disconnect)
       await this.waitAtMost(
@@ -236,15 +226,7 @@ class SdkConversationsSession implements ConversationsSession {
   }
 
   private async waitAtMost(p: Promise<void>, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      p,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    await finishesWithin(p, ms);
   }
 
   private waitWhileDisconnecting(): Promise<void> {

@@ -4,8 +4,9 @@ import type { Logger, Metrics } from '../../observability';
 import type { ConnectorHealth } from '../../connector/connector';
 import { Lifecycle } from '../../common/lifecycle';
 import type { ConnectorPart } from '../../connector';
-import type { TokenProvider, MintedToken } from './access-token-provider';
-import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock';
+import type { TokenProvider } from './access-token-provider';
+import { TokenRefresher } from './token-refresher';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../../common/clock';
 import type {
   ConversationMessage,
   ConversationsAdapter,
@@ -15,10 +16,11 @@ import type {
   SessionListener,
   SessionState,
 } from './conversations-adapter';
-import { ConversationTrack } from './conversation-track';
+import { ConversationRegistry } from './conversation-registry';
 import { InboundMessagePublisher, type IngestOutcome } from './inbound-message-publisher';
 import { ReadHorizonWriter } from './read-horizon-writer';
 import { SdkRejectionGuard, type RejectionGuard } from './sdk-rejection-guard';
+import { finishesWithin } from '../../common/deadline';
 
 /**
  * TwilioSmsIngressClient keeps one Twilio Conversations session open and
@@ -110,9 +112,9 @@ export class TwilioSmsIngressClient implements ConnectorPart {
   private readonly lifecycle: Lifecycle;
   private readonly ingestor: InboundMessagePublisher;
   private readonly horizons: ReadHorizonWriter;
+  private readonly tokens: TokenRefresher;
   private readonly guard: RejectionGuard;
-  private readonly tracks = new Map<string, ConversationTrack>();
-  private readonly leaving = new Set<string>();
+  private readonly conversations: ConversationRegistry;
   private readonly abort = new AbortController();
 
   private session: ConversationsSession | undefined;
@@ -122,12 +124,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
   private initialized = false;
   private everConnected = false;
   private lastConnectedAt: number | undefined;
-  private token: MintedToken | undefined;
-  private refreshTimer: ClockTimer | undefined;
   private restartTimer: ClockTimer | undefined;
-  private refreshing: Promise<void> | undefined;
-  private refreshingUrgent = false;
-  private refreshSeq = 0;
   private restarts = 0;
   private startWaiters: (() => void)[] = [];
   private lastError: string | undefined;
@@ -165,6 +162,35 @@ export class TwilioSmsIngressClient implements ConnectorPart {
       this.log,
       { minIntervalMs: this.o.checkpointIntervalMs },
     );
+    this.conversations = new ConversationRegistry({
+      track: {
+        handle: async (m) => {
+          await this.ingestor.ingest(m, this.abort.signal);
+        },
+        fetchAfter: (conversationSid, after, signal) => {
+          const session = this.session;
+          if (!session) return Promise.reject(new Error('no Conversations session'));
+          // First join with backfill turned off: only what arrives from now on.
+          if (after === null && this.o.backfillLimit === 0) return Promise.resolve([]);
+          return this.bounded(session.messagesAfter(conversationSid, after, this.o.backfillLimit), signal);
+        },
+        checkpointed: (conversationSid, index) => this.horizons.schedule(conversationSid, index),
+        backoff: (attempt) =>
+          sleep(this.clock, Math.min(500 * 2 ** (attempt - 1), 30_000), this.abort.signal).catch(() => undefined),
+        stopping: () => this.stopping(),
+      },
+      logger: this.log,
+      ...(options.onClosedConversation ? { leave: options.onClosedConversation } : {}),
+      beforeLeave: () => this.horizons.flush(this.o.stopTimeoutMs),
+    });
+    this.tokens = new TokenRefresher({
+      tokens: options.tokens,
+      refreshAt: this.o.refreshAt,
+      current: () => (this.stopping() || this._state === 'denied' ? undefined : this.session),
+      logger: this.log,
+      metrics: options.metrics,
+      clock: this.clock,
+    });
     this.lifecycle = new Lifecycle(
       'TwilioSmsIngressClient',
       () => this.doStart(),
@@ -178,9 +204,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
 
   /** The last index handled per conversation (what the read horizon will say). */
   checkpoints(): Record<string, number | null> {
-    const out: Record<string, number | null> = {};
-    for (const [sid, t] of this.tracks) out[sid] = t.checkpoint;
-    return out;
+    return this.conversations.checkpoints();
   }
 
   start(): Promise<void> {
@@ -205,7 +229,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
       details: {
         identity: this.o.identity,
         session: this.sdkState ?? 'none',
-        conversations: this.tracks.size,
+        conversations: this.conversations.size,
         ...(this.lastError ? { lastError: this.lastError } : {}),
       },
     };
@@ -222,7 +246,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
 
   /** Waits until every known conversation drained its backfill and queue (tests, shutdown). */
   async settled(): Promise<void> {
-    await Promise.all([...this.tracks.values()].map((t) => t.settled()));
+    await this.conversations.settled();
   }
 
   // ---- lifecycle ----
@@ -232,12 +256,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     this.setState('connecting');
     const ready = new Promise<void>((resolve) => this.startWaiters.push(resolve));
     this.openSession();
-    let timer: ClockTimer | undefined;
-    await Promise.race([
-      ready,
-      new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, this.o.startTimeoutMs))),
-    ]);
-    if (timer) this.clock.clearTimeout(timer);
+    await finishesWithin(ready, this.o.startTimeoutMs, this.clock);
     if (this._state === 'connecting' && !this.stopRequested) {
       this.log.warn(
         { waitedMs: this.o.startTimeoutMs },
@@ -249,14 +268,11 @@ export class TwilioSmsIngressClient implements ConnectorPart {
   private async doStop(): Promise<void> {
     this.setState('stopping');
     this.abort.abort();
-    this.clearTimer('refreshTimer');
+    this.tokens.cancel();
     this.clearTimer('restartTimer');
     this.clearTimer('deniedTimer');
     this.releaseStartWaiters();
-    const drained = await this.within(
-      this.o.stopTimeoutMs,
-      Promise.all([...this.tracks.values()].map((t) => t.idle())),
-    );
+    const drained = await this.within(this.o.stopTimeoutMs, this.conversations.idle());
     if (!drained)
       this.log.warn('stop: a Conversations message was still being published; it will be backfilled after restart');
     const flushed = await this.horizons.flush(this.o.stopTimeoutMs);
@@ -281,9 +297,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     const gen = ++this.generation;
     this.initialized = false;
     this.sdkState = undefined;
-    this.token = this.o.tokens();
-    this.scheduleRefresh(this.token);
-    this.session = this.o.adapter.connect(this.token.jwt, this.listener(gen));
+    this.session = this.o.adapter.connect(this.tokens.mint().jwt, this.listener(gen));
   }
 
   /** Closes the current session and opens a new one after the restart back-off. */
@@ -293,7 +307,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     const old = this.session;
     this.session = undefined;
     void old?.close();
-    this.clearTimer('refreshTimer');
+    this.tokens.cancel();
     const delay = Math.min(this.o.restartBackoff.initialMs * 2 ** this.restarts, this.o.restartBackoff.maxMs);
     this.restarts++;
     this.log.info({ reason, retryInMs: delay }, 'Conversations session will be restarted');
@@ -324,12 +338,12 @@ export class TwilioSmsIngressClient implements ConnectorPart {
         if (e.httpStatusCode === 401 || e.httpStatusCode === 403) this.onDenied(e);
         else if (e.terminal) this.log.warn({ err: e }, 'Conversations connection error');
       }),
-      tokenAboutToExpire: live(() => void this.refresh('about-to-expire')),
-      tokenExpired: live(() => void this.refresh('expired')),
-      conversationJoined: live((c: JoinedConversation) => this.onJoined(c)),
-      conversationUpdated: live((c: JoinedConversation) => this.onJoined(c, false)),
+      tokenAboutToExpire: live(() => void this.tokens.refresh('about-to-expire')),
+      tokenExpired: live(() => void this.tokens.refresh('expired')),
+      conversationJoined: live((c: JoinedConversation) => this.conversations.joined(c)),
+      conversationUpdated: live((c: JoinedConversation) => this.conversations.joined(c, false)),
       conversationLeft: live((sid: string) => this.log.info({ conversationSid: sid }, 'left conversation')),
-      messageAdded: live((m: ConversationMessage) => this.track(m.conversationSid).offer(m)),
+      messageAdded: live((m: ConversationMessage) => this.conversations.offer(m)),
     };
   }
 
@@ -337,7 +351,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     this.initialized = true;
     this.restarts = 0;
     this.lastError = undefined;
-    this.log.info({ identity: this.o.identity, conversations: this.tracks.size }, 'Conversations session ready');
+    this.log.info({ identity: this.o.identity, conversations: this.conversations.size }, 'Conversations session ready');
     if (this.sdkState === 'connected' || this.sdkState === undefined) this.markConnected();
     this.releaseStartWaiters();
   }
@@ -374,7 +388,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
       case 'disconnected':
         // Twilsock ends here after a `close` (410 expired, 401): a fresh token reconnects.
         if (this.initialized) this.setState('reconnecting');
-        void this.refresh('disconnected');
+        void this.tokens.refresh('disconnected');
         return;
       default:
         if (this.initialized) this.setState('reconnecting');
@@ -388,8 +402,8 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     this.setState('connected');
     if (reconnect) {
       this.o.metrics.conversationsReconnects.inc();
-      this.log.info({ conversations: this.tracks.size }, 'Conversations session reconnected; backfilling');
-      for (const t of this.tracks.values()) this.backfill(t, true);
+      this.log.info({ conversations: this.conversations.size }, 'Conversations session reconnected; backfilling');
+      this.conversations.backfillAll();
     }
   }
 
@@ -411,122 +425,6 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     this.restartLater('denied');
   }
 
-  // ---- tokens ----
-
-  private scheduleRefresh(token: MintedToken): void {
-    this.clearTimer('refreshTimer');
-    const ttl = token.expiresAt - token.issuedAt;
-    const due = token.issuedAt + ttl * this.o.refreshAt;
-    this.refreshTimer = this.clock.setTimeout(
-      () => {
-        this.refreshTimer = undefined;
-        void this.refresh('timer');
-      },
-      Math.max(0, due - this.clock.now()),
-    );
-  }
-
-  /**
-   * Mints a token and hands it to the session; concurrent reasons share one
-   * refresh. An expiry (or a session that closed) does not wait behind a
-   * routine refresh still in flight: that one may hang on requests the closed
-   * socket will never answer, and only a token given after the close reconnects.
-   */
-  private refresh(reason: string): Promise<void> {
-    const urgent = reason === 'expired' || reason === 'disconnected';
-    if (this.refreshing && (!urgent || this.refreshingUrgent)) return this.refreshing;
-    if (this.stopping() || !this.session || this._state === 'denied') return Promise.resolve();
-    const session = this.session;
-    const seq = ++this.refreshSeq;
-    const current = () => seq === this.refreshSeq && session === this.session;
-    this.refreshingUrgent = urgent;
-    const run = (async () => {
-      try {
-        const token = this.o.tokens();
-        this.token = token;
-        this.scheduleRefresh(token);
-        await session.updateToken(token.jwt);
-        if (!current()) return;
-        this.o.metrics.conversationsTokenRefreshes.inc();
-        this.log.info(
-          { reason, expiresAt: new Date(token.expiresAt).toISOString() },
-          'Conversations access token refreshed',
-        );
-      } catch (err) {
-        if (this.stopping() || !current()) return;
-        this.log.warn({ err, reason }, 'Conversations token refresh failed; retrying');
-        this.clearTimer('refreshTimer');
-        this.refreshTimer = this.clock.setTimeout(() => {
-          this.refreshTimer = undefined;
-          void this.refresh('retry');
-        }, 10_000);
-      } finally {
-        if (seq === this.refreshSeq) this.refreshing = undefined;
-      }
-    })();
-    this.refreshing = run;
-    return run;
-  }
-
-  // ---- conversations ----
-
-  private onJoined(c: JoinedConversation, backfill = true): void {
-    const known = this.tracks.has(c.sid);
-    const t = this.track(c.sid, c.lastReadMessageIndex);
-    t.seed(c.lastReadMessageIndex);
-    if (known && backfill) this.backfill(t);
-    if (c.state === 'closed') this.leaveWhenDrained(t);
-  }
-
-  private track(sid: string, checkpoint: number | null = null): ConversationTrack {
-    let t = this.tracks.get(sid);
-    if (t) return t;
-    t = new ConversationTrack(sid, checkpoint, {
-      handle: async (m) => {
-        await this.ingestor.ingest(m, this.abort.signal);
-      },
-      fetchAfter: (conversationSid, after, signal) => {
-        const session = this.session;
-        if (!session) return Promise.reject(new Error('no Conversations session'));
-        // First join with backfill turned off: only what arrives from now on.
-        if (after === null && this.o.backfillLimit === 0) return Promise.resolve([]);
-        return this.bounded(session.messagesAfter(conversationSid, after, this.o.backfillLimit), signal);
-      },
-      checkpointed: (conversationSid, index) => this.horizons.schedule(conversationSid, index),
-      backoff: (attempt) =>
-        sleep(this.clock, Math.min(500 * 2 ** (attempt - 1), 30_000), this.abort.signal).catch(() => undefined),
-      stopping: () => this.stopping(),
-      fetchFailed: (conversationSid, err, attempt) =>
-        this.log.warn({ err, conversationSid, attempt }, 'Conversations backfill fetch failed; retrying'),
-    });
-    this.tracks.set(sid, t);
-    this.backfill(t);
-    return t;
-  }
-
-  private backfill(t: ConversationTrack, restart = false): void {
-    t.backfill({ restart }).catch((err: unknown) =>
-      this.log.error({ err, conversationSid: t.sid }, 'Conversations backfill failed'),
-    );
-  }
-
-  private leaveWhenDrained(t: ConversationTrack): void {
-    const leave = this.o.onClosedConversation;
-    if (!leave || this.leaving.has(t.sid)) return;
-    this.leaving.add(t.sid);
-    void t
-      .settled()
-      .then(async () => {
-        if (this.stopping()) return;
-        await this.horizons.flush(this.o.stopTimeoutMs);
-        await leave(t.sid);
-        this.tracks.delete(t.sid);
-        this.log.info({ conversationSid: t.sid }, 'left closed conversation');
-      })
-      .catch((err: unknown) => this.log.warn({ err, conversationSid: t.sid }, 'could not leave closed conversation'))
-      .finally(() => this.leaving.delete(t.sid));
-  }
-
   // ---- helpers ----
 
   private stopping(): boolean {
@@ -546,7 +444,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     for (const w of waiters) w();
   }
 
-  private clearTimer(which: 'refreshTimer' | 'restartTimer' | 'deniedTimer'): void {
+  private clearTimer(which: 'restartTimer' | 'deniedTimer'): void {
     const t = this[which];
     if (t) this.clock.clearTimeout(t);
     this[which] = undefined;
@@ -585,13 +483,7 @@ export class TwilioSmsIngressClient implements ConnectorPart {
     });
   }
 
-  private async within(ms: number, p: Promise<unknown>): Promise<boolean> {
-    let timer: ClockTimer | undefined;
-    const result = await Promise.race([
-      p.then(() => true),
-      new Promise<boolean>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), ms))),
-    ]);
-    if (timer) this.clock.clearTimeout(timer);
-    return result;
+  private within(ms: number, p: Promise<unknown>): Promise<boolean> {
+    return finishesWithin(p, ms, this.clock);
   }
 }

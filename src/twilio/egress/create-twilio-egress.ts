@@ -134,7 +134,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     clock,
     logger,
     metrics,
-    builder: new SmsEnvelopeBuilder(() => new Date(clock.now())),
+    builder: new SmsEnvelopeBuilder(clock),
     publisher: ctx.publisher,
     topics: config.kafka.topics,
     twilio: messages,

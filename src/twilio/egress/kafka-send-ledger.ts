@@ -4,10 +4,18 @@ import { EgressError } from '../../egress/egress-errors';
 import { LedgerTable } from './ledger-table';
 import type { LedgerEntry, SendLedger } from './send-ledger';
 import type { Logger } from '../../observability';
-import { sleep, systemClock, type Clock } from '../../resilience';
+import { systemClock, type Clock } from '../../resilience';
 import { Lifecycle, type LifecycleState } from '../../common/lifecycle';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import { createStoppableConsumer } from '../../kafka/stoppable-consumer';
+import {
+  advancePosition,
+  fetchTopicRanges,
+  onEmptyBatch,
+  rangesRead,
+  type TopicRanges,
+} from '../../kafka/topic-ranges';
+import { finishesWithin } from '../../common/deadline';
 
 export interface KafkaSendLedgerOptions {
   kafka: Kafka;
@@ -129,21 +137,15 @@ export class KafkaSendLedger implements SendLedger {
     await this.running.catch((err: unknown) => {
       throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger reader did not start', { cause: err });
     });
-    const admin = this.o.kafka.admin();
-    let targets: { partition: number; low: bigint; high: bigint }[];
-    await admin.connect();
+    let ranges: TopicRanges;
     try {
-      const offsets = await admin.fetchTopicOffsets(this.o.topic);
-      targets = offsets.map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
+      ranges = await fetchTopicRanges(this.o.kafka, this.o.topic);
     } catch (err) {
       throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger offsets could not be read', {
         cause: err,
       });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
-    const caughtUp = () =>
-      targets.every((t) => t.high <= t.low || (this.positions.get(t.partition) ?? t.low) >= t.high);
+    const caughtUp = () => rangesRead(ranges, this.positions);
     this.restoring++;
     this.setPaused(false);
     try {
@@ -153,10 +155,11 @@ export class KafkaSendLedger implements SendLedger {
         if (left <= 0) {
           throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger did not catch up in time');
         }
-        await Promise.race([
+        await finishesWithin(
           new Promise<void>((resolve) => this.waiters.push(resolve)),
-          sleep(this.clock, Math.min(left, 500)),
-        ]);
+          Math.min(left, 500),
+          this.clock,
+        );
       }
     } finally {
       // Between restores the reader stands still: this instance owns its partitions until the next
@@ -183,6 +186,7 @@ export class KafkaSendLedger implements SendLedger {
       maxWaitTimeInMs: 100,
     });
     this.consumer = consumer;
+    onEmptyBatch(consumer, (partition, lastOffset) => this.advance(partition, lastOffset));
     await consumer.connect();
     await consumer.subscribe({ topics: [this.o.topic], fromBeginning: true });
     // kafkajs resolves run() once the group is joined (seconds on a fresh group); restore() waits
@@ -219,8 +223,11 @@ export class KafkaSendLedger implements SendLedger {
         this.table.apply(parsed);
       }
     }
-    const last = p.batch.lastOffset();
-    this.positions.set(p.batch.partition, BigInt(last) + 1n);
+    this.advance(p.batch.partition, p.batch.lastOffset());
+  }
+
+  private advance(partition: number, lastOffset: string): void {
+    advancePosition(this.positions, partition, lastOffset);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import twilio from 'twilio';
+import { failSpan, inSpan, SpanKind, type Span } from '../../observability';
 import { rewriteUri, TWILIO_DEFAULT_API_BASE_URL } from '../rest/rest-client';
 
 /** What the twilio SDK hands its HTTP client (BaseTwilio.request). */
@@ -83,7 +84,20 @@ export class LeanRequestClient {
     return this.agent;
   }
 
-  async request(opts: SdkRequest): Promise<SdkResponse> {
+  /**
+   * One HTTP call in a client span: method, host, status code and, when Twilio refused it, Twilio's error
+   * code (`twilio.error_code`). No URL query or body goes on the span (they carry numbers).
+   */
+  request(opts: SdkRequest): Promise<SdkResponse> {
+    const method = opts.method.toUpperCase();
+    return inSpan(method, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method } }, async (span) => {
+      const res = await this.send(opts, span);
+      if (span.isRecording()) describeAnswer(span, res);
+      return res;
+    });
+  }
+
+  private async send(opts: SdkRequest, span: Span): Promise<SdkResponse> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}), Connection: 'keep-alive' };
     if (opts.username && opts.password) {
       headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
@@ -91,6 +105,11 @@ export class LeanRequestClient {
       headers.Authorization = await opts.authStrategy.getAuthString();
     }
     const url = new URL(this.base ? rewriteUri(opts.uri, this.base) : opts.uri);
+    if (span.isRecording()) {
+      span.setAttribute('server.address', url.hostname);
+      if (url.port !== '') span.setAttribute('server.port', Number(url.port));
+      span.setAttribute('twilio.resource', twilioResource(url.pathname));
+    }
     if (opts.params) for (const [k, v] of entries(opts.params)) url.searchParams.append(k, v);
     let body: string | undefined;
     if (opts.data && headers['Content-Type'] === 'application/x-www-form-urlencoded') {
@@ -145,6 +164,26 @@ export class LeanRequestClient {
       req.end(body);
     });
   }
+}
+
+function describeAnswer(span: Span, res: SdkResponse): void {
+  span.setAttribute('http.response.status_code', res.statusCode);
+  if (res.statusCode < 400) return;
+  let code: unknown;
+  try {
+    code = (JSON.parse(res.body) as { code?: unknown }).code;
+  } catch {
+    code = undefined;
+  }
+  if (typeof code === 'number') span.setAttribute('twilio.error_code', code);
+  failSpan(span, { code: typeof code === 'number' ? code : res.statusCode });
+}
+
+/** `/2010-04-01/Accounts/AC…/Messages/SM….json` → `Messages`: the resource, without ids. */
+function twilioResource(pathname: string): string {
+  const parts = pathname.replace(/\.json$/, '').split('/');
+  const resources = parts.filter((p) => /^[A-Z][A-Za-z]+$/.test(p) && p !== 'Accounts');
+  return resources.join('/') || 'unknown';
 }
 
 /** `{To: 'x', MediaUrl: ['a', 'b']}` → [['To','x'], ['MediaUrl','a'], ['MediaUrl','b']]: Twilio's repeated keys. */

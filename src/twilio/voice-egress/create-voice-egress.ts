@@ -53,7 +53,7 @@ export function createVoiceEgress(ctx: VoiceEgressContext): { handler: VoiceEgre
     clock,
     logger: ctx.logger.child({ part: 'voice-egress' }),
     metrics,
-    builder: new VoiceEnvelopeBuilder(() => new Date(clock.now())),
+    builder: new VoiceEnvelopeBuilder(clock),
     publisher: ctx.publisher,
     calls,
     ledger: ctx.ledger,

@@ -3,10 +3,12 @@ import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../../config';
 import type { ConnectorPart } from '../../connector';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
-import { VoiceEnvelopeBuilder, type Clock } from '../../envelope';
+import { systemClock, type Clock } from '../../common/clock';
+import { VoiceEnvelopeBuilder } from '../../envelope';
 import type { Logger, Metrics } from '../../observability';
-import { DeliveryDeduplicator, type NowMs } from '../webhooks/delivery-deduplicator';
-import { signatureVerifierFor, WEBHOOK_DEFAULTS } from '../webhooks/create-webhook-routes';
+import { DeliveryDeduplicator } from '../webhooks/delivery-deduplicator';
+import { WEBHOOK_DEFAULTS } from '../webhooks/create-webhook-routes';
+import { createSignatureVerifier } from '../webhooks/create-signature-verifier';
 import { CallStatusTracker } from './call-status-tracker';
 import { EventOutbox } from './event-outbox';
 import { kafkaPublishedCheck } from './kafka-published-check';
@@ -27,7 +29,7 @@ export interface VoiceOptions {
   /** A routing already loaded (tests); default VOICE_ROUTING_FILE. */
   routing?: VoiceRouting;
   publishTimeoutMs?: number;
-  now?: NowMs;
+  /** Time for windows, TTLs and the envelopes' timestamps. */
   clock?: Clock;
 }
 
@@ -44,7 +46,8 @@ export interface VoiceIngress {
  */
 export function createVoiceIngress(ctx: VoiceContext, options: VoiceOptions = {}): VoiceIngress {
   const { config, logger, metrics, publisher } = ctx;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const log = logger.child({ part: 'voice' });
   const routing = options.routing ?? VoiceRouting.load(config.voice.routingFile);
   const outbox = new EventOutbox({
@@ -59,10 +62,10 @@ export function createVoiceIngress(ctx: VoiceContext, options: VoiceOptions = {}
     ...(ctx.kafka ? { alreadyPublished: kafkaPublishedCheck({ kafka: ctx.kafka, topics: config.kafka.topics }) } : {}),
   });
   const route = voiceRoutes({
-    verifier: signatureVerifierFor(config, log),
+    verifier: createSignatureVerifier(config.twilio.signing, log),
     routing,
     twiml: new VoiceTwiml({ baseUrl: config.twilio.webhookBaseUrl, recordingNotice: config.voice.recordingNotice }),
-    builder: new VoiceEnvelopeBuilder(options.clock ?? (() => new Date())),
+    builder: new VoiceEnvelopeBuilder(clock),
     outbox,
     publisher,
     dedup: new DeliveryDeduplicator<void>({

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { TopicNames } from '../../config';
-import { IngressEgressError } from '../../errors';
 import { topicFor } from '../../kafka/topics';
-import { createStoppableConsumer } from '../../kafka/stoppable-consumer';
+import { fetchTopicRanges, readTopicRanges } from '../../kafka/topic-ranges';
 import type { OutboxEntry, PublishedCheck } from './event-outbox';
 
 export interface KafkaPublishedCheckOptions {
@@ -38,65 +36,17 @@ export function kafkaPublishedCheck(options: KafkaPublishedCheckOptions): Publis
 }
 
 async function idsSince(options: KafkaPublishedCheckOptions, topic: string, sinceMs: number): Promise<Set<string>> {
-  const admin = options.kafka.admin();
-  const ranges = new Map<number, { start: bigint; end: bigint }>();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, sinceMs));
-    for (const p of ends) {
-      const end = BigInt(p.high);
-      const s = starts.find((x) => x.partition === p.partition)?.offset;
-      // -1: no record at or after the time.
-      const start = s === undefined || BigInt(s) < 0n ? end : BigInt(s);
-      if (start < end) ranges.set(p.partition, { start, end });
-    }
-  } finally {
-    await admin.disconnect();
-  }
   const ids = new Set<string>();
-  if (ranges.size === 0) return ids;
-  const consumer = createStoppableConsumer(options.kafka, {
-    groupId: `ingress-egress-outbox-check-${randomUUID()}`,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 100,
+  await readTopicRanges({
+    kafka: options.kafka,
+    topic,
+    ranges: await fetchTopicRanges(options.kafka, topic, sinceMs),
+    groupIdPrefix: 'ingress-egress-outbox-check',
+    timeoutMs: options.timeoutMs ?? 30_000,
+    onMessage: (_partition, message) => {
+      const id = message.headers?.ce_id;
+      if (id !== undefined) ids.add((Array.isArray(id) ? id[id.length - 1]! : id).toString());
+    },
   });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: false });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `${topic} could not be read to its end in time`)),
-        options.timeoutMs ?? 30_000,
-      );
-      const reached = new Set<number>();
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: ({ partition, message }) => {
-            const range = ranges.get(partition);
-            const offset = BigInt(message.offset);
-            if (range && offset >= range.start && offset < range.end) {
-              const id = message.headers?.ce_id;
-              if (id !== undefined) ids.add((Array.isArray(id) ? id[id.length - 1]! : id).toString());
-            }
-            if (range && offset + 1n >= range.end) reached.add(partition);
-            if (reached.size === ranges.size) {
-              clearTimeout(timer);
-              resolve();
-            }
-            return Promise.resolve();
-          },
-        })
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
-      for (const [partition, range] of ranges) consumer.seek({ topic, partition, offset: range.start.toString() });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
   return ids;
 }

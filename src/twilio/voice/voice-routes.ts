@@ -26,7 +26,9 @@ import {
   VOICE_WEBHOOK_PATH,
   type VoiceTwiml,
 } from './voice-twiml';
-import { prepareWebhookScope } from '../webhooks/webhook-scope';
+import { postTraced, prepareWebhookScope, verifyInSpan } from '../webhooks/webhook-scope';
+import { valueWithin } from '../../common/deadline';
+import { kafkaDidNotAcknowledge } from '../webhooks/webhook-scope';
 
 export const VOICE_ROUTES = [
   VOICE_WEBHOOK_PATH,
@@ -119,7 +121,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
       return undefined;
     }
     if (deps.verifier) {
-      const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
+      const check = verifyInSpan(deps.verifier, req, body);
       if (!check.ok) {
         recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'voice webhook signature refused');
@@ -151,7 +153,10 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     try {
       const run = deps.dedup.run(keys, work);
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut.get(route)?.inc());
+      await valueWithin(run.result, deps.publishTimeoutMs, () => {
+        timedOut.get(route)?.inc();
+        return kafkaDidNotAcknowledge(deps.publishTimeoutMs);
+      });
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: voice callbacks answered 2xx');
@@ -184,7 +189,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     await deps.publisher.publish(event);
   };
 
-  scope.post(VOICE_WEBHOOK_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_WEBHOOK_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.call);
@@ -206,7 +211,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.type('text/xml').send(twiml.answer(route));
   });
 
-  scope.post(VOICE_DIAL_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_DIAL_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.dial);
@@ -234,7 +239,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.type('text/xml').send(twiml.afterDial(route, answeredCall));
   });
 
-  scope.post(VOICE_STATUS_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_STATUS_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.status);
@@ -257,7 +262,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.code(204).send();
   });
 
-  scope.post(VOICE_RECORDING_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_RECORDING_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.recording);
@@ -280,7 +285,7 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
     return reply.code(204).send();
   });
 
-  scope.post(VOICE_TRANSCRIPTION_PATH, async (req, reply) => {
+  postTraced(scope, VOICE_TRANSCRIPTION_PATH, async (req, reply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readVoiceParams(body.params, VOICE_PARAM_RULES.transcription);
@@ -296,11 +301,6 @@ function registerInScope(scope: FastifyInstance, deps: VoiceRoutesDeps): void {
   });
 }
 
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
 function queryOf(req: FastifyRequest): Record<string, string | undefined> {
   const q = req.query;
   if (typeof q !== 'object' || q === null) return {};
@@ -311,23 +311,4 @@ function queryOf(req: FastifyRequest): Record<string, string | undefined> {
 
 function fieldsOf(err: EnvelopeValidationError): string {
   return err.fields.map((f) => f.path).join(', ');
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config';
-import { SmsEnvelopeBuilder, type Clock } from '../../envelope';
-import { IngressEgressError } from '../../errors';
+import { systemClock, type Clock } from '../../common/clock';
+import { SmsEnvelopeBuilder } from '../../envelope';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { Logger, Metrics } from '../../observability';
+import { SmsValidator } from '../../sms';
 import { KeywordDetector } from '../../sms/keywords';
-import { DeliveryDeduplicator, type NowMs } from './delivery-deduplicator';
+import { IngressEgressError } from '../../errors';
+import { AutoReplier, type AutoReplyConsent } from './auto-reply';
+import { AutoReplyRules } from './auto-reply-rules';
+import { DeliveryDeduplicator } from './delivery-deduplicator';
 import { InboundWebhook } from './inbound-webhook';
-import { normaliseBaseUrl } from './public-url';
-import { SignatureVerifier } from './signature-verifier';
+import { createSignatureVerifier } from './create-signature-verifier';
 import { StatusCallback } from './status-callback';
 import { StatusTracker } from './status-tracker';
 import { webhookRoutes } from './webhook-routes';
@@ -18,9 +21,13 @@ export interface WebhookContext {
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
+  /** The opt-out list auto-replies consult (required when AUTO_REPLY_FILE is set). */
+  consent?: AutoReplyConsent | undefined;
 }
 
 export interface WebhookOptions {
+  /** Auto-reply rules already loaded (tests); default AUTO_REPLY_FILE. */
+  autoReplyRules?: AutoReplyRules;
   /** Opt-out/opt-in/help keywords; default Twilio's plus the COMPLIANCE_EXTRA_*_KEYWORDS. */
   keywords?: KeywordDetector;
   /** Repeats of a delivery within this window are not published again (default 10 min). */
@@ -33,9 +40,7 @@ export interface WebhookOptions {
   statusMaxMessages?: number;
   /** Longest wait for Kafka's ack before answering 503 (default TWILIO_WEBHOOK_ANSWER_DEADLINE_SECS, 14 s). */
   publishTimeoutMs?: number;
-  /** Time for windows and TTLs. */
-  now?: NowMs;
-  /** Time stamped on envelopes. */
+  /** Time for windows, TTLs and the envelopes' timestamps. */
   clock?: Clock;
 }
 
@@ -52,8 +57,9 @@ export function createWebhookRoutes(
   options: WebhookOptions = {},
 ): (app: FastifyInstance) => Promise<void> {
   const { config, logger, metrics, publisher } = ctx;
-  const now = options.now ?? Date.now;
-  const builder = new SmsEnvelopeBuilder(options.clock ?? (() => new Date()));
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const builder = new SmsEnvelopeBuilder(clock);
   const dedup = new DeliveryDeduplicator<void>({
     windowMs: options.dedupWindowMs ?? WEBHOOK_DEFAULTS.dedupWindowMs,
     maxEntries: options.dedupMaxEntries ?? WEBHOOK_DEFAULTS.dedupMaxEntries,
@@ -64,21 +70,17 @@ export function createWebhookRoutes(
     maxMessages: options.statusMaxMessages ?? WEBHOOK_DEFAULTS.statusMaxMessages,
     now,
   });
+  const keywords =
+    options.keywords ??
+    new KeywordDetector({
+      extraOptOut: config.compliance.extraOptOutKeywords,
+      extraOptIn: config.compliance.extraOptInKeywords,
+      extraHelp: config.compliance.extraHelpKeywords,
+    });
   return webhookRoutes({
-    verifier: signatureVerifierFor(config, logger),
-    inbound: new InboundWebhook({
-      builder,
-      publisher,
-      dedup,
-      keywords:
-        options.keywords ??
-        new KeywordDetector({
-          extraOptOut: config.compliance.extraOptOutKeywords,
-          extraOptIn: config.compliance.extraOptInKeywords,
-          extraHelp: config.compliance.extraHelpKeywords,
-        }),
-      metrics,
-    }),
+    verifier: createSignatureVerifier(config.twilio.signing, logger),
+    inbound: new InboundWebhook({ builder, publisher, dedup, keywords, metrics }),
+    autoReply: autoReplierFor(ctx, builder, keywords, options.autoReplyRules),
     status: new StatusCallback({ builder, publisher, dedup, tracker, metrics }),
     metrics,
     logger,
@@ -86,19 +88,28 @@ export function createWebhookRoutes(
   });
 }
 
-/** The webhook signature verifier of the configuration (undefined when TWILIO_WEBHOOK_VALIDATION=false). */
-export function signatureVerifierFor(config: AppConfig, logger: Logger): SignatureVerifier | undefined {
-  const { webhookValidation, webhookBaseUrl, authTokens } = config.twilio;
-  if (!webhookValidation) {
-    // Config refuses this in production; elsewhere it is a deliberate local choice.
-    logger.warn('webhook signature validation is OFF (TWILIO_WEBHOOK_VALIDATION=false)');
-    return undefined;
+/** The auto-replier of AUTO_REPLY_FILE (validated now, at start-up), or undefined when no rules are configured. */
+function autoReplierFor(
+  ctx: WebhookContext,
+  builder: SmsEnvelopeBuilder,
+  keywords: KeywordDetector,
+  loaded: AutoReplyRules | undefined,
+): AutoReplier | undefined {
+  const { config } = ctx;
+  const file = config.sms.autoReplyFile;
+  if (loaded === undefined && file === undefined) return undefined;
+  const validator = new SmsValidator({ maxSegments: config.twilio.maxSegments, smartEncoding: false });
+  const rules = loaded ?? AutoReplyRules.load(file!, validator);
+  if (!ctx.consent) {
+    throw new IngressEgressError('IE_CONFIG_INVALID', 'auto-replies need the opt-out list (the consent check)');
   }
-  if (!webhookBaseUrl) {
-    throw new IngressEgressError(
-      'IE_CONFIG_INVALID',
-      'TWILIO_WEBHOOK_BASE_URL is required to validate webhook signatures (the public URL Twilio signs)',
-    );
-  }
-  return new SignatureVerifier({ authTokens, baseUrl: normaliseBaseUrl(webhookBaseUrl) });
+  return new AutoReplier({
+    rules,
+    keywords,
+    consent: ctx.consent,
+    builder,
+    publisher: ctx.publisher,
+    logger: ctx.logger.child({ part: 'auto-reply' }),
+    statusCallbackUrl: config.twilio.statusCallbackUrl,
+  });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeValidationError } from '../../envelope';
 import { IngressEgressError, isRetriable } from '../../errors';
 import type { Logger, Metrics } from '../../observability';
+import type { AutoReplier } from './auto-reply';
 import type { DedupRun } from './delivery-deduplicator';
 import type { InboundWebhook } from './inbound-webhook';
 import type { SignatureFailure, SignatureVerifier } from './signature-verifier';
@@ -9,7 +10,9 @@ import type { StatusCallback } from './status-callback';
 import { EMPTY_TWIML, refuse } from './webhook-replies';
 import { isWebhookBody, type WebhookBody } from './webhook-body';
 import { readInboundParams, readStatusParams } from './webhook-params';
-import { prepareWebhookScope } from './webhook-scope';
+import { postTraced, prepareWebhookScope, verifyInSpan } from './webhook-scope';
+import { valueWithin } from '../../common/deadline';
+import { kafkaDidNotAcknowledge } from './webhook-scope';
 
 export const SMS_WEBHOOK_PATH = '/webhooks/twilio/sms';
 export const STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
@@ -18,6 +21,8 @@ export interface WebhookRoutesDeps {
   /** Undefined only when validation is turned off (config forbids that in production). */
   verifier: SignatureVerifier | undefined;
   inbound: InboundWebhook;
+  /** Inbound auto-replies (AUTO_REPLY_FILE); undefined: every inbound SMS is answered with empty TwiML. */
+  autoReply?: AutoReplier | undefined;
   status: StatusCallback;
   metrics: Metrics;
   logger: Logger;
@@ -83,7 +88,10 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       // start() throws synchronously when the payload cannot become an envelope.
       const run = start();
       if (run.duplicate) metrics.duplicatesSuppressed.labels(route).inc();
-      await withDeadline(run.result, deps.publishTimeoutMs, () => timedOut[route].inc());
+      await valueWithin(run.result, deps.publishTimeoutMs, () => {
+        timedOut[route].inc();
+        return kafkaDidNotAcknowledge(deps.publishTimeoutMs);
+      });
       if (kafkaFailing) {
         kafkaFailing = false;
         logger.info('Kafka acknowledges again: webhooks answered 2xx');
@@ -121,7 +129,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
       return undefined;
     }
     if (deps.verifier) {
-      const check = deps.verifier.verify(header(req, 'x-twilio-signature'), req.url, body);
+      const check = verifyInSpan(deps.verifier, req, body);
       if (!check.ok) {
         recordSignatureFailure(metrics, check.reason);
         logger.debug({ reason: check.reason, route: req.routeOptions.url }, 'webhook signature refused');
@@ -132,17 +140,23 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     return body;
   };
 
-  scope.post(SMS_WEBHOOK_PATH, async (req, reply) => {
+  postTraced(scope, SMS_WEBHOOK_PATH, (req, reply) => answerSms(req, reply));
+  postTraced(scope, STATUS_WEBHOOK_PATH, (req, reply) => answerStatus(req, reply));
+
+  const answerSms = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readInboundParams(body.params);
     if (!params.ok) return refuse(reply, 400, 'invalid_payload', params.reason);
     const outcome = await settle(() => deps.inbound.handle(params.value), SMS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
-    return reply.type('text/xml').send(EMPTY_TWIML);
-  });
+    if (!deps.autoReply) return reply.type('text/xml').send(EMPTY_TWIML);
+    // Decided only now that the inbound event is on Kafka, within what is left of the answer deadline.
+    const answer = await deps.autoReply.answer(params.value, deps.publishTimeoutMs - reply.elapsedTime);
+    return reply.type('text/xml').send(answer.twiml);
+  };
 
-  scope.post(STATUS_WEBHOOK_PATH, async (req, reply) => {
+  const answerStatus = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = authenticate(req, reply);
     if (!body) return reply;
     const params = readStatusParams(body.params);
@@ -150,7 +164,7 @@ function registerInScope(scope: FastifyInstance, deps: WebhookRoutesDeps): void 
     const outcome = await settle(() => deps.status.handle(params.value), STATUS_WEBHOOK_PATH);
     if (!outcome.ok) return refuse(reply, outcome.status, outcome.error, outcome.reason);
     return reply.code(204).send();
-  });
+  };
 }
 
 const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
@@ -159,11 +173,6 @@ const SIGNATURE_REASONS: Readonly<Record<SignatureFailure, string>> = {
   unknown_account: 'AccountSid is not one of the configured accounts',
   invalid: 'X-Twilio-Signature does not match the request',
 };
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 function fieldsOf(err: EnvelopeValidationError): string {
   return err.fields.map((f) => f.path).join(', ');
@@ -178,23 +187,4 @@ function fieldsOf(err: EnvelopeValidationError): string {
 export function recordSignatureFailure(metrics: Metrics, reason: SignatureFailure): void {
   metrics.signatureFailures.labels(reason).inc();
   if (reason === 'invalid' || reason === 'unknown_account') metrics.authFailures.inc({ source: 'webhook_signature' });
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new IngressEgressError('IE_KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -76,7 +76,13 @@ describe('Conversations membership, webhooks and replies (official SDKs against 
     publisher = new MemoryPublisher();
     await publisher.start();
     metrics = createMetrics({ defaultMetrics: false });
-    ingress = createConversationsIngress({ config, logger: createLogger({ level: 'silent' }), metrics, publisher });
+    ingress = createConversationsIngress({
+      config,
+      settings: config.twilio.conversations!,
+      logger: createLogger({ level: 'silent' }),
+      metrics,
+      publisher,
+    });
     // The simulator's webhook client keeps connections alive; close them with the app.
     app = Fastify({ forceCloseConnections: true });
     await ingress.route(app);

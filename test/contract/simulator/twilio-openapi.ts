@@ -60,6 +60,70 @@ const ajv = buildAjv();
 const messageSchema = spec.components.schemas['api.v2010.account.message'] as Json;
 const listSchema = responseSchema(MESSAGES, 'get', '200');
 
+const CALLS = '/2010-04-01/Accounts/{AccountSid}/Calls.json';
+const CALL = '/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json';
+const CALL_RECORDINGS = '/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings.json';
+const RECORDINGS = '/2010-04-01/Accounts/{AccountSid}/Recordings.json';
+const RECORDING = '/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json';
+
+const callSchema = spec.components.schemas['api.v2010.account.call'] as Json;
+/**
+ * `encryption_details` is declared `{nullable: true}` with no type (any value, null included):
+ * Ajv refuses `nullable` without `type`, so it is dropped there, which keeps the meaning.
+ */
+function untypedNullable(schema: Json): Json {
+  const properties: Json = {};
+  for (const [k, v] of Object.entries(schema.properties as Record<string, Json>)) {
+    const { nullable, ...rest } = v;
+    properties[k] = v.type === undefined && v.$ref === undefined && nullable === true ? rest : v;
+  }
+  return { ...schema, properties };
+}
+const recordingSchema = untypedNullable(spec.components.schemas['api.v2010.account.recording'] as Json);
+const callRecordingSchema = untypedNullable(spec.components.schemas['api.v2010.account.call.call_recording'] as Json);
+
+/** A list envelope with every declared field and no other, its items strict too. */
+function strictList(route: string, key: string, item: Json): Json {
+  const list = responseSchema(route, 'get', '200');
+  return strict({
+    ...list,
+    properties: { ...(list.properties as Json), [key]: { type: 'array', items: strict(item) } },
+  });
+}
+
+/** Calls and Recordings, as the spec describes them (strict: every declared field, no other). */
+export const voiceValidators = {
+  call: ajv.compile(resolveRefs(callSchema)),
+  strictCall: ajv.compile(resolveRefs(strict(callSchema))),
+  callList: ajv.compile(resolveRefs(responseSchema(CALLS, 'get', '200'))),
+  strictCallList: ajv.compile(resolveRefs(strictList(CALLS, 'calls', callSchema))),
+  strictRecording: ajv.compile(resolveRefs(strict(recordingSchema))),
+  recording: ajv.compile(resolveRefs(recordingSchema)),
+  strictRecordingList: ajv.compile(resolveRefs(strictList(RECORDINGS, 'recordings', recordingSchema))),
+  strictCallRecording: ajv.compile(resolveRefs(strict(callRecordingSchema))),
+  callRecording: ajv.compile(resolveRefs(callRecordingSchema)),
+  strictCallRecordingList: ajv.compile(resolveRefs(strictList(CALL_RECORDINGS, 'recordings', callRecordingSchema))),
+};
+
+/** The examples Twilio ships in the spec for the Calls and Recordings endpoints. */
+export function voiceSpecExamples(): { name: string; kind: keyof typeof voiceValidators; value: unknown }[] {
+  const out: { name: string; kind: keyof typeof voiceValidators; value: unknown }[] = [];
+  const take = (route: string, method: string, status: string, kind: keyof typeof voiceValidators) => {
+    const op = spec.paths[route]?.[method] as Json | undefined;
+    const content = (op?.responses as Record<string, Json> | undefined)?.[status]?.content as
+      Record<string, Json> | undefined;
+    const examples = (content?.['application/json']?.examples ?? {}) as Record<string, { value: unknown }>;
+    for (const [name, ex] of Object.entries(examples))
+      out.push({ name: `${route} ${method} ${status} ${name}`, kind, value: ex.value });
+  };
+  take(CALLS, 'post', '201', 'call');
+  take(CALLS, 'get', '200', 'callList');
+  take(CALL, 'get', '200', 'call');
+  take(CALL, 'post', '200', 'call');
+  take(RECORDING, 'get', '200', 'recording');
+  return out;
+}
+
 export const validators = {
   /** The Message resource as the spec describes it. */
   message: ajv.compile(resolveRefs(messageSchema)),

@@ -7,6 +7,7 @@ import { createTestTopic, highWatermarks, testKafka } from '../../helpers/kafka'
 import { apacheKafkaBrokers } from '../../helpers/kafka-cluster';
 import { readRecords, type ConsumedRecord } from '../../helpers/kafka-consumer';
 import { waitFor } from '../../helpers/wait-for';
+import { clockFrom } from '../../../src/common/clock';
 
 jest.setTimeout(120_000);
 
@@ -21,7 +22,7 @@ const TOMBSTONED = new Set([3, 7, 11, 19, 23]);
 const finalAction = (i: number) => (i % 3 === 0 ? 'opt_out' : 'opt_in');
 
 let clock = Date.parse('2024-05-01T12:00:00.000Z');
-const builder = new SmsEnvelopeBuilder(() => new Date((clock += 1000)));
+const builder = new SmsEnvelopeBuilder(clockFrom(() => (clock += 1000)));
 const consent = (action: 'opt_out' | 'opt_in', i: number): EventOf<'sms.consent.changed'> =>
   builder.consentChanged({
     accountSid: ACCOUNT,

@@ -5,6 +5,7 @@ import { ConsentLoader, decodeJsonConsentRecord } from '../../../src/compliance/
 import { ConsentStore } from '../../../src/compliance/consent-store';
 import { onCleanup } from '../../helpers/cleanup';
 import { createTestTopic, isMockBroker, testKafka } from '../../helpers/kafka';
+import { clockFrom } from '../../../src/common/clock';
 
 jest.setTimeout(60_000);
 
@@ -15,7 +16,7 @@ const B = '+14155550101';
 const num = (i: number) => `+1415556${String(i).padStart(4, '0')}`;
 
 let clock = Date.parse('2024-05-01T12:00:00.000Z');
-const builder = new SmsEnvelopeBuilder(() => new Date((clock += 1000)));
+const builder = new SmsEnvelopeBuilder(clockFrom(() => (clock += 1000)));
 
 function consent(action: 'opt_out' | 'opt_in' | 'help', phoneNumber: string, scope: ConsentScope) {
   return builder.consentChanged({ accountSid: ACCOUNT, action, phoneNumber, scope, via: 'keyword' });

@@ -84,7 +84,7 @@ describe('send ledger shared by instances, DLQ list and replay, message lookup',
     const outcomes = env.events(await env.read(env.topics.outcomes, 2));
     const api = createMessagesApi(testConfig({ ...env.sim.env() }));
     const first = outcomes.find((o) => o.type === 'sms.outbound.accepted' && o.data.to === customer(1))!;
-    const sid = first.type === 'sms.outbound.accepted' ? first.data.messageSid : '';
+    const sid = (first.type === 'sms.outbound.accepted' ? first.data.messageSid : undefined) ?? '';
     await expect(api.lookup(sid)).resolves.toMatchObject({ sid, to: customer(1), body: 'one' });
     expect((await api.list({ to: customer(2) })).map((m) => m.body)).toEqual(['two']);
     expect(await api.list({ limit: 10 })).toHaveLength(2);

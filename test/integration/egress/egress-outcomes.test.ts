@@ -111,7 +111,7 @@ describe('egress from sms.egress to Twilio (simulator) and sms.outcomes', () => 
     });
 
     // Cancel the scheduled message through its request id.
-    const scheduledSid = scheduled.type === 'sms.outbound.accepted' ? scheduled.data.messageSid : '';
+    const scheduledSid = (scheduled.type === 'sms.outbound.accepted' ? scheduled.data.messageSid : undefined) ?? '';
     await env.producer.publish(
       env.builder.build('sms.outbound.cancel_requested', {
         accountSid: ACCOUNT,

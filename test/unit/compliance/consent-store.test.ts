@@ -3,6 +3,7 @@ import { SmsEnvelopeBuilder, type ConsentScope, type InternalEventV2 } from '../
 import { consentKey } from '../../../src/kafka/topics';
 import { ConsentStore } from '../../../src/compliance/consent-store';
 import { createMetrics } from '../../../src/observability';
+import { clockFrom } from '../../../src/common/clock';
 
 const ACCOUNT = 'AC' + '0'.repeat(31) + '1';
 const OTHER_ACCOUNT = 'AC' + '0'.repeat(31) + '9';
@@ -13,7 +14,7 @@ const B = '+14155550101';
 const CUSTOMER = '+14155550123';
 
 let now = Date.parse('2024-05-01T12:00:00.000Z');
-const builder = new SmsEnvelopeBuilder(() => new Date(now));
+const builder = new SmsEnvelopeBuilder(clockFrom(() => now));
 
 function consent(
   action: 'opt_out' | 'opt_in' | 'help',

@@ -1,11 +1,12 @@
 import { ensureValidEnvelope, EnvelopeValidationError, parseEnvelope, SmsEnvelopeBuilder } from '../../../src/envelope';
 import { keyFor, topicFor } from '../../../src/kafka/topics';
 import { testConfig } from '../../helpers/config';
+import { clockFrom } from '../../../src/common/clock';
 
 const ACCOUNT = 'AC' + '1'.repeat(32);
 const SM = 'SM' + 'a'.repeat(32);
 const fixed = new Date('2026-11-21T10:00:00.000Z');
-const builder = new SmsEnvelopeBuilder(() => fixed);
+const builder = new SmsEnvelopeBuilder(clockFrom(() => fixed.getTime()));
 
 const inbound = {
   MessageSid: SM,
@@ -50,7 +51,7 @@ describe('SmsEnvelopeBuilder', () => {
 
   it('gives the same webhook the same id, and a different message another id', () => {
     const a = builder.inboundFromWebhook(inbound);
-    const b = new SmsEnvelopeBuilder(() => new Date()).inboundFromWebhook(inbound);
+    const b = new SmsEnvelopeBuilder().inboundFromWebhook(inbound);
     const c = builder.inboundFromWebhook({ ...inbound, MessageSid: 'SM' + 'b'.repeat(32) });
     expect(a.id).toBe(b.id);
     expect(a.id).not.toBe(c.id);

@@ -14,8 +14,9 @@ import {
   transcriptionSid,
   voiceSamples,
 } from '../../helpers/envelopes';
+import { clockFrom } from '../../../src/common/clock';
 
-const clock = () => new Date('2024-05-01T12:00:00.000Z');
+const clock = clockFrom(() => Date.parse('2024-05-01T12:00:00.000Z'));
 const call = { CallSid: callSid(1), AccountSid: ACCOUNT_SID, From: CUSTOMER, To: SENDER, Direction: 'inbound' };
 
 describe('VoiceEnvelopeBuilder', () => {
@@ -50,7 +51,7 @@ describe('VoiceEnvelopeBuilder', () => {
       route: { name: 'default', action: 'voicemail' },
     });
     expect(voice.callReceived(call).id).toBe(e.id);
-    expect(new VoiceEnvelopeBuilder(() => new Date(0)).callReceived({ ...call, CallSid: callSid(2) }).id).not.toBe(
+    expect(new VoiceEnvelopeBuilder(clockFrom(() => 0)).callReceived({ ...call, CallSid: callSid(2) }).id).not.toBe(
       e.id,
     );
   });

@@ -5,7 +5,7 @@ import {
   KafkaJSProtocolError,
 } from 'kafkajs';
 import { IngressEgressError } from '../../../src/errors';
-import { toKafkaError } from '../../../src/kafka/kafka-errors';
+import { coordinatorGone, toKafkaError } from '../../../src/kafka/kafka-errors';
 
 describe('toKafkaError', () => {
   it('makes connection failures retriable IE_KAFKA_UNAVAILABLE', () => {
@@ -80,5 +80,17 @@ describe('toKafkaError under kafkajs retry wrappers', () => {
       retriable: false,
       details: { kafkaErrorType: 'MESSAGE_TOO_LARGE' },
     });
+  });
+});
+
+describe('coordinatorGone', () => {
+  it("recognises a broker missing from the metadata, also as another error's cause", () => {
+    const missing = Object.assign(new Error('Broker 2 not found in the cached metadata'), {
+      name: 'KafkaJSBrokerNotFound',
+    });
+    expect(coordinatorGone(missing)).toBe(true);
+    expect(coordinatorGone(Object.assign(new Error('commit failed'), { cause: missing }))).toBe(true);
+    expect(coordinatorGone(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'))).toBe(false);
+    expect(coordinatorGone(undefined)).toBe(false);
   });
 });

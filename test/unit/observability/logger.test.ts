@@ -49,6 +49,17 @@ describe('logger redaction', () => {
   });
 });
 
+describe('logger fields', () => {
+  it('keeps one line’s fields off the next (outside a span)', () => {
+    const { logger, lines } = capture();
+    logger.info({ requestId: 'r-1' }, 'first');
+    logger.info('second');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ requestId: 'r-1', msg: 'first' });
+    expect(JSON.parse(lines[1]!)).not.toHaveProperty('requestId');
+    expect(JSON.parse(lines[1]!)).not.toHaveProperty('trace_id');
+  });
+});
+
 describe('redactPhone', () => {
   it('keeps the country code and the last two digits', () => {
     expect(redactPhone('+14155550123')).toBe('+1********23');

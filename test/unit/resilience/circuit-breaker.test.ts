@@ -1,4 +1,4 @@
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { CircuitBreaker, type CircuitState } from '../../../src/resilience/circuit-breaker';
 
 beforeEach(() => jest.useFakeTimers({ now: 0 }));

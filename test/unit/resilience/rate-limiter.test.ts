@@ -1,4 +1,4 @@
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { RateLimiter, type RateLimitBucket } from '../../../src/resilience/rate-limiter';
 
 beforeEach(() => jest.useFakeTimers({ now: 5_000_000 }));

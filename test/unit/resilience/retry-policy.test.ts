@@ -1,5 +1,5 @@
 import { IngressEgressError } from '../../../src/errors';
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { DEFAULT_RETRY, RetryPolicy, retryOptionsFor, TEST_RETRY } from '../../../src/resilience/retry-policy';
 
 const retriable = (retryAfterMs?: number) =>
@@ -99,5 +99,60 @@ describe('RetryPolicy', () => {
       ac.abort(new Error('stop'));
       await settled;
     });
+  });
+});
+
+describe('RetryPolicy.untilStopped', () => {
+  const quick = new RetryPolicy({ ...TEST_RETRY, initialDelayMs: 1, maxDelayMs: 2, jitter: 0 });
+
+  it('retries past maxAttempts until the work succeeds, reporting each retry', async () => {
+    let calls = 0;
+    const retries: number[] = [];
+    const r = await quick.untilStopped(
+      async () => {
+        if (++calls < 6) throw retriable();
+        return 'sent';
+      },
+      { signal: new AbortController().signal, onRetry: (_e, attempt) => void retries.push(attempt) },
+    );
+    expect(r).toEqual({ stopped: false, value: 'sent' });
+    expect(retries).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('throws what `retryable` refuses, at once', async () => {
+    let calls = 0;
+    const bug = new TypeError('bug');
+    await expect(
+      quick.untilStopped(
+        async () => {
+          calls++;
+          throw bug;
+        },
+        { signal: new AbortController().signal, retryable: (e) => e !== bug },
+      ),
+    ).rejects.toBe(bug);
+    expect(calls).toBe(1);
+  });
+
+  it('reports stopped when the signal aborts, during the work or the wait', async () => {
+    const during = new AbortController();
+    const r1 = await quick.untilStopped(
+      async () => {
+        during.abort();
+        throw retriable();
+      },
+      { signal: during.signal },
+    );
+    expect(r1).toEqual({ stopped: true });
+
+    const waiting = new AbortController();
+    const slow = new RetryPolicy({ ...TEST_RETRY, initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 });
+    const r2 = slow.untilStopped(
+      async () => {
+        throw retriable();
+      },
+      { signal: waiting.signal, clock: systemClock, onRetry: () => waiting.abort() },
+    );
+    await expect(r2).resolves.toEqual({ stopped: true });
   });
 });

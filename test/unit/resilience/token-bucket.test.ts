@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { systemClock } from '../../../src/resilience/clock';
+import { systemClock } from '../../../src/common/clock';
 import { TokenBucket } from '../../../src/resilience/token-bucket';
 
 beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));

@@ -1,4 +1,6 @@
-import { buildServer, ConnectorManager, Lifecycle, type Connector } from '../../../src/server';
+import { Lifecycle } from '../../../src/common/lifecycle';
+import type { Connector } from '../../../src/connector/connector';
+import { buildServer, ConnectorManager } from '../../../src/server';
 import { silentLogger } from '../../../src/observability';
 import { testConfig } from '../../helpers/config';
 import { MemoryPublisher } from '../../helpers/memory-publisher';

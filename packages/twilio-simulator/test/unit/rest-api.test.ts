@@ -32,7 +32,7 @@ describe('REST API', () => {
     const sid = String(r.body.sid);
     expect((await request(sim.baseUrl, 'GET', `/2010-04-01/Accounts/${ACCOUNT}/Messages/${sid}`)).status).toBe(200);
     expect((await request(sim.baseUrl, 'GET', `/2010-04-01/Accounts/${ACCOUNT}/Messages`)).status).toBe(200);
-    const nf = await request(sim.baseUrl, 'GET', `/2010-04-01/Accounts/${ACCOUNT}/Calls.json`);
+    const nf = await request(sim.baseUrl, 'GET', `/2010-04-01/Accounts/${ACCOUNT}/Conferences.json`);
     expect(nf.status).toBe(404);
     expect(nf.body.code).toBe(20404);
     expect((await request(sim.baseUrl, 'GET', '/v1/Services')).body.code).toBe(20404);

@@ -1,4 +1,4 @@
-import { abortError } from '../../../resilience/clock';
+import { abortError } from '../../../common/clock';
 import type { CircuitPermit } from '../../../resilience';
 import { EgressError } from '../../../egress/egress-errors';
 import { recordTwilioError } from '../../rest/error-code-label';

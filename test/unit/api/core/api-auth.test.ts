@@ -4,7 +4,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import { installApiAuth, installApiErrorHandler, installMetricsGuard, parseInput } from '../../../../src/api/core';
 import { hashApiToken, type ApiTokenEntry } from '../../../../src/config';
-import { systemClock } from '../../../../src/resilience/clock';
+import { systemClock } from '../../../../src/common/clock';
 
 const SENDER = 'sender-token-0123456789';
 const READER = 'reader-token-0123456789';

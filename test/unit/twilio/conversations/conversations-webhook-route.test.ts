@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import twilio from 'twilio';
 import { SmsEnvelopeBuilder } from '../../../../src/envelope';
 import { createMetrics } from '../../../../src/observability';
-import { systemClock } from '../../../../src/resilience/clock';
+import { systemClock } from '../../../../src/common/clock';
 import { ConversationMembership } from '../../../../src/twilio/conversations/conversation-membership';
 import {
   CONVERSATIONS_WEBHOOK_PATH,

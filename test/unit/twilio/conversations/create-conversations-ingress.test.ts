@@ -57,12 +57,13 @@ describe('Conversations wiring', () => {
       TWILIO_CONVERSATIONS_TOKEN_TTL_SECS: '600',
       TWILIO_CONVERSATIONS_SOCKET_URL: 'ws://127.0.0.1:9/v3/wsconnect',
     });
-    expect(c.config.twilio).toMatchObject({
-      conversationsIdentity: 'sms-bridge',
-      conversationsTokenTtlSecs: 600,
-      conversationsSocketUrl: 'ws://127.0.0.1:9/v3/wsconnect',
+    expect(c.config.twilio.conversations).toMatchObject({
+      identity: 'sms-bridge',
+      tokenTtlSecs: 600,
+      socketUrl: 'ws://127.0.0.1:9/v3/wsconnect',
     });
-    const ingress = createConversationsIngress({ ...c, adapter, rest: new FakeRest() });
+    const settings = c.config.twilio.conversations!;
+    const ingress = createConversationsIngress({ ...c, settings, adapter, rest: new FakeRest() });
     const started = ingress.client.start();
     const s = adapter.last;
     const payload = JSON.parse(Buffer.from(s.tokens[0]!.split('.')[1]!, 'base64url').toString()) as {

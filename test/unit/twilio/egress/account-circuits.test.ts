@@ -1,5 +1,5 @@
 import { AccountCircuits } from '../../../../src/twilio/egress/account-circuits';
-import { systemClock } from '../../../../src/resilience/clock';
+import { systemClock } from '../../../../src/common/clock';
 import type { CircuitState } from '../../../../src/resilience/circuit-breaker';
 
 beforeEach(() => jest.useFakeTimers({ now: 0 }));

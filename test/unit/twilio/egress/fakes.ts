@@ -143,7 +143,7 @@ export function harness(
   const publisher = new MemoryPublisher();
   void publisher.start();
   const optedOut = new Set<string>();
-  const builder = new SmsEnvelopeBuilder(() => new Date(Date.now()));
+  const builder = new SmsEnvelopeBuilder(systemClock);
   const sms = new SmsValidator({ maxSegments: 10 });
   const templates = new TemplateRegistry({ validator: sms }, [
     { name: 'welcome', body: 'Hello {{name}}, welcome!', variables: ['name'] },

@@ -116,7 +116,7 @@ export function voiceHarness(overrides: { maxAttempts?: number; threshold?: numb
   void publisher.start();
   const doNotCall = new Set<string>();
   const metrics = createMetrics({ defaultMetrics: false });
-  const builder = new VoiceEnvelopeBuilder(() => new Date(Date.now()));
+  const builder = new VoiceEnvelopeBuilder(systemClock);
   const routes: Record<string, string> = { 'table-ready': TWIML };
   const cps = overrides.cps ?? 1000;
   const deps: VoiceEgressDeps = {

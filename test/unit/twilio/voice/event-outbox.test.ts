@@ -7,8 +7,9 @@ import { EventOutbox, type OutboxEntry } from '../../../../src/twilio/voice/even
 import { onCleanup } from '../../../helpers/cleanup';
 import { ACCOUNT_SID, callSid } from '../../../helpers/envelopes';
 import { MemoryPublisher } from '../../../helpers/memory-publisher';
+import { clockFrom } from '../../../../src/common/clock';
 
-const voice = new VoiceEnvelopeBuilder(() => new Date('2024-05-01T12:00:00.000Z'));
+const voice = new VoiceEnvelopeBuilder(clockFrom(() => Date.parse('2024-05-01T12:00:00.000Z')));
 const call = (n: number): InternalEventV2 =>
   voice.callReceived({ CallSid: callSid(n), AccountSid: ACCOUNT_SID, From: '+14155550123', To: '+14155550100' });
 

@@ -6,6 +6,7 @@ import { createWebhookRoutes, type WebhookOptions } from '../../../../src/twilio
 import { createMetrics, silentLogger } from '../../../../src/observability';
 import { testConfig } from '../../../helpers/config';
 import { MemoryPublisher } from '../../../helpers/memory-publisher';
+import { clockFrom } from '../../../../src/common/clock';
 
 /** Shared fixtures for the webhook route tests (app.inject, MemoryPublisher). */
 export const ACCOUNT = 'AC' + '0'.repeat(31) + '1';
@@ -96,7 +97,7 @@ export async function harness(
   const { publisher: _p, ...rest } = options;
   const routes = createWebhookRoutes(
     { config, logger: silentLogger, metrics, publisher },
-    { now: () => now.ms, clock: () => new Date(now.ms), ...rest },
+    { clock: clockFrom(() => now.ms), ...rest },
   );
   const connector = new TwilioConnector({ routes: [routes], foundations: [], ingress: [] });
   const server = buildServer(config, { publisher, logger: silentLogger, metrics, connectors: [connector] });

@@ -49,3 +49,8 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** A clock reading the time from `now` (a fixed or stepped time in tests, say) and waiting on real timers. */
+export function clockFrom(now: () => number): Clock {
+  return { now, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout };
+}

@@ -1,0 +1,160 @@
+/**
+ * OpenTelemetry tracing through the API only: spans, W3C trace-context
+ * propagation through Kafka record headers, and the messaging attributes of
+ * OTel's semantic conventions. Without an SDK (src/telemetry, started by
+ * src/main.ts when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER is
+ * set) every call here is the API's no-op: nothing is recorded and no header
+ * is written. Attributes never carry a body or a secret, and phone numbers
+ * (record keys, error messages) are redacted as in logs.
+ */
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
+import { redactPhonesInText } from './redact';
+
+export { SpanKind, type Span };
+
+export const TRACER_NAME = 'ingress-egress';
+
+/** The W3C Trace Context headers (the CloudEvents Distributed Tracing extension's attributes). */
+export const TRACEPARENT_HEADER = 'traceparent';
+export const TRACESTATE_HEADER = 'tracestate';
+
+const tracer = trace.getTracer(TRACER_NAME);
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  /** The parent; default the active context. */
+  parent?: Context;
+}
+
+/**
+ * Runs `fn` inside a new active span and ends it when `fn` settles. A thrown
+ * error marks the span as failed with its code or name (never its message,
+ * which may quote a number) and is rethrown.
+ */
+export function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
+    options.parent ?? context.active(),
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        failSpan(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/**
+ * An HTTP route's answer in a server span (`POST /route`); its status code is read once the answer settles. A
+ * caller that sends no trace context starts a trace.
+ */
+export function inServerSpan<T>(method: string, route: string, status: () => number, fn: () => Promise<T>): Promise<T> {
+  return inSpan(
+    `${method} ${route}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route } },
+    async (span) => {
+      const r = await fn();
+      span.setAttribute('http.response.status_code', status());
+      return r;
+    },
+  );
+}
+
+/** Starts a span that the caller ends (one whose end is not a promise's settling in this scope). */
+export function startSpan(name: string, options: SpanOptions = {}): Span {
+  return tracer.startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
+    options.parent ?? context.active(),
+  );
+}
+
+/** Marks a span failed: `error.type` is the error's code (IE_*, a Node code) or its class name. */
+export function failSpan(span: Span, err: unknown): void {
+  if (!span.isRecording()) return;
+  const code = (err as { code?: unknown } | null)?.code;
+  const type = typeof code === 'string' || typeof code === 'number' ? String(code) : errorName(err);
+  span.setAttribute('error.type', type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}
+
+/** The current span's ids for a log line, or nothing outside a sampled span. */
+export function traceIds(): { trace_id: string; span_id: string } | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const c = span.spanContext();
+  return trace.isSpanContextValid(c) ? { trace_id: c.traceId, span_id: c.spanId } : undefined;
+}
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+const kafkaHeaderGetter: TextMapGetter<Record<string, HeaderValue>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const v = carrier[key];
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    return last === undefined ? undefined : last.toString();
+  },
+};
+
+/** Writes `traceparent` (and `tracestate`) for the span's context into record headers. */
+export function injectTraceHeaders(span: Span, headers: Record<string, string | Buffer | undefined>): void {
+  if (!span.isRecording()) return;
+  propagation.inject(trace.setSpan(context.active(), span), headers);
+}
+
+/** The trace context a record's producer wrote in its headers (the root context when it wrote none). */
+export function extractTraceContext(headers: Record<string, HeaderValue> | undefined): Context {
+  if (!headers || headers[TRACEPARENT_HEADER] === undefined) return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, headers, kafkaHeaderGetter);
+}
+
+/** Messaging attributes of a Kafka record (OTel semantic conventions), its key with numbers redacted. */
+export function kafkaAttributes(r: {
+  topic: string;
+  operation: 'send' | 'process';
+  partition?: number;
+  offset?: string;
+  key?: string | Buffer | null;
+  messageId?: string;
+}): Attributes {
+  const a: Attributes = {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': r.topic,
+    'messaging.operation.type': r.operation,
+    'messaging.operation.name': r.operation,
+  };
+  if (r.partition !== undefined) a['messaging.destination.partition.id'] = String(r.partition);
+  if (r.offset !== undefined) a['messaging.kafka.offset'] = Number(r.offset);
+  if (r.key !== undefined && r.key !== null) a['messaging.kafka.message.key'] = redactPhonesInText(r.key.toString());
+  if (r.messageId !== undefined) a['messaging.message.id'] = r.messageId;
+  return a;
+}
+
+/** Records where Kafka put a produced record on its producer span. */
+export function setKafkaLanding(span: Span, landed: { partition: number; offset: string }): void {
+  if (!span.isRecording()) return;
+  span.setAttribute('messaging.destination.partition.id', String(landed.partition));
+  span.setAttribute('messaging.kafka.offset', Number(landed.offset));
+}

@@ -1,0 +1,71 @@
+/**
+ * The OpenTelemetry SDK, started by src/main.ts only (the rest of the code
+ * uses the API, which is a no-op until this runs). Off unless the standard
+ * variables ask for it: OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ form) or
+ * OTEL_TRACES_EXPORTER (`otlp`, `console`; `none` keeps it off), and never
+ * with OTEL_SDK_DISABLED=true. Spans go through a batch processor to an
+ * OTLP/HTTP exporter (or the console); the SDK reads its other standard
+ * variables itself (OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*,
+ * OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES, …).
+ */
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  NodeTracerProvider,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+
+export type TracesExporterKind = 'otlp' | 'console';
+
+export interface Tracing {
+  readonly exporter: TracesExporterKind;
+  /** Ends the SDK: exports what is queued (call before the process exits). */
+  shutdown(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Which exporter the environment asks for, or undefined when tracing stays off. */
+export function tracesExporterFrom(env: Env): TracesExporterKind | undefined {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
+  const named = (env.OTEL_TRACES_EXPORTER ?? '').split(',')[0]!.trim().toLowerCase();
+  if (named === 'none') return undefined;
+  if (named === 'otlp' || named === 'console') return named;
+  if (named !== '') return undefined; // config check names the bad value
+  const endpoint = (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim();
+  return endpoint !== '' ? 'otlp' : undefined;
+}
+
+/** OTLP/HTTP traces URL: the signal-specific endpoint as is, or the base endpoint + /v1/traces. */
+export function tracesUrl(env: Env): string | undefined {
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (specific) return specific;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+}
+
+/**
+ * Starts the SDK when the environment asks for it and registers it globally
+ * (AsyncLocalStorage context, W3C trace-context propagation). `processor`
+ * replaces the exporter pipeline (tests: a SimpleSpanProcessor on an
+ * InMemorySpanExporter).
+ */
+export function startTracing(env: Env, options: { processor?: SpanProcessor } = {}): Tracing | undefined {
+  const kind = tracesExporterFrom(env);
+  if (!kind) return undefined;
+  const url = tracesUrl(env);
+  const exporter: SpanExporter =
+    kind === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter(url ? { url } : {});
+  const resource = resourceFromAttributes({
+    'service.name': env.OTEL_SERVICE_NAME?.trim() || 'ingress-egress',
+  }).merge(detectResources({ detectors: [envDetector] }));
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [options.processor ?? new BatchSpanProcessor(exporter)],
+  });
+  provider.register();
+  return { exporter: kind, shutdown: () => provider.shutdown() };
+}
