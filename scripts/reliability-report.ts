@@ -86,7 +86,7 @@ lines.push(
 );
 lines.push('');
 lines.push(
-  `- Run: ${modes || 'none'} form${earlier.length > 0 ? ` (this run: ${fresh.length} row(s); the others from earlier runs, see each row's commit)` : ''}, finished ${
+  `- Run: ${modes || 'none'} form${earlier.length > 0 ? ` (rows from ${new Set(rows.map((r) => r.commit)).size} runs: each row gives its commit and date)` : ''}, finished ${
     rows
       .map((r) => r.at)
       .sort()
