@@ -8,7 +8,7 @@ import type { Logger } from '../observability';
 import { systemClock, type Clock } from '../common/clock';
 import type { TwilioServices } from '../twilio/twilio-connector';
 import type { ApiDeps } from './api-deps';
-import type { ApiRouteRecord } from './core';
+import type { ApiRouteRecord } from '../api-kit';
 import { registerDocsRoutes } from './docs-routes';
 import { IdempotencyKeys } from './idempotency-keys';
 import { registerLookupRoutes } from './lookup-routes';

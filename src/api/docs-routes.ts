@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { buildOpenApi, type ApiRouteRecord, type ApiRouteSpec } from './core';
+import { buildOpenApi, type ApiRouteRecord, type ApiRouteSpec } from '../api-kit';
 
 /** swagger-ui-dist's files the docs page loads, and their content types (served from node_modules, no CDN). */
 const ASSETS: Record<string, string> = {

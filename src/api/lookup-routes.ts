@@ -13,7 +13,7 @@ import {
   MessageListBody,
   MessageSidParams,
 } from './api-schemas';
-import { ApiRequestError, parseInput, type ApiRouteSpec } from './core';
+import { ApiRequestError, parseInput, type ApiRouteSpec } from '../api-kit';
 import { publishOr503 } from './publish-or-503';
 
 const errors = {

@@ -1,6 +1,6 @@
 import type { EventPublisherPort, PublishedRecord } from '../connector/event-publisher-port';
 import { EnvelopeValidationError, type InternalEventV2 } from '../envelope';
-import { ApiRequestError } from './core';
+import { ApiRequestError } from '../api-kit';
 
 /**
  * Publishes and resolves once Kafka acknowledged (acks=all). Kafka down or

@@ -14,7 +14,7 @@ import {
   SendSmsBody,
   WaitQuery,
 } from './api-schemas';
-import { ApiRequestError, parseInput, type ApiRouteSpec } from './core';
+import { ApiRequestError, parseInput, type ApiRouteSpec } from '../api-kit';
 import type { WaitKind } from './outcome-watcher';
 import { publishOr503 } from './publish-or-503';
 

@@ -4,7 +4,7 @@ import type { Logger, Metrics } from '../observability';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import { ConnectorManager } from './connector-manager';
 import { Lifecycle, type LifecycleState } from '../common/lifecycle';
-import { installApiAuth, installApiErrorHandler, installMetricsGuard, type ApiRouteRecord } from '../api/core';
+import { installApiAuth, installApiErrorHandler, installMetricsGuard, type ApiRouteRecord } from '../api-kit';
 import { finishesWithin } from '../common/deadline';
 
 /** Something with an idempotent start/stop (the publisher, the egress consumer, …). */

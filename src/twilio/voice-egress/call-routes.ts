@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiRequestError, parseInput, type ApiRouteSpec } from '../../api/core';
+import { ApiRequestError, parseInput, type ApiRouteSpec } from '../../api-kit';
 import { readRetriable } from '../../resilience';
 import type { Metrics } from '../../observability';
 import { endCall, type EndCallDeps } from './end-call';

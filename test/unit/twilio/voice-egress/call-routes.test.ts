@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { installApiAuth, installApiErrorHandler } from '../../../../src/api/core';
+import { installApiAuth, installApiErrorHandler } from '../../../../src/api-kit';
 import { hashApiToken, type ApiTokenEntry } from '../../../../src/config/api-tokens';
 import { silentLogger } from '../../../../src/observability';
 import { createCallRoutes } from '../../../../src/twilio/voice-egress/call-routes';

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiScope, ApiTokenEntry } from '../../config';
-import type { Logger } from '../../observability';
-import { systemClock, type Clock } from '../../common/clock';
-import { TokenBucket } from '../../resilience/token-bucket';
+import type { ApiScope, ApiTokenEntry } from '../config';
+import type { Logger } from '../observability';
+import { systemClock, type Clock } from '../common/clock';
+import { TokenBucket } from '../resilience/token-bucket';
 import { ApiRequestError, sendApiError } from './api-errors';
 import { isApiPath, type ApiRouteSpec } from './api-route';
 import { ApiTokenVerifier, bearerToken, hasScope, type ApiCaller } from './token-verifier';

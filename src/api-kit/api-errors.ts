@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../../observability';
+import type { Logger } from '../observability';
 import { isApiPath } from './api-route';
 
 /** The body of every `/api` error answer. `field` names the offending input when there is one. */

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ApiScope, ApiTokenEntry } from '../../config';
+import type { ApiScope, ApiTokenEntry } from '../config';
 
 /** A token that matched: its name and scopes (never the token). */
 export interface ApiCaller {

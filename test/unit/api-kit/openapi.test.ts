@@ -1,8 +1,8 @@
-import { silentLogger } from '../../../../src/observability';
-import { buildServer } from '../../../../src/server';
-import { checkOpenApi } from '../../../../scripts/check-architecture';
-import { testConfig } from '../../../helpers/config';
-import { MemoryPublisher } from '../../../helpers/memory-publisher';
+import { silentLogger } from '../../../src/observability';
+import { buildServer } from '../../../src/server';
+import { checkOpenApi } from '../../../scripts/check-architecture';
+import { testConfig } from '../../helpers/config';
+import { MemoryPublisher } from '../../helpers/memory-publisher';
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 generated from the routes, needs no token, and matches the routes one to one', async () => {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ApiScope } from '../../config';
+import type { ApiScope } from '../config';
 
 /** Every route under this prefix must declare an `api` route config (scope and description). */
 export const API_PREFIX = '/api';
@@ -38,7 +38,7 @@ export interface ApiRouteSpec {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Required on every route under /api (src/api/core/api-auth.ts refuses to register one without it). */
+    /** Required on every route under /api (src/api-kit/api-auth.ts refuses to register one without it). */
     api?: ApiRouteSpec;
   }
   interface FastifyRequest {

@@ -2,9 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { z } from 'zod';
-import { installApiAuth, installApiErrorHandler, installMetricsGuard, parseInput } from '../../../../src/api/core';
-import { hashApiToken, type ApiTokenEntry } from '../../../../src/config';
-import { systemClock } from '../../../../src/common/clock';
+import { installApiAuth, installApiErrorHandler, installMetricsGuard, parseInput } from '../../../src/api-kit';
+import { hashApiToken, type ApiTokenEntry } from '../../../src/config';
+import { systemClock } from '../../../src/common/clock';
 
 const SENDER = 'sender-token-0123456789';
 const READER = 'reader-token-0123456789';
