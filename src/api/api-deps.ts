@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../config';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { SmsEnvelopeBuilder } from '../envelope';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   outcomes: Pick<OutcomeWatcher, 'waitFor' | 'outcomesOf'> | undefined;
   /** The Twilio connector's ledger, consent store and message look-ups; undefined when Twilio is disabled. */
   twilio: TwilioServices | undefined;
+  /** For the DLQ routes; undefined without Kafka (tests). */
+  kafka: Kafka | undefined;
   requests: PublishedRequests;
   idempotency: IdempotencyKeys;
 }

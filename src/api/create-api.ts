@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../common/clock';
 import type { TwilioServices } from '../twilio/twilio-connector';
 import type { ApiDeps } from './api-deps';
 import type { ApiRouteRecord } from '../api-kit';
+import { registerDlqRoutes } from './dlq-routes';
 import { registerDocsRoutes } from './docs-routes';
 import { IdempotencyKeys } from './idempotency-keys';
 import { registerLookupRoutes } from './lookup-routes';
@@ -59,6 +60,7 @@ export function createApi(ctx: ApiContext): Api {
     logger: ctx.logger,
     outcomes: ctx.outcomes ?? watcher,
     twilio: ctx.twilio,
+    kafka: ctx.kafka,
     requests: new PublishedRequests(() => clock.now()),
     idempotency: new IdempotencyKeys({ now: () => clock.now() }),
   };
@@ -67,6 +69,7 @@ export function createApi(ctx: ApiContext): Api {
     register(app, routes) {
       registerSmsRoutes(app, deps);
       registerLookupRoutes(app, deps);
+      registerDlqRoutes(app, deps);
       registerDocsRoutes(app, routes, { version: API_VERSION });
     },
   };

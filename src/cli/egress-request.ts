@@ -1,4 +1,4 @@
-import { SmsEnvelopeBuilder, type EventOf } from '../envelope';
+import { SmsEnvelopeBuilder, type EgressPriority, type EventOf } from '../envelope';
 
 export interface EgressRequestInput {
   accountSid: string;
@@ -11,6 +11,7 @@ export interface EgressRequestInput {
   sendAt?: string;
   correlationId?: string;
   source?: string;
+  priority?: EgressPriority;
 }
 
 /** An `sms.outbound.requested` envelope for the egress topic (used by `send` and the sandbox). */
@@ -25,6 +26,7 @@ export function buildEgressRequest(
   if (input.template !== undefined) data.template = input.template;
   if (input.mediaUrls !== undefined && input.mediaUrls.length > 0) data.mediaUrls = input.mediaUrls;
   if (input.sendAt !== undefined) data.sendAt = input.sendAt;
+  if (input.priority !== undefined) data.priority = input.priority;
   return builder.build('sms.outbound.requested', {
     accountSid: input.accountSid,
     messagingServiceSid: input.messagingServiceSid,

@@ -4,6 +4,7 @@ import { listDlq, replayDlq, type DlqEntry } from '../../egress';
 import { createEventPublisher } from '../../kafka/create-event-publisher';
 import { createKafka } from '../../kafka/create-kafka';
 import { createLogger } from '../../observability';
+import { API_OPTIONS_HELP, ApiClient } from '../api-client';
 import { loadEnv } from '../env-file';
 import { CliError, type CliIo } from '../io';
 
@@ -13,7 +14,9 @@ export const DLQ_HELP = `Usage: ingress-egress dlq list [--code CODE] [--request
 list    prints the records of the egress DLQ (KAFKA_TOPIC_EGRESS_DLQ) with their cause
 replay  re-publishes them to the egress topic (the request keeps its id, so the
         send ledger still prevents a second SMS); --dry-run only shows what it would do.
-The DLQ itself is never modified. Options: --env-file PATH.`;
+The DLQ itself is never modified. Options: --env-file PATH,
+${API_OPTIONS_HELP}
+With --api both go through a running service (GET /api/dlq, POST /api/dlq/replay; admin scope).`;
 
 export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -31,6 +34,8 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       'env-file': { type: 'string' },
+      api: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,6 +46,15 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new CliError('--limit must be a positive whole number', 2);
+  if (values.api !== undefined) {
+    return viaApi(io, ApiClient.from(io, values.api, values.token), sub, {
+      code: values.code,
+      requestId: values.request,
+      limit,
+      json: values.json ?? false,
+      dryRun: values['dry-run'] ?? false,
+    });
+  }
   const config = loadConfig({ ...loadEnv(io, values['env-file']), TWILIO_ENABLED: 'false' });
   const logger = createLogger({ level: 'warn' });
   const kafka = createKafka(config.kafka, logger);
@@ -81,6 +95,51 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+type EntryJson = Pick<DlqEntry, 'partition' | 'offset' | 'format' | 'cause'> & {
+  requestId?: string;
+  failedAt?: string;
+};
+
+/** `dlq list|replay` through GET /api/dlq and POST /api/dlq/replay, printed as the Kafka path prints them. */
+async function viaApi(
+  io: CliIo,
+  client: ApiClient,
+  sub: 'list' | 'replay',
+  o: {
+    code: string | undefined;
+    requestId: string | undefined;
+    limit: number | undefined;
+    json: boolean;
+    dryRun: boolean;
+  },
+): Promise<number> {
+  const filter = {
+    ...(o.code !== undefined ? { code: o.code } : {}),
+    ...(o.requestId !== undefined ? { requestId: o.requestId } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  };
+  if (sub === 'list') {
+    const { body } = await client.call<{ topic: string; entries: EntryJson[] }>('GET', '/api/dlq', {
+      query: { code: o.code, requestId: o.requestId, limit: o.limit === undefined ? undefined : String(o.limit) },
+    });
+    if (o.json) io.stdout.write(`${JSON.stringify(body.entries, null, 2)}\n`);
+    else {
+      io.stdout.write(`${body.entries.length} record(s) in ${body.topic}\n`);
+      for (const e of body.entries) io.stdout.write(`${line(e)}\n`);
+    }
+    return 0;
+  }
+  const { body } = await client.call<{
+    dryRun: boolean;
+    replayed: EntryJson[];
+    skipped: { entry: EntryJson; reason: string }[];
+  }>('POST', '/api/dlq/replay', { body: { ...filter, dryRun: o.dryRun } });
+  io.stdout.write(`${o.dryRun ? 'would replay' : 'replayed'} ${body.replayed.length} record(s) to the egress topic\n`);
+  for (const e of body.replayed) io.stdout.write(`  ${line(e)}\n`);
+  for (const s of body.skipped) io.stdout.write(`  skipped ${s.entry.partition}/${s.entry.offset}: ${s.reason}\n`);
+  return body.skipped.length > 0 ? 1 : 0;
+}
+
 function summary(e: DlqEntry) {
   return {
     partition: e.partition,
@@ -92,7 +151,12 @@ function summary(e: DlqEntry) {
   };
 }
 
-function line(e: DlqEntry): string {
+function line(
+  e: Pick<DlqEntry, 'partition' | 'offset' | 'cause'> & {
+    failedAt?: string | undefined;
+    requestId?: string | undefined;
+  },
+): string {
   const twilio = e.cause.twilioErrorCode !== undefined ? ` twilio=${e.cause.twilioErrorCode}` : '';
   return `${e.partition}/${e.offset} ${e.failedAt ?? ''} request=${e.requestId ?? '-'} ${e.cause.code}${twilio} at ${e.cause.stage}: ${e.cause.reason}`;
 }
