@@ -4,17 +4,21 @@
 #
 #   npm run test:reliability              # long form (tens of minutes); rewrites docs/reliability.md
 #   npm run test:reliability -- --short   # short form (a few minutes; validate_deliverable.sh); build/reliability/report.md
+#   npm run test:reliability -- --long s3 s7   # only these scenarios (long form); their rows replace theirs in
+#                                          # docs/reliability.md, the other rows stay (docs/reliability-rows.json)
 #
 # Uses KAFKA_BROKERS when set (the 3-broker scenarios always start their own cluster), else starts a broker.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=long
 out=docs/reliability.md
+only=()
 for a in "$@"; do
   case "$a" in
     --short) mode=short; out=build/reliability/report.md ;;
     --long) mode=long; out=docs/reliability.md ;;
-    *) echo "usage: $0 [--short|--long]" >&2; exit 2 ;;
+    s[1-9]) only+=("test/reliability/$a-") ;;
+    *) echo "usage: $0 [--short|--long] [s1 .. s9]" >&2; exit 2 ;;
   esac
 done
 rm -rf build/reliability
@@ -26,8 +30,11 @@ if [ "$mode" = long ] || [ ! -f dist/scripts/reliability-report.js ]; then npm r
 sampler=$!
 trap 'kill $sampler 2>/dev/null' EXIT
 RELIABILITY_MODE=$mode KAFKAJS_NO_PARTITIONER_WARNING=1 npx jest --selectProjects reliability --runInBand --ci \
-  --testSequencer ./test/reliability/sequencer.js $([ "$mode" = short ] && echo --testPathIgnorePatterns s9-soak)
+  --testSequencer ./test/reliability/sequencer.js $([ "$mode" = short ] && echo --testPathIgnorePatterns s9-soak) \
+  ${only[@]+"${only[@]}"}
 rc=$?
 load=$(sort -n build/reliability/loadavg.txt 2>/dev/null | awk '{a[NR]=$1} END {if (NR) printf "median %s, max %s (1-min)", a[int((NR+1)/2)], a[NR]}')
-node dist/scripts/reliability-report.js --out "$out" --load "${load:-n/a}"
+history=()
+[ "$mode" = long ] && history=(--history docs/reliability-rows.json)
+node dist/scripts/reliability-report.js --out "$out" --load "${load:-n/a}" ${history[@]+"${history[@]}"}
 exit $rc

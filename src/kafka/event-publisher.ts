@@ -69,6 +69,9 @@ export interface EventPublisherOptions {
   stallAfterMs?: number;
 }
 
+/** How often records a resolved sendBatch left unanswered are sent again before they fail (see sendBatch). */
+const UNANSWERED_RESENDS = 3;
+
 const DEFAULTS = {
   publishTimeoutMs: 10_000,
   maxBatchRecords: 1000,
@@ -436,7 +439,38 @@ export class EventPublisher implements EventPublisherPort {
     return this.kafka.producer(config);
   }
 
-  private async sendBatch(records: readonly OutgoingRecord[]): Promise<PublishedRecord[]> {
+  /**
+   * Sends the records and checks that the cluster answered for every one. kafkajs (2.2.4) can resolve a
+   * sendBatch without having sent some of its records: when a request fails (a leader killed) it retries only
+   * towards brokers that have not answered yet, so the records of a partition whose new leader is a broker that
+   * had already answered are never sent, and no answer for that partition comes back. Those records are sent
+   * again (the idempotent producer makes a repeat of anything the old leader did write harmless); records
+   * still unanswered after UNANSWERED_RESENDS tries fail alone, retriable, so a webhook gets its 503 and not a
+   * 2xx for a record that is not on Kafka.
+   */
+  private async sendBatch(records: readonly OutgoingRecord[]): Promise<(PublishedRecord | Error)[]> {
+    const results: (PublishedRecord | undefined)[] = await this.sendOnce(records);
+    for (let resend = 1; ; resend++) {
+      const unanswered = results.flatMap((r, i) => (r === undefined ? [i] : []));
+      if (unanswered.length === 0) return results as PublishedRecord[];
+      if (resend > UNANSWERED_RESENDS) {
+        const error = new IngressEgressError(
+          'IE_KAFKA_UNAVAILABLE',
+          `Kafka did not acknowledge ${unanswered.length} record(s) of the batch after ${UNANSWERED_RESENDS} resends`,
+        );
+        return results.map((r) => r ?? error);
+      }
+      this.logger.warn(
+        { records: unanswered.length, of: records.length, resend },
+        'kafka answered only part of a batch (a partition leader moved); sending the unanswered records again',
+      );
+      this.metrics?.kafkaUnansweredResent.inc(unanswered.length);
+      const again = await this.sendOnce(unanswered.map((i) => records[i]!));
+      unanswered.forEach((i, j) => (results[i] = again[j]));
+    }
+  }
+
+  private async sendOnce(records: readonly OutgoingRecord[]): Promise<(PublishedRecord | undefined)[]> {
     const producer = this.producer;
     if (!producer || !this.producerConnected) {
       throw new IngressEgressError('IE_KAFKA_NOT_CONNECTED', 'the producer is not connected');
@@ -462,15 +496,19 @@ export class EventPublisher implements EventPublisherPort {
       throw error;
     }
     this.stalled_ = false;
+    const results = this.offsets(records, response);
     if (this.metrics) {
-      for (const [topic, messages] of byTopic) this.metrics.kafkaPublished.inc({ topic }, messages.length);
+      const answered = new Map<string, number>();
+      for (const r of results) if (r) answered.set(r.topic, (answered.get(r.topic) ?? 0) + 1);
+      for (const [topic, n] of answered) this.metrics.kafkaPublished.inc({ topic }, n);
     }
-    return this.offsets(records, response);
+    return results;
   }
 
   // Records of one partition are appended in batch order from the partition's base offset.
   // Offsets are int64 strings; numbers are exact (and cheaper than BigInt) below 2^53.
-  private offsets(records: readonly OutgoingRecord[], response: RecordMetadata[]): PublishedRecord[] {
+  /** Each record's offset; undefined for a record whose partition the response does not answer for. */
+  private offsets(records: readonly OutgoingRecord[], response: RecordMetadata[]): (PublishedRecord | undefined)[] {
     // topic → next offset by partition number
     const next = new Map<string, (number | bigint)[]>();
     for (const m of response) {
@@ -485,7 +523,7 @@ export class EventPublisher implements EventPublisherPort {
       const partition = this.partitionOf.get(message) ?? -1;
       const byPartition = next.get(topic);
       const offset = byPartition?.[partition];
-      if (byPartition === undefined || offset === undefined) return { topic, partition, offset: '-1' };
+      if (byPartition === undefined || offset === undefined) return undefined;
       byPartition[partition] = typeof offset === 'bigint' ? offset + 1n : offset + 1;
       return { topic, partition, offset: String(offset) };
     });

@@ -6,8 +6,11 @@ export interface OutgoingRecord {
   message: Message;
 }
 
-/** Sends one batch; resolves with one result per record, in order, or rejects for the whole batch. */
-export type SendBatch = (records: readonly OutgoingRecord[]) => Promise<PublishedRecord[]>;
+/**
+ * Sends one batch; resolves with one result per record, in order (an Error for a record that alone failed),
+ * or rejects for the whole batch.
+ */
+export type SendBatch = (records: readonly OutgoingRecord[]) => Promise<(PublishedRecord | Error)[]>;
 
 export interface ProduceBatcherOptions {
   send: SendBatch;
@@ -199,7 +202,7 @@ export class ProduceBatcher {
     this.sending = true;
     this.inFlight = batch;
     for (const e of batch) e.sent = true;
-    let send: Promise<PublishedRecord[]>;
+    let send: Promise<(PublishedRecord | Error)[]>;
     try {
       send = this.options.send(batch);
     } catch (err) {
@@ -211,7 +214,11 @@ export class ProduceBatcher {
           if (results.length !== batch.length) {
             throw new Error(`send returned ${results.length} results for ${batch.length} records`);
           }
-          batch.forEach((e, i) => this.settle(e, results[i]));
+          batch.forEach((e, i) => {
+            const r = results[i]!;
+            if (r instanceof Error) this.settle(e, undefined, r);
+            else this.settle(e, r);
+          });
         },
         (err: unknown) => {
           for (const e of batch) this.settle(e, undefined, err);

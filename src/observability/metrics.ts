@@ -183,6 +183,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['topic'] as const,
       registers: r,
     }),
+    kafkaUnansweredResent: new Counter({
+      name: 'kafka_records_unanswered_resent_total',
+      help: 'Records sent again because Kafka answered a batch without them (a partition leader moved during its retries).',
+      registers: r,
+    }),
     kafkaPublishErrors: new Counter({
       name: 'kafka_publish_errors_total',
       help: 'Publish failures, by topic.',

@@ -147,3 +147,79 @@ export async function followTopics(
     },
   };
 }
+
+/**
+ * Reads `topics` from the beginning up to the high watermarks they had when called: done once every
+ * partition's record just below its high watermark has been seen. Each position (topic, partition, offset)
+ * counts once: a consumer that rejoins its group or retries a fetch may hand a record over again, and counting
+ * deliveries instead of positions (as `readRecords` with a `count` does) then stops before the last records.
+ * `redelivered` says how often that happened.
+ */
+export async function readToEnd(options: {
+  topics: string[];
+  timeoutMs?: number;
+  kafka?: Kafka;
+}): Promise<{ records: ConsumedRecord[]; redelivered: number }> {
+  const kafka = options.kafka ?? testKafka();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const admin = kafka.admin();
+  await admin.connect();
+  const lastOffset = new Map<string, bigint>();
+  try {
+    for (const topic of options.topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > BigInt(p.low)) lastOffset.set(`${topic}/${p.partition}`, BigInt(p.high) - 1n);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const seen = new Map<string, ConsumedRecord>();
+  const remaining = new Set(lastOffset.keys());
+  let redelivered = 0;
+  if (remaining.size === 0) return { records: [], redelivered };
+  const consumer = readerConsumer(kafka, 'ie-test-reader');
+  let disconnected = false;
+  const disconnect = async () => {
+    if (disconnected) return;
+    disconnected = true;
+    await consumer.disconnect();
+  };
+  onCleanup(disconnect);
+  await consumer.connect();
+  await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `read ${seen.size} records of ${options.topics.join(', ')} in ${timeoutMs} ms; not at the end: ${[...remaining].join(', ')}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const key = `${topic}/${partition}/${message.offset}`;
+            if (seen.has(key)) redelivered++;
+            else seen.set(key, toRecord(topic, partition, message));
+            const last = lastOffset.get(`${topic}/${partition}`);
+            if (last !== undefined && BigInt(message.offset) >= last) remaining.delete(`${topic}/${partition}`);
+            if (remaining.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+    });
+  } finally {
+    await disconnect();
+  }
+  return { records: [...seen.values()], redelivered };
+}

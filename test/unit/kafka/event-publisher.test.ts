@@ -9,7 +9,7 @@ import {
 } from '../../../src/envelope';
 import { EventPublisher, type EventPublisherOptions } from '../../../src/kafka/event-publisher';
 import { createMetrics } from '../../../src/observability';
-import { sampleEnvelopes } from '../../helpers/envelopes';
+import { inboundEnvelope, sampleEnvelopes } from '../../helpers/envelopes';
 
 const topics: TopicNames = {
   inbound: 'in',
@@ -33,6 +33,11 @@ class FakeKafka {
   connectFailures = 0;
   sendFailures = 0;
   hold: Promise<void> | undefined;
+  /**
+   * Partitions whose records the next sendBatch neither writes nor answers for, while it resolves: what kafkajs
+   * does when a partition's leader moved, during its retries, to a broker that had already answered that batch.
+   */
+  unansweredOnce: ((topic: string, partition: number) => boolean) | undefined;
 
   producer(config: ProducerConfig): FakeProducer {
     const p = new FakeProducer(this, config);
@@ -84,6 +89,8 @@ class FakeProducer {
       isr: [1],
     }));
     const out: RecordMetadata[] = [];
+    const unanswered = this.kafka.unansweredOnce ?? (() => false);
+    this.kafka.unansweredOnce = undefined;
     for (const { topic, messages } of batch.topicMessages ?? []) {
       const counts = new Map<number, number>();
       for (const message of messages) {
@@ -91,6 +98,7 @@ class FakeProducer {
         counts.set(p, (counts.get(p) ?? 0) + 1);
       }
       for (const [partition, n] of counts) {
+        if (unanswered(topic, partition)) continue;
         const key = `${topic}/${partition}`;
         const base = this.kafka.log.get(key) ?? 0n;
         this.kafka.log.set(key, base + BigInt(n));
@@ -148,6 +156,49 @@ describe('EventPublisher (fake kafkajs)', () => {
       v.metricName?.endsWith('_count'),
     );
     expect(latencyCounts.reduce((n, v) => n + v.value, 0)).toBe(events.length);
+    await publisher.stop();
+  });
+
+  it('sends again the records of a partition a resolved sendBatch did not answer for (kafkajs after a leader moved)', async () => {
+    // kafkajs 2.2.4 retries a batch only towards brokers without an answer yet; a partition whose leader moved to
+    // one that had answered is then never sent, and sendBatch resolves without it. Found by reliability scenario 3.
+    const { kafka, publisher } = setup();
+    await publisher.start();
+    kafka.unansweredOnce = (_topic, partition) => partition % 2 === 0;
+    const events = Array.from({ length: 12 }, (_, i) => inboundEnvelope(i + 1));
+    const results = await Promise.all(events.map((e) => publisher.publish(e)));
+    expect(new Set(results.map((r) => r.partition % 2)).size).toBe(2);
+    for (const r of results) expect(Number(r.offset)).toBeGreaterThanOrEqual(0);
+    const written = [...kafka.log].filter(([k]) => k.startsWith('in/')).reduce((n, [, v]) => n + Number(v), 0);
+    expect(written).toBe(events.length);
+    // The second send holds only the unanswered records.
+    const batches = kafka.producers[0]!.batches;
+    expect(batches).toHaveLength(2);
+    const resent = batches[1]!.topicMessages!.flatMap((t) => t.messages).length;
+    expect(resent).toBe(results.filter((r) => r.partition % 2 === 0).length);
+    await publisher.stop();
+  });
+
+  it('fails the unanswered records (retriable) when the cluster keeps leaving partitions unanswered', async () => {
+    const { kafka, publisher } = setup();
+    await publisher.start();
+    const always = (_t: string, partition: number) => partition % 2 === 0;
+    const events = Array.from({ length: 12 }, (_, i) => inboundEnvelope(i + 101));
+    // Every send leaves the even partitions unanswered.
+    const producer = kafka.producers[0]!;
+    const send = producer.sendBatch.bind(producer);
+    producer.sendBatch = async (b) => {
+      kafka.unansweredOnce = always;
+      return send(b);
+    };
+    const settled = await Promise.allSettled(events.map((e) => publisher.publish(e)));
+    const failed = settled.filter((s) => s.status === 'rejected');
+    const ok = settled.filter((s) => s.status === 'fulfilled');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(ok.length).toBeGreaterThan(0);
+    for (const f of failed) expect((f as PromiseRejectedResult).reason).toMatchObject({ retriable: true });
+    for (const o of ok)
+      expect(Number((o as PromiseFulfilledResult<{ offset: string }>).value.offset)).toBeGreaterThanOrEqual(0);
     await publisher.stop();
   });
 
