@@ -1,31 +1,9 @@
-import { abortError, clockFrom, sleep, systemClock, type Clock, type ClockTimer } from '../../../src/common/clock';
-
-/** A clock whose timers fire only when the test moves time. */
-function manualClock(): Clock & { advance(ms: number): void } {
-  let now = 0;
-  let timers: { at: number; fn: () => void; t: ClockTimer }[] = [];
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const t = { __timer: true } as const;
-      timers.push({ at: now + ms, fn, t });
-      return t;
-    },
-    clearTimeout(t) {
-      timers = timers.filter((x) => x.t !== t);
-    },
-    advance(ms) {
-      now += ms;
-      const due = timers.filter((x) => x.at <= now);
-      timers = timers.filter((x) => x.at > now);
-      for (const d of due) d.fn();
-    },
-  };
-}
+import { abortError, clockFrom, sleep, systemClock } from '../../../src/common/clock';
+import { steppedClock } from '../../helpers/stepped-clock';
 
 describe('sleep', () => {
   it('resolves when the clock reaches the time, not before', async () => {
-    const clock = manualClock();
+    const clock = steppedClock();
     let done = false;
     const p = sleep(clock, 100).then(() => (done = true));
     clock.advance(99);
@@ -37,7 +15,7 @@ describe('sleep', () => {
   });
 
   it('resolves at once for no wait, rejects at once when already aborted, and early on abort', async () => {
-    const clock = manualClock();
+    const clock = steppedClock();
     await expect(sleep(clock, 0)).resolves.toBeUndefined();
     const aborted = new AbortController();
     aborted.abort(new Error('stopping'));

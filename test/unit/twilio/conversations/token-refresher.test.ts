@@ -1,33 +1,10 @@
-import type { Clock, ClockTimer } from '../../../../src/common/clock';
 import { createMetrics } from '../../../../src/observability';
 import { TokenRefresher, type TokenTarget } from '../../../../src/twilio/conversations/token-refresher';
 import { deferred, fakeTokens, flush, memoryLogger } from './fakes';
-
-/** A clock the test moves; timers fire when their time comes. */
-function steppedClock(): Clock & { advance(ms: number): void } {
-  let now = 1_000_000;
-  let timers: { at: number; fn: () => void; t: ClockTimer }[] = [];
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const t = { __timer: true } as const;
-      timers.push({ at: now + ms, fn, t });
-      return t;
-    },
-    clearTimeout(t) {
-      timers = timers.filter((x) => x.t !== t);
-    },
-    advance(ms) {
-      now += ms;
-      const due = timers.filter((x) => x.at <= now);
-      timers = timers.filter((x) => x.at > now);
-      for (const d of due) d.fn();
-    },
-  };
-}
+import { steppedClock } from '../../../helpers/stepped-clock';
 
 function setup(target: TokenTarget | undefined) {
-  const clock = steppedClock();
+  const clock = steppedClock(1_000_000);
   const tokens = fakeTokens(100_000, () => clock.now());
   const metrics = createMetrics({ defaultMetrics: false });
   const { logger, lines } = memoryLogger();
