@@ -136,11 +136,16 @@ describe('voice webhooks (real Kafka, signed requests)', () => {
     expect(after.body).toContain('<Hangup/>');
   });
 
-  it('rejects as busy, and rejects numbers without a rule (the default)', async () => {
-    const busy = await postSigned(`${base}/webhooks/twilio/voice`, incomingCall(nextCall(), BUSY_NUMBER));
+  it('rejects as busy, and rejects numbers without a rule (the default); a rejected call is still an event', async () => {
+    const busyId = nextCall();
+    const busy = await postSigned(`${base}/webhooks/twilio/voice`, incomingCall(busyId, BUSY_NUMBER));
     expect(busy.body).toContain('<Reject reason="busy"/>');
-    const other = await postSigned(`${base}/webhooks/twilio/voice`, incomingCall(nextCall(), '+14155550177'));
+    const otherId = nextCall();
+    const other = await postSigned(`${base}/webhooks/twilio/voice`, incomingCall(otherId, '+14155550177'));
     expect(other.body).toContain('<Reject reason="rejected"/>');
+    // The outbox publishes after the answer: wait for both, so no later test sees them arrive.
+    await eventOn(topics.voiceCalls, isType('voice.call.received', callSidOf(busyId)));
+    await eventOn(topics.voiceCalls, isType('voice.call.received', callSidOf(otherId)));
   });
 
   it('refuses unsigned and wrongly signed voice webhooks on every route, and publishes nothing for them', async () => {
