@@ -225,9 +225,12 @@ async function run(): Promise<BenchmarkReport> {
       return p;
     };
     const size = Math.max(rate, 3000) * seconds * 2;
+    // A row cycles through its pool when it sends more requests than the pool holds; a repeated CallSid is the
+    // same call (published once), so the calls that must be on Kafka are the distinct ones: at most the pool's size.
+    const distinct = (row: Row, poolSize: number) => Math.min(row.ok, poolSize);
     const warmUp = (await drive('warm-up', baseUrl, pool(5000), 3, 200)).row;
     const rows: Row[] = [];
-    let answered = warmUp.ok;
+    let answered = distinct(warmUp, 5000);
     rows.push((await drive('bare http, flat out', `http://127.0.0.1:${barePort}`, pool(20_000), seconds)).row);
     for (const [label, r] of [
       [`Kafka up, ${rate} calls/s`, rate],
@@ -235,8 +238,8 @@ async function run(): Promise<BenchmarkReport> {
     ] as const) {
       const { row } = await drive(label, baseUrl, pool(size), seconds, r);
       rows.push(row);
+      answered += distinct(row, size);
     }
-    answered += rows.slice(1).reduce((s, r) => s + r.ok, 0);
 
     await kafkaSh(['node', 'stop', '1', '--dir', dir]);
     // Stopped, whether or not the service has noticed yet: its next publish finds out.
@@ -247,7 +250,7 @@ async function run(): Promise<BenchmarkReport> {
     ] as const) {
       const { row } = await drive(label, baseUrl, pool(size), seconds, r);
       rows.push(row);
-      answered += row.ok;
+      answered += distinct(row, size);
     }
     const pendingAtRestart = await metric(baseUrl, 'voice_outbox_pending');
     const t0 = Date.now();
@@ -281,7 +284,7 @@ async function run(): Promise<BenchmarkReport> {
       ),
       '',
       `Target p99 < ${TARGET_P99_MS} ms on every service row: **${serviceRows.every((r) => r.p99 < TARGET_P99_MS) ? 'met' : 'missed'}**.`,
-      `Calls answered 2xx (warm-up included): ${fmtInt(answered)}; voice.call.received records on Kafka after the broker came ` +
+      `Distinct calls answered 2xx (warm-up included; a row that ran through its pool repeats CallSids): ${fmtInt(answered)}; voice.call.received records on Kafka after the broker came ` +
         `back: ${fmtInt(onKafka)} (every 2xx must be there; requests still in flight when a row ends are answered and ` +
         `published without being counted as 2xx, so records may exceed the count). ${pendingAtRestart} events were waiting ` +
         `in the outbox when the broker started; drained ${drainSecs.toFixed(1)} s later.`,
