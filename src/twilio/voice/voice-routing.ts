@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { IngressEgressError } from '../../errors';
 import type { VoiceRouteAction } from '../../envelope';
+import { readConfigDocument } from '../../config/read-config-document';
 
 const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { message: 'must be an E.164 number such as +15551234567' });
 const RULE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -147,31 +146,7 @@ export class VoiceRouting {
   /** Reads and validates VOICE_ROUTING_FILE (YAML or JSON, by content); undefined path: DEFAULT_ROUTING. */
   static load(path: string | undefined): VoiceRouting {
     if (path === undefined) return VoiceRouting.from(DEFAULT_ROUTING, 'the built-in routing');
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new IngressEgressError(
-        'IE_CONFIG_INVALID',
-        `VOICE_ROUTING_FILE ${path} cannot be read: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    let doc: unknown;
-    try {
-      // YAML is a superset of JSON: one parser reads both.
-      doc = parseYaml(text);
-    } catch (err) {
-      throw new IngressEgressError(
-        'IE_CONFIG_INVALID',
-        `VOICE_ROUTING_FILE ${path} is not valid YAML or JSON: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
+    const doc = readConfigDocument('VOICE_ROUTING_FILE', path);
     return VoiceRouting.from(doc, `VOICE_ROUTING_FILE ${path}`);
   }
 

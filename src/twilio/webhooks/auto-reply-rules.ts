@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { IngressEgressError } from '../../errors';
 import { SmsValidator, TemplateRegistry, type TemplateValue } from '../../sms';
 import { canonicalKeyword } from '../../sms/keywords';
+import { readConfigDocument } from '../../config/read-config-document';
 
 /**
  * The inbound auto-reply rules of AUTO_REPLY_FILE (docs/auto-replies.md),
@@ -169,28 +168,7 @@ export class AutoReplyRules {
 
   /** Reads and validates AUTO_REPLY_FILE (YAML or JSON, by content). */
   static load(path: string, validator: SmsValidator): AutoReplyRules {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new IngressEgressError(
-        'IE_CONFIG_INVALID',
-        `AUTO_REPLY_FILE ${path} cannot be read: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    let doc: unknown;
-    try {
-      doc = parseYaml(text);
-    } catch (err) {
-      throw new IngressEgressError(
-        'IE_CONFIG_INVALID',
-        `AUTO_REPLY_FILE ${path} is not valid YAML or JSON: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+    const doc = readConfigDocument('AUTO_REPLY_FILE', path);
     return AutoReplyRules.from(doc, validator, `AUTO_REPLY_FILE ${path}`);
   }
 
