@@ -31,9 +31,13 @@ export interface AppConfig {
   };
   shutdownTimeoutMs: number;
   twilio: {
-    enabled: boolean;
+    /** The account the service sends with (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); undefined when TWILIO_ENABLED=false. */
+    account: TwilioAccount | undefined;
+    /**
+     * TWILIO_ACCOUNT_SID whenever it is set, also with TWILIO_ENABLED=false: the account an API request is for
+     * when it names none (an instance may serve the API alone and leave sending to others).
+     */
     accountSid: string | undefined;
-    authToken: string | undefined;
     /** Account SID → auth token, including the main account: webhooks from subaccounts are signed with their own token. */
     authTokens: Readonly<Record<string, string>>;
     apiKeySid: string | undefined;
@@ -178,6 +182,16 @@ export type WebhookSigning =
   | { verify: true; baseUrl: string; authTokens: Readonly<Record<string, string>> }
   | { verify: false; why: 'disabled' | 'no-webhooks' };
 
+/**
+ * The Twilio account of a service with Twilio enabled: the schema demands
+ * both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN when TWILIO_ENABLED=true, so
+ * whoever holds one needs no further check.
+ */
+export interface TwilioAccount {
+  sid: string;
+  authToken: string;
+}
+
 /** The Conversations session's settings; the schema demanded the key and service when it is enabled. */
 export interface ConversationsConfig {
   accountSid: string;
@@ -202,6 +216,12 @@ function signingOf(
   // crossFieldIssues demands the base URL whenever a webhook is served with validation on.
   if (baseUrl === undefined) return { verify: false, why: 'no-webhooks' };
   return { verify: true, baseUrl, authTokens };
+}
+
+function accountOf(env: Env): TwilioAccount | undefined {
+  // crossFieldIssues demands both when Twilio is enabled.
+  if (!env.TWILIO_ENABLED || !env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) return undefined;
+  return { sid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN };
 }
 
 function conversationsOf(env: Env): ConversationsConfig | undefined {
@@ -238,9 +258,8 @@ function toAppConfig(env: Env): AppConfig {
     },
     shutdownTimeoutMs: Math.round(env.SHUTDOWN_TIMEOUT_SECS * 1000),
     twilio: {
-      enabled: env.TWILIO_ENABLED,
+      account: accountOf(env),
       accountSid: env.TWILIO_ACCOUNT_SID,
-      authToken: env.TWILIO_AUTH_TOKEN,
       authTokens,
       apiKeySid: env.TWILIO_API_KEY_SID,
       apiKeySecret: env.TWILIO_API_KEY_SECRET,

@@ -90,10 +90,12 @@ function defaultConnectors(
   ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher; kafka: Kafka },
 ): Connector[] {
   const connectors: Connector[] = [];
-  if (config.twilio.enabled) {
+  const account = config.twilio.account;
+  if (account) {
     connectors.push(
       createTwilioConnector({
         config,
+        account,
         logger: ctx.logger.child({ part: 'twilio' }),
         metrics: ctx.metrics,
         publisher: ctx.publisher,

@@ -168,6 +168,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('carries the account only when Twilio is enabled, so the connector never checks the credentials again', () => {
+    const twilio = {
+      TWILIO_ACCOUNT_SID: SID,
+      TWILIO_AUTH_TOKEN: 'main',
+      TWILIO_WEBHOOK_BASE_URL: 'https://example.com',
+    };
+    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'true' }).twilio.account).toEqual({
+      sid: SID,
+      authToken: 'main',
+    });
+    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'false' }).twilio.account).toBeUndefined();
+  });
+
   it('refuses to turn webhook validation off in production', () => {
     expect(() => loadConfig({ ...base, NODE_ENV: 'production', TWILIO_WEBHOOK_VALIDATION: 'false' })).toThrow(
       /TWILIO_WEBHOOK_VALIDATION cannot be false when NODE_ENV=production/,
