@@ -31,7 +31,12 @@ export interface AppConfig {
   };
   shutdownTimeoutMs: number;
   twilio: {
-    /** The account the service sends with (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); undefined when TWILIO_ENABLED=false. */
+    /** TWILIO_ENABLED: the Twilio connector runs (then `account` is always there). */
+    enabled: boolean;
+    /**
+     * The account's credentials (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), when both are set: always with
+     * TWILIO_ENABLED=true (the schema demands them), and for the CLI's look-ups also without.
+     */
     account: TwilioAccount | undefined;
     /**
      * TWILIO_ACCOUNT_SID whenever it is set, also with TWILIO_ENABLED=false: the account an API request is for
@@ -183,9 +188,8 @@ export type WebhookSigning =
   | { verify: false; why: 'disabled' | 'no-webhooks' };
 
 /**
- * The Twilio account of a service with Twilio enabled: the schema demands
- * both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN when TWILIO_ENABLED=true, so
- * whoever holds one needs no further check.
+ * A Twilio account's credentials. Whoever holds one needs no further check:
+ * the schema demanded both variables.
  */
 export interface TwilioAccount {
   sid: string;
@@ -220,7 +224,7 @@ function signingOf(
 
 function accountOf(env: Env): TwilioAccount | undefined {
   // crossFieldIssues demands both when Twilio is enabled.
-  if (!env.TWILIO_ENABLED || !env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) return undefined;
+  if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) return undefined;
   return { sid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN };
 }
 
@@ -258,6 +262,7 @@ function toAppConfig(env: Env): AppConfig {
     },
     shutdownTimeoutMs: Math.round(env.SHUTDOWN_TIMEOUT_SECS * 1000),
     twilio: {
+      enabled: env.TWILIO_ENABLED,
       account: accountOf(env),
       accountSid: env.TWILIO_ACCOUNT_SID,
       authTokens,

@@ -90,7 +90,8 @@ function defaultConnectors(
   ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher; kafka: Kafka },
 ): Connector[] {
   const connectors: Connector[] = [];
-  const account = config.twilio.account;
+  // With TWILIO_ENABLED=true the schema demanded the credentials, so `account` is there.
+  const account = config.twilio.enabled ? config.twilio.account : undefined;
   if (account) {
     connectors.push(
       createTwilioConnector({

@@ -21,8 +21,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
   });
 }
 
-/** The Twilio account of a configuration with TWILIO_ENABLED=true (what buildServer hands the Twilio connector). */
+/** The Twilio account of a configuration with credentials (what buildServer hands the Twilio connector). */
 export function accountOf(config: AppConfig): TwilioAccount {
-  if (!config.twilio.account) throw new Error('the test configuration has TWILIO_ENABLED=false');
+  if (!config.twilio.account) throw new Error('the test configuration has no TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
   return config.twilio.account;
 }

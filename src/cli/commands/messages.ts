@@ -76,7 +76,7 @@ type Lookups = Pick<ReturnType<typeof createMessagesApi>, 'lookup' | 'list'>;
 function direct(io: CliIo, envFile: string | undefined): Lookups {
   const config = loadConfig(loadEnv(io, envFile));
   if (!config.twilio.account) {
-    throw new CliError('looking up messages needs Twilio: TWILIO_ENABLED=false here (or use --api URL)', 2);
+    throw new CliError('looking up messages needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or --api URL)', 2);
   }
   return createMessagesApi(config, config.twilio.account);
 }

@@ -168,17 +168,20 @@ describe('loadConfig', () => {
     );
   });
 
-  it('carries the account only when Twilio is enabled, so the connector never checks the credentials again', () => {
+  it('carries the credentials as one account whenever both are set, so no factory checks them again', () => {
     const twilio = {
       TWILIO_ACCOUNT_SID: SID,
       TWILIO_AUTH_TOKEN: 'main',
       TWILIO_WEBHOOK_BASE_URL: 'https://example.com',
     };
-    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'true' }).twilio.account).toEqual({
-      sid: SID,
-      authToken: 'main',
+    const account = { sid: SID, authToken: 'main' };
+    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'true' }).twilio.account).toEqual(account);
+    // The CLI's look-ups use them with the connector off.
+    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'false' }).twilio.account).toEqual(account);
+    expect(loadConfig({ ...base, TWILIO_ACCOUNT_SID: SID, TWILIO_ENABLED: 'false' }).twilio).toMatchObject({
+      account: undefined,
+      accountSid: SID,
     });
-    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'false' }).twilio.account).toBeUndefined();
   });
 
   it('refuses to turn webhook validation off in production', () => {

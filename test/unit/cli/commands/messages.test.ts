@@ -13,11 +13,11 @@ function io(env: Record<string, string>): CliIo {
 }
 
 describe('ingress-egress messages', () => {
-  it('without --api on a configuration with Twilio off, says so instead of calling Twilio without credentials', async () => {
+  it('without --api and without credentials, says so instead of calling Twilio', async () => {
     await expect(
       messagesCommand(['get', 'SM' + '0'.repeat(32)], io({ KAFKA_BROKERS: 'k:9092', TWILIO_ENABLED: 'false' })),
     ).rejects.toMatchObject({
-      message: 'looking up messages needs Twilio: TWILIO_ENABLED=false here (or use --api URL)',
+      message: 'looking up messages needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or --api URL)',
       exitCode: 2,
     });
   });
