@@ -122,7 +122,7 @@ export function createSharedEgressParts(ctx: SharedEgressContext): SharedEgressP
       maxAttempts: config.egress.maxAttempts,
     }),
     classify: ctx.classify ?? classifySendError,
-    dlq: new DlqWriter(ctx.publisher, config.kafka.topics.egressDlq, metrics, () => clock.now()),
+    dlq: new DlqWriter(ctx.publisher, config.kafka.topics.egressDlq, metrics, clock),
     clock,
     instanceId,
     client,
