@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { systemClock, type Clock } from '../../common/clock';
 import { Lifecycle } from '../../common/lifecycle';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import { parseEnvelope, type InternalEventV2 } from '../../envelope';
@@ -55,7 +56,7 @@ export interface EventOutboxOptions {
   maxRetryMs?: number;
   /** A segment is closed and a new one started beyond this size (default 8 MiB). */
   segmentBytes?: number;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 const SEGMENT = /^segment-(\d{16})\.jsonl$/;
@@ -85,7 +86,7 @@ interface WriteRequest {
  */
 export class EventOutbox {
   private readonly dir: string;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly maxBatch: number;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
@@ -113,7 +114,7 @@ export class EventOutbox {
 
   constructor(private readonly options: EventOutboxOptions) {
     this.dir = options.dir;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 500;
     this.retryMs = options.retryMs ?? 100;
     this.maxRetryMs = options.maxRetryMs ?? 5_000;
@@ -260,7 +261,7 @@ export class EventOutbox {
       while (this.writes.length > 0) {
         const batch = this.writes;
         this.writes = [];
-        const appendedAtMs = this.now();
+        const appendedAtMs = this.clock.now();
         const entries = batch.map((w) => ({ seq: ++this.lastSeq, appendedAtMs, event: w.event, trace: w.trace }));
         const text = entries.map((e) => `${JSON.stringify({ s: e.seq, t: e.appendedAtMs, e: e.event })}\n`).join('');
         try {
@@ -357,7 +358,7 @@ export class EventOutbox {
     );
     let failed = 0;
     let firstError: unknown;
-    const now = this.now();
+    const now = this.clock.now();
     results.forEach((r, i) => {
       const entry = batch[i]!;
       if (r.status === 'fulfilled') {
