@@ -58,11 +58,16 @@ export function ask(child: ChildProcess, question: string): Promise<string> {
   });
 }
 
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 90_000,
+  everyMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -83,13 +88,19 @@ export async function serveService(): Promise<void> {
   process.send?.('ready');
 }
 
-/** Child role: a bare Node `http` server that reads the body and answers `status` with `body`. */
-export async function serveBare(status: number, contentType: string, body: string | Buffer): Promise<void> {
+/** Child role: a bare Node `http` server that reads the body and answers `status` with `body` (`postBody` to a POST). */
+export async function serveBare(
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  postBody: string | Buffer = body,
+): Promise<void> {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+      const answer = req.method === 'POST' ? postBody : body;
+      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
     });
   });
   server.keepAliveTimeout = 30_000;

@@ -75,7 +75,7 @@ async function drive(
           if (next >= paths.length && wrap) next = 0;
           const p = paths[next++];
           if (!p) throw new Error('ran out of request paths');
-          return { ...req, method, path: p, headers, ...(body !== undefined ? { body } : {}) };
+          return { ...req, method, path: p, headers: { ...headers }, ...(body !== undefined ? { body } : {}) };
         },
       },
     ],
@@ -324,7 +324,13 @@ if (role) {
       ? serveService()
       : role === 'simulator'
         ? serveSimulator()
-        : serveBare(200, 'audio/x-wav', Buffer.alloc(Number(process.env.IE_BENCH_VOICE_OPS_WAV_BYTES ?? 0), 1));
+        : serveBare(
+            200,
+            'audio/x-wav',
+            Buffer.alloc(Number(process.env.IE_BENCH_VOICE_OPS_WAV_BYTES ?? 0), 1),
+            // What the end route answers: a small JSON.
+            JSON.stringify({ callSid: 'CA' + '0'.repeat(32), status: 'completed', alreadyEnded: false }),
+          );
   serve.catch((err: unknown) => {
     console.error(`voice-ops ${role} failed:`, err);
     process.exit(1);
