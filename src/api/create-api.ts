@@ -61,8 +61,8 @@ export function createApi(ctx: ApiContext): Api {
     outcomes: ctx.outcomes ?? watcher,
     twilio: ctx.twilio,
     kafka: ctx.kafka,
-    requests: new PublishedRequests(() => clock.now()),
-    idempotency: new IdempotencyKeys({ now: () => clock.now() }),
+    requests: new PublishedRequests(clock),
+    idempotency: new IdempotencyKeys({ clock }),
   };
   return {
     watcher,

@@ -1,3 +1,4 @@
+import type { Clock } from '../common/clock';
 import { createHash } from 'node:crypto';
 import { RecentMap } from '../common/recent-map';
 import { deterministicEventId } from '../envelope';
@@ -29,11 +30,11 @@ export type KeyClaim =
 export class IdempotencyKeys {
   private readonly uses: RecentMap<KeyUse>;
 
-  constructor(options: { now: () => number; ttlMs?: number; maxKeys?: number }) {
+  constructor(options: { clock: Pick<Clock, 'now'>; ttlMs?: number; maxKeys?: number }) {
     this.uses = new RecentMap({
       maxEntries: options.maxKeys ?? 200_000,
       ttlMs: options.ttlMs ?? 24 * 3600_000,
-      now: options.now,
+      clock: options.clock,
     });
   }
 

@@ -123,7 +123,7 @@ export class OutcomeWatcher {
     this.outcomes = new RecentMap({
       maxEntries: options.maxRequests ?? 100_000,
       ttlMs: options.ttlMs ?? 24 * 3600_000,
-      now: () => this.clock.now(),
+      clock: this.clock,
     });
   }
 

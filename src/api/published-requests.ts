@@ -1,3 +1,4 @@
+import type { Clock } from '../common/clock';
 import { RecentMap } from '../common/recent-map';
 
 /** What this instance remembers about a request it published (for cancel and look-ups). */
@@ -13,8 +14,8 @@ export interface PublishedRequest {
 export class PublishedRequests {
   private readonly map: RecentMap<PublishedRequest>;
 
-  constructor(now: () => number, maxEntries = 200_000) {
-    this.map = new RecentMap({ maxEntries, ttlMs: 24 * 3600_000, now });
+  constructor(clock: Pick<Clock, 'now'>, maxEntries = 200_000) {
+    this.map = new RecentMap({ maxEntries, ttlMs: 24 * 3600_000, clock });
   }
 
   remember(requestId: string, request: PublishedRequest): void {

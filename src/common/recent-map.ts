@@ -1,3 +1,8 @@
+import type { Clock } from './clock';
+
+/** Without a TTL the map reads no time. */
+const NO_TIME: Pick<Clock, 'now'> = { now: () => 0 };
+
 export interface RecentMapOptions {
   /**
    * Most entries held. At least the newest `maxEntries / 2` are always
@@ -6,8 +11,8 @@ export interface RecentMapOptions {
   maxEntries: number;
   /** How long an entry counts after it was set; undefined = no age limit. */
   ttlMs?: number | undefined;
-  /** Milliseconds; needed only with ttlMs. */
-  now?: () => number;
+  /** Read for ttlMs only (without a TTL, no time is read). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 interface Generation<V> {
@@ -34,13 +39,13 @@ export class RecentMap<V> {
   private current: Generation<V>;
   private previous: Generation<V> | undefined;
   private readonly generationSize: number;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
   constructor(private readonly options: RecentMapOptions) {
     if (!(options.maxEntries >= 2)) throw new RangeError('RecentMap needs maxEntries >= 2');
     this.generationSize = Math.floor(options.maxEntries / 2);
-    this.now = options.now ?? (() => 0);
-    this.current = this.newGeneration(this.now());
+    this.clock = options.clock ?? NO_TIME;
+    this.current = this.newGeneration(this.clock.now());
   }
 
   /** The live value for the key, or undefined (absent, forgotten or older than ttlMs). */
@@ -48,7 +53,7 @@ export class RecentMap<V> {
     const entry = this.current.entries.get(key) ?? this.previous?.entries.get(key);
     if (entry === undefined) return undefined;
     const ttl = this.options.ttlMs;
-    if (ttl !== undefined && this.now() - entry.at >= ttl) return undefined;
+    if (ttl !== undefined && this.clock.now() - entry.at >= ttl) return undefined;
     return entry.value;
   }
 
@@ -58,7 +63,7 @@ export class RecentMap<V> {
 
   /** Sets the value and makes the key the newest. */
   set(key: string, value: V): void {
-    const now = this.now();
+    const now = this.clock.now();
     this.roll(now);
     const entries = this.current.entries;
     entries.delete(key); // a key set again moves to the newest position

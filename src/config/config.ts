@@ -31,9 +31,18 @@ export interface AppConfig {
   };
   shutdownTimeoutMs: number;
   twilio: {
+    /** TWILIO_ENABLED: the Twilio connector runs (then `account` is always there). */
     enabled: boolean;
+    /**
+     * The account's credentials (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), when both are set: always with
+     * TWILIO_ENABLED=true (the schema demands them), and for the CLI's look-ups also without.
+     */
+    account: TwilioAccount | undefined;
+    /**
+     * TWILIO_ACCOUNT_SID whenever it is set, also with TWILIO_ENABLED=false: the account an API request is for
+     * when it names none (an instance may serve the API alone and leave sending to others).
+     */
     accountSid: string | undefined;
-    authToken: string | undefined;
     /** Account SID → auth token, including the main account: webhooks from subaccounts are signed with their own token. */
     authTokens: Readonly<Record<string, string>>;
     apiKeySid: string | undefined;
@@ -178,6 +187,15 @@ export type WebhookSigning =
   | { verify: true; baseUrl: string; authTokens: Readonly<Record<string, string>> }
   | { verify: false; why: 'disabled' | 'no-webhooks' };
 
+/**
+ * A Twilio account's credentials. Whoever holds one needs no further check:
+ * the schema demanded both variables.
+ */
+export interface TwilioAccount {
+  sid: string;
+  authToken: string;
+}
+
 /** The Conversations session's settings; the schema demanded the key and service when it is enabled. */
 export interface ConversationsConfig {
   accountSid: string;
@@ -202,6 +220,12 @@ function signingOf(
   // crossFieldIssues demands the base URL whenever a webhook is served with validation on.
   if (baseUrl === undefined) return { verify: false, why: 'no-webhooks' };
   return { verify: true, baseUrl, authTokens };
+}
+
+function accountOf(env: Env): TwilioAccount | undefined {
+  // crossFieldIssues demands both when Twilio is enabled.
+  if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) return undefined;
+  return { sid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN };
 }
 
 function conversationsOf(env: Env): ConversationsConfig | undefined {
@@ -239,8 +263,8 @@ function toAppConfig(env: Env): AppConfig {
     shutdownTimeoutMs: Math.round(env.SHUTDOWN_TIMEOUT_SECS * 1000),
     twilio: {
       enabled: env.TWILIO_ENABLED,
+      account: accountOf(env),
       accountSid: env.TWILIO_ACCOUNT_SID,
-      authToken: env.TWILIO_AUTH_TOKEN,
       authTokens,
       apiKeySid: env.TWILIO_API_KEY_SID,
       apiKeySecret: env.TWILIO_API_KEY_SECRET,

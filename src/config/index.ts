@@ -4,6 +4,7 @@ export {
   ConfigError,
   type AppConfig,
   type ConversationsConfig,
+  type TwilioAccount,
   type TopicNames,
   type WebhookSigning,
 } from './config';

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../common/clock';
 import type { InternalEventV2 } from '../envelope';
 import { keyFor } from '../kafka/topics';
 import type { EventPublisherPort, PublishedRecord } from '../connector/event-publisher-port';
@@ -15,7 +16,7 @@ export class DlqWriter {
     private readonly publisher: EventPublisherPort,
     private readonly topic: string,
     private readonly metrics?: Metrics,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
   /** A request that decoded but failed: the envelope as JSON. */
@@ -42,7 +43,7 @@ export class DlqWriter {
       [DLQ_HEADERS.code]: cause.code,
       [DLQ_HEADERS.reason]: redactPhonesInText(cause.reason).slice(0, 1000),
       [DLQ_HEADERS.stage]: cause.stage,
-      [DLQ_HEADERS.failedAt]: new Date(this.now()).toISOString(),
+      [DLQ_HEADERS.failedAt]: new Date(this.clock.now()).toISOString(),
       [DLQ_HEADERS.format]: format,
     };
     if (source) {

@@ -90,10 +90,13 @@ function defaultConnectors(
   ctx: { logger: Logger; metrics: Metrics; publisher: ManagedPublisher; kafka: Kafka },
 ): Connector[] {
   const connectors: Connector[] = [];
-  if (config.twilio.enabled) {
+  // With TWILIO_ENABLED=true the schema demanded the credentials, so `account` is there.
+  const account = config.twilio.enabled ? config.twilio.account : undefined;
+  if (account) {
     connectors.push(
       createTwilioConnector({
         config,
+        account,
         logger: ctx.logger.child({ part: 'twilio' }),
         metrics: ctx.metrics,
         publisher: ctx.publisher,

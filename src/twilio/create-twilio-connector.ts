@@ -1,13 +1,13 @@
 import type { Kafka } from 'kafkajs';
-import type { AppConfig } from '../config';
+import type { AppConfig, TwilioAccount } from '../config';
 import { createConsentCheck } from './egress/create-consent-check';
+import { createSharedEgressParts } from './egress/create-shared-egress-parts';
 import { createTwilioEgress } from './egress/create-twilio-egress';
 import { messagesApi } from './egress/messages-api';
 import { createVoiceEgress } from './voice-egress/create-voice-egress';
 import { createCallRoutes } from './voice-egress/call-routes';
 import type { EndCallDeps } from './voice-egress/end-call';
 import { RecordingFetcher } from './voice-egress/recording-fetcher';
-import { IngressEgressError } from '../errors';
 import { createKafka } from '../kafka/create-kafka';
 import type { EventPublisherPort } from '../connector/event-publisher-port';
 import type { Logger, Metrics } from '../observability';
@@ -18,6 +18,8 @@ import { createWebhookRoutes } from './webhooks';
 
 export interface TwilioConnectorContext {
   config: AppConfig;
+  /** The account the connector sends with (config.twilio.account: the connector runs only when Twilio is enabled). */
+  account: TwilioAccount;
   logger: Logger;
   metrics: Metrics;
   publisher: EventPublisherPort;
@@ -65,40 +67,38 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
   // Egress: the opt-out list and the send ledger are foundations, running before the egress consumer
   // hands out records.
   parts.foundations.push(consent.part);
-  let endDeps: EndCallDeps | undefined;
+  // One ledger, one circuit per account, one retry policy, one DLQ and one Twilio client for every request
+  // type on the egress topic: SMS, and voice call and end-call requests.
+  const shared = createSharedEgressParts({ ...ctx, kafka });
+  const voiceEgress = createVoiceEgress({
+    ...ctx,
+    ...shared,
+    doNotCall: { isDoNotCall: (accountSid, phoneNumber) => consent.check.isDoNotCall({ accountSid, phoneNumber }) },
+  });
   const egress = createTwilioEgress({
     ...ctx,
     kafka,
+    shared,
     consent: consent.check,
     consentReady: consent.ready,
     conversationReply,
-    // Voice egress: call and end-call requests on the same topic, sharing the ledger, circuits and DLQ.
-    extensions: (shared) => {
-      const voice = createVoiceEgress({
-        ...ctx,
-        ...shared,
-        doNotCall: { isDoNotCall: (accountSid, phoneNumber) => consent.check.isDoNotCall({ accountSid, phoneNumber }) },
-      });
-      endDeps = { ...shared, calls: voice.calls, metrics: ctx.metrics };
-      return [voice.handler];
-    },
+    extensions: [voiceEgress.handler],
   });
   // Operator endpoints (API token layer): end a live call, stream a call's recording.
+  const { account } = ctx;
   const t = ctx.config.twilio;
+  const endDeps: EndCallDeps = { ...shared, calls: voiceEgress.calls, metrics: ctx.metrics };
   let fetcher: RecordingFetcher | undefined;
   parts.routes.push(
     createCallRoutes({
-      accountSid: t.accountSid ?? '',
+      accountSid: account.sid,
       metrics: ctx.metrics,
-      end: () => {
-        if (!endDeps) throw new IngressEgressError('IE_CONFIG_INVALID', 'voice egress is not configured');
-        return endDeps;
-      },
+      end: endDeps,
       recordings: () =>
         (fetcher ??= new RecordingFetcher({
           apiBaseUrl: t.apiBaseUrl,
-          accountSid: t.accountSid ?? '',
-          authToken: t.authToken ?? '',
+          accountSid: account.sid,
+          authToken: account.authToken,
           timeoutMs: t.timeoutMs,
         })),
     }),
@@ -109,7 +109,7 @@ export function createTwilioConnector(context: TwilioConnectorContext): TwilioCo
     ledger: egress.ledger,
     consent: consent.store,
     consentPublisher: consent.publisher,
-    messages: messagesApi(egress.messages, ctx.config.twilio.accountSid ?? ''),
+    messages: messagesApi(egress.messages, account.sid),
   };
   return new TwilioConnector(parts);
 }

@@ -4,38 +4,11 @@ import { recordingMediaUrl, type RecordingSource, type SimRecording } from './ca
 import type { CallStore } from './call-store';
 import type { SimClock, SimTimer } from './clock';
 import type { CallPlan } from './create-call';
+import type { VoiceOptions } from './voice-options';
 import { API_VERSION, rfc2822 } from './message';
 import type { SeededRng } from './rng';
-import type { CallbackChaos } from './status-callbacks';
 import { readTwiml, type TwimlVerb } from './twiml-reader';
 import type { WebhookDelivery, WebhookKind, WebhookSender } from './webhook-sender';
-
-/**
- * Plays calls out the way Twilio does: asks the webhook for TwiML, runs its
- * verbs (Say, Play, Pause, Gather, Dial, Record, Redirect, Reject, Hangup),
- * follows `<Dial action>` and `<Record action>`, makes recordings, and sends
- * status, recording and transcription callbacks, signed. Ringing, talking and
- * recording take their simulated seconds at once (the call's timestamps move,
- * no one waits); only `<Pause>` holds the call on the clock, so a test can
- * end a live call through the REST API.
- */
-export interface CallAnswerRule {
-  /** Exact callee (E.164); absent matches every call. */
-  to?: string;
-  answer: CallAnswer;
-  probability?: number;
-}
-
-export interface VoiceOptions {
-  /** How callees of created calls (POST Calls.json) answer; first match wins; default answered. */
-  outcomes?: CallAnswerRule[];
-  /** What a `<Dial>`ed number does when the incoming call does not say (default answered). */
-  dialOutcome?: CallAnswer;
-  /** Seconds a party talks once answered (default 30), unless the call says. */
-  talkSecs?: number;
-  /** Duplicated / out-of-order call status callbacks. */
-  callbacks?: CallbackChaos;
-}
 
 /** A phone calling a Twilio number. */
 export interface IncomingCallInput {
@@ -108,6 +81,15 @@ const ANSWER_TO_STATUS: Record<Exclude<CallAnswer, 'answered'>, CallStatus> = {
   failed: 'failed',
 };
 
+/**
+ * Plays calls out the way Twilio does: asks the webhook for TwiML, runs its
+ * verbs (Say, Play, Pause, Gather, Dial, Record, Redirect, Reject, Hangup),
+ * follows `<Dial action>` and `<Record action>`, makes recordings, and sends
+ * status, recording and transcription callbacks, signed. Ringing, talking and
+ * recording take their simulated seconds at once (the call's timestamps move,
+ * no one waits); only `<Pause>` holds the call on the clock, so a test can
+ * end a live call through the REST API.
+ */
 export class CallPlayer {
   private readonly plays = new Map<string, Play>();
 

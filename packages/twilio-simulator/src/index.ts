@@ -4,7 +4,8 @@
  */
 export { TwilioSimulator, type InboundInput, type InboundResult, type SimRecordingView } from './twilio-simulator';
 export type { CallStatus, CallAnswer, CallDirection, SimCallView } from './call';
-export type { VoiceOptions, IncomingCallInput, CallResult, CallAnswerRule, CallWebhookSummary } from './call-player';
+export type { IncomingCallInput, CallResult, CallWebhookSummary } from './call-player';
+export type { VoiceOptions, CallAnswerRule } from './voice-options';
 export { readTwiml, type TwimlVerb } from './twiml-reader';
 export { wavBytes, mp3Bytes } from './audio';
 export type {

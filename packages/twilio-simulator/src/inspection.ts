@@ -59,6 +59,11 @@ export class SimulatorInspector {
     return this.messages({ ...filter, direction: 'outbound-api' });
   }
 
+  /** Messages sent back for the `<Message>` verbs of messaging webhooks' TwiML answers. */
+  replies(filter: Omit<MessageFilter, 'direction'> = {}): SimMessageView[] {
+    return this.messages({ ...filter, direction: 'outbound-reply' });
+  }
+
   sentTo(to: string): SimMessageView[] {
     return this.sent({ to });
   }

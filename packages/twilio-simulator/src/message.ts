@@ -20,7 +20,7 @@ export const MESSAGE_STATUSES = [
 
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export type MessageDirection = 'outbound-api' | 'inbound';
+export type MessageDirection = 'outbound-api' | 'outbound-reply' | 'inbound';
 
 export interface SimMessage {
   readonly sid: string;

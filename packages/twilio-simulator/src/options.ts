@@ -6,7 +6,7 @@ import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryClass } from './conne
 import type { OutcomeRule } from './outcomes';
 import type { Recording } from './recorder';
 import type { CallbackChaos } from './status-callbacks';
-import type { VoiceOptions } from './call-player';
+import type { VoiceOptions } from './voice-options';
 import { DEFAULT_STATUS_DELAYS, type StatusDelays } from './status-progression';
 
 /** The simulator's options; everything but `accounts` has a default. */

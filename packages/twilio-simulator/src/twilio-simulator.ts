@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SimulatorError } from './simulator-error';
+import type { TwilioErrorBody } from './twilio-errors';
 import { Lifecycle, type LifecycleState } from './lifecycle';
 import { AccountRegistry } from './accounts';
 import { BoundedLog } from './bounded-log';
@@ -10,6 +11,7 @@ import { ControlApi } from './control-api';
 import type { CreateDeps } from './create-message';
 import { FaultControls } from './fault-controls';
 import { FaultRegistry } from './faults';
+import { repliesFromTwiml } from './message-replies';
 import { buildInboundParams, contentTypeOf, type GeoFields, type InboundMedia } from './inbound';
 import { SimulatorInspector } from './inspection';
 import type { MessageStatus, SimMessage } from './message';
@@ -27,7 +29,8 @@ import { StatusProgression } from './status-progression';
 import { WebhookSender, type WebhookDelivery } from './webhook-sender';
 import { callViewOf, type SimCall, type SimCallView } from './call';
 import { CallCallbacks } from './call-callbacks';
-import { CallPlayer, type CallResult, type IncomingCallInput, type CallAnswerRule } from './call-player';
+import { CallPlayer, type CallResult, type IncomingCallInput } from './call-player';
+import type { CallAnswerRule } from './voice-options';
 import type { SimRecording } from './call-recording';
 import { CallStore } from './call-store';
 import type { CallbackChaos } from './status-callbacks';
@@ -68,6 +71,10 @@ export interface SimRecordingView {
 
 export interface InboundResult {
   messageSid: string;
+  /** SIDs of the messages sent back for the `<Message>` verbs of the webhook's TwiML answer (outbound-reply). */
+  replies: string[];
+  /** The `<Message>` verbs Twilio refused to send (opted-out recipient, empty body, …), with their errors. */
+  refusedReplies: TwilioErrorBody[];
   params: Record<string, string>;
   optOutType: OptOutType | undefined;
   /** The delivery to the messaging webhook (undefined when no URL is configured). */
@@ -408,8 +415,19 @@ export class TwilioSimulator {
       }
     }
     const all = [...(webhook?.attempts ?? []), ...(fallback?.attempts ?? [])];
+    // Twilio sends the <Message> replies of the answer that was taken (the fallback's when the webhook failed).
+    const answered = webhook?.delivered ? webhook : fallback?.delivered ? fallback : undefined;
+    const replies = repliesFromTwiml(answered?.responseBody ?? null, { from: input.from, to: input.to }, () =>
+      this.createDeps(accountSid),
+    );
+    for (const reply of replies.messages) {
+      this.store.add(reply);
+      this.progression.begin(reply, this.outcomes.decide(reply.to));
+    }
     return {
       messageSid: message.sid,
+      replies: replies.messages.map((m) => m.sid),
+      refusedReplies: replies.refused,
       params,
       optOutType,
       webhook,

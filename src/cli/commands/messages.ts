@@ -74,7 +74,11 @@ export async function messagesCommand(args: string[], io: CliIo): Promise<number
 type Lookups = Pick<ReturnType<typeof createMessagesApi>, 'lookup' | 'list'>;
 
 function direct(io: CliIo, envFile: string | undefined): Lookups {
-  return createMessagesApi(loadConfig(loadEnv(io, envFile)));
+  const config = loadConfig(loadEnv(io, envFile));
+  if (!config.twilio.account) {
+    throw new CliError('looking up messages needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or --api URL)', 2);
+  }
+  return createMessagesApi(config, config.twilio.account);
 }
 
 interface MessageJson extends Omit<TwilioMessage, 'dateCreated' | 'dateSent'> {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../common/clock';
 import twilio from 'twilio';
 
 /**
@@ -27,7 +28,10 @@ export type TokenProvider = () => MintedToken;
 export const MIN_TOKEN_TTL_SECS = 180;
 export const MAX_TOKEN_TTL_SECS = 86_400;
 
-export function createAccessTokenProvider(opts: AccessTokenOptions, now: () => number = Date.now): TokenProvider {
+export function createAccessTokenProvider(
+  opts: AccessTokenOptions,
+  clock: Pick<Clock, 'now'> = systemClock,
+): TokenProvider {
   if (opts.ttlSecs < MIN_TOKEN_TTL_SECS || opts.ttlSecs > MAX_TOKEN_TTL_SECS) {
     throw new RangeError(`token ttl must be between ${MIN_TOKEN_TTL_SECS} and ${MAX_TOKEN_TTL_SECS} seconds`);
   }
@@ -35,7 +39,7 @@ export function createAccessTokenProvider(opts: AccessTokenOptions, now: () => n
   let lastSecond = 0;
   let sameSecond = 0;
   return () => {
-    const issuedAt = now();
+    const issuedAt = clock.now();
     // Two tokens minted in the same second would be byte-identical (the JWT
     // only has second resolution) and the SDK ignores a token equal to the one
     // it holds, so an expired session would never reconnect. A not-before a

@@ -1,5 +1,10 @@
 export { TwilioEgressHandler, type TwilioEgressHandlerOptions } from './twilio-egress-handler';
 export { createTwilioEgress, type TwilioEgress, type TwilioEgressContext } from './create-twilio-egress';
+export {
+  createSharedEgressParts,
+  type SharedEgressContext,
+  type SharedEgressParts,
+} from './create-shared-egress-parts';
 export { createConsentCheck } from './create-consent-check';
 export { Pipeline, type PipelineOptions } from './pipeline';
 export { STAGE_NAMES, type StageName, type Stage, type StageResult } from './stage';

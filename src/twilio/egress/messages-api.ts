@@ -1,5 +1,4 @@
-import type { AppConfig } from '../../config';
-import { IngressEgressError } from '../../errors';
+import type { AppConfig, TwilioAccount } from '../../config';
 import { createTwilioRestClient } from '../rest/rest-client';
 import { keepRetryAfter } from './retry-after-hook';
 import { TwilioMessagesAdapter } from './twilio-messages-adapter';
@@ -22,21 +21,15 @@ export function messagesApi(port: TwilioMessagesPort, defaultAccountSid: string)
   };
 }
 
-/** The messages API on the official SDK, from the configuration (TWILIO_ACCOUNT_SID, token, base URL, timeout). */
-export function createMessagesApi(config: Pick<AppConfig, 'twilio'>): MessagesApi {
+/** The messages API on the official SDK, for the account, with the configured base URL and timeout. */
+export function createMessagesApi(config: Pick<AppConfig, 'twilio'>, account: TwilioAccount): MessagesApi {
   const t = config.twilio;
-  if (!t.accountSid || !t.authToken) {
-    throw new IngressEgressError(
-      'IE_CONFIG_INVALID',
-      'looking up messages needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN',
-    );
-  }
   const client = createTwilioRestClient({
-    accountSid: t.accountSid,
-    authToken: t.authToken,
+    accountSid: account.sid,
+    authToken: account.authToken,
     apiBaseUrl: t.apiBaseUrl,
     timeoutMs: t.timeoutMs,
   });
   keepRetryAfter(client);
-  return messagesApi(new TwilioMessagesAdapter(client), t.accountSid);
+  return messagesApi(new TwilioMessagesAdapter(client), account.sid);
 }

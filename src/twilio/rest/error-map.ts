@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../common/clock';
 /**
  * What a failed Twilio call means for the egress pipeline, as a data table
  * (kafkajs style): one row per Twilio error code, HTTP status fallback and
@@ -416,7 +417,7 @@ export const RETRY_AFTER_DETAIL = 'retry_after_seconds';
 
 export interface ClassifyOptions {
   /** For Retry-After given as an HTTP date. */
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -461,11 +462,11 @@ export function classifyTwilioError(err: unknown, options: ClassifyOptions = {})
     status,
     networkCode: status === undefined ? networkCode : undefined,
     moreInfo,
-    retryAfterMs: retryAfterMs(e, response, options.now ?? Date.now),
+    retryAfterMs: retryAfterMs(e, response, options.clock ?? systemClock),
   };
 }
 
-function retryAfterMs(e: Record<string, unknown>, response: Record<string, unknown>, now: () => number) {
+function retryAfterMs(e: Record<string, unknown>, response: Record<string, unknown>, clock: Pick<Clock, 'now'>) {
   const fromDetails = num(asRecord(e.details)[RETRY_AFTER_DETAIL]);
   if (fromDetails !== undefined && fromDetails >= 0) return Math.round(fromDetails * 1000);
   const headers = { ...asRecord(e.headers), ...asRecord(response.headers) };
@@ -476,7 +477,7 @@ function retryAfterMs(e: Record<string, unknown>, response: Record<string, unkno
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
   const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now());
+  return Number.isNaN(at) ? undefined : Math.max(0, at - clock.now());
 }
 
 function asRecord(v: unknown): Record<string, unknown> {

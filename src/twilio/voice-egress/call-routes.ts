@@ -37,7 +37,7 @@ const recordingSpec: ApiRouteSpec = {
 /** `POST /api/calls/{CallSid}/end` and `GET /api/calls/{CallSid}/recording`, behind the API token layer. */
 export function createCallRoutes(o: {
   accountSid: string;
-  end: () => EndCallDeps;
+  end: EndCallDeps;
   recordings: () => RecordingFetcher;
   metrics?: Metrics | undefined;
 }): (app: FastifyInstance) => void {
@@ -48,7 +48,7 @@ export function createCallRoutes(o: {
       req.raw.on('close', () => abort.abort());
       let r: Awaited<ReturnType<typeof endCall>>;
       try {
-        r = await endCall(o.end(), o.accountSid, CallSid, abort.signal, 2);
+        r = await endCall(o.end, o.accountSid, CallSid, abort.signal, 2);
       } catch (err) {
         o.metrics?.voiceCallsEnded.inc({ via: 'api', outcome: 'failed' });
         if (readRetriable(err)) throw new ApiRequestError(503, 'unavailable', 'Twilio did not answer; try again');

@@ -1,7 +1,6 @@
 import type twilio from 'twilio';
 import type { AppConfig } from '../../config';
 import { VoiceEnvelopeBuilder } from '../../envelope';
-import { IngressEgressError } from '../../errors';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import type { DlqWriter } from '../../egress/dlq-writer';
 import type { Logger, Metrics } from '../../observability';
@@ -30,8 +29,8 @@ export interface VoiceEgressContext {
   clock: Clock;
   instanceId: string;
   doNotCall: DoNotCallCheck;
-  /** The egress Twilio client, or a port (tests). */
-  client?: twilio.Twilio | undefined;
+  /** The egress Twilio client (SMS egress's); `calls` replaces it in tests. */
+  client: twilio.Twilio;
   calls?: TwilioCallsPort | undefined;
   routeTwiml?: RouteTwiml | undefined;
 }
@@ -43,10 +42,7 @@ export interface VoiceEgressContext {
  */
 export function createVoiceEgress(ctx: VoiceEgressContext): { handler: VoiceEgressHandler; calls: TwilioCallsPort } {
   const { config, metrics, clock } = ctx;
-  const calls = ctx.calls ?? (ctx.client ? new TwilioCallsAdapter(ctx.client) : undefined);
-  if (!calls) {
-    throw new IngressEgressError('IE_CONFIG_INVALID', 'voice egress needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
-  }
+  const calls = ctx.calls ?? new TwilioCallsAdapter(ctx.client);
   const cps = config.twilio.voiceCallsPerSec;
   const bucket = { ratePerSec: cps, burst: Math.max(1, Math.round(cps)) };
   const handler = new VoiceEgressHandler({

@@ -1,12 +1,12 @@
+import type { Clock } from '../../common/clock';
 import { RecentMap } from '../../common/recent-map';
-import type { NowMs } from '../webhooks/delivery-deduplicator';
 
 export interface CallStatusTrackerOptions {
   /** Calls remembered at most (least recently updated forgotten first). */
   maxCalls: number;
   /** How long a call's latest status is remembered after its last callback. */
   ttlMs: number;
-  now: NowMs;
+  clock: Pick<Clock, 'now'>;
 }
 
 interface Seen {
@@ -25,7 +25,7 @@ export class CallStatusTracker {
   private readonly latest: RecentMap<Seen>;
 
   constructor(options: CallStatusTrackerOptions) {
-    this.latest = new RecentMap({ maxEntries: options.maxCalls, ttlMs: options.ttlMs, now: options.now });
+    this.latest = new RecentMap({ maxEntries: options.maxCalls, ttlMs: options.ttlMs, clock: options.clock });
   }
 
   advances(callSid: string, sequence: number | undefined, rank: number): boolean {

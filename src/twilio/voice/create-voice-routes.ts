@@ -47,7 +47,6 @@ export interface VoiceIngress {
 export function createVoiceIngress(ctx: VoiceContext, options: VoiceOptions = {}): VoiceIngress {
   const { config, logger, metrics, publisher } = ctx;
   const clock = options.clock ?? systemClock;
-  const now = () => clock.now();
   const log = logger.child({ part: 'voice' });
   const routing = options.routing ?? VoiceRouting.load(config.voice.routingFile);
   const outbox = new EventOutbox({
@@ -71,12 +70,12 @@ export function createVoiceIngress(ctx: VoiceContext, options: VoiceOptions = {}
     dedup: new DeliveryDeduplicator<void>({
       windowMs: WEBHOOK_DEFAULTS.dedupWindowMs,
       maxEntries: WEBHOOK_DEFAULTS.dedupMaxEntries,
-      now,
+      clock,
     }),
     tracker: new CallStatusTracker({
       ttlMs: WEBHOOK_DEFAULTS.statusTtlMs,
       maxCalls: WEBHOOK_DEFAULTS.statusMaxMessages,
-      now,
+      clock,
     }),
     metrics,
     logger: log,

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { systemClock, type Clock } from '../../common/clock';
 import { Lifecycle } from '../../common/lifecycle';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import { parseEnvelope, type InternalEventV2 } from '../../envelope';
@@ -53,7 +54,7 @@ export interface EventOutboxOptions {
   maxRetryMs?: number;
   /** A segment is closed and a new one started beyond this size (default 8 MiB). */
   segmentBytes?: number;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 const SEGMENT = /^segment-(\d{16})\.jsonl$/;
@@ -82,7 +83,7 @@ interface WriteRequest {
  */
 export class EventOutbox {
   private readonly dir: string;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly maxBatch: number;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
@@ -110,7 +111,7 @@ export class EventOutbox {
 
   constructor(private readonly options: EventOutboxOptions) {
     this.dir = options.dir;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 500;
     this.retryMs = options.retryMs ?? 100;
     this.maxRetryMs = options.maxRetryMs ?? 5_000;
@@ -257,7 +258,7 @@ export class EventOutbox {
       while (this.writes.length > 0) {
         const batch = this.writes;
         this.writes = [];
-        const appendedAtMs = this.now();
+        const appendedAtMs = this.clock.now();
         const entries = batch.map((w) => ({ seq: ++this.lastSeq, appendedAtMs, event: w.event }));
         const text = entries.map((e) => `${JSON.stringify({ s: e.seq, t: e.appendedAtMs, e: e.event })}\n`).join('');
         try {
@@ -350,7 +351,7 @@ export class EventOutbox {
     const results = await Promise.allSettled(batch.map((e) => this.options.publisher.publish(e.event)));
     let failed = 0;
     let firstError: unknown;
-    const now = this.now();
+    const now = this.clock.now();
     results.forEach((r, i) => {
       const entry = batch[i]!;
       if (r.status === 'fulfilled') {

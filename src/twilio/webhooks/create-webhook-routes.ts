@@ -58,17 +58,16 @@ export function createWebhookRoutes(
 ): (app: FastifyInstance) => Promise<void> {
   const { config, logger, metrics, publisher } = ctx;
   const clock = options.clock ?? systemClock;
-  const now = () => clock.now();
   const builder = new SmsEnvelopeBuilder(clock);
   const dedup = new DeliveryDeduplicator<void>({
     windowMs: options.dedupWindowMs ?? WEBHOOK_DEFAULTS.dedupWindowMs,
     maxEntries: options.dedupMaxEntries ?? WEBHOOK_DEFAULTS.dedupMaxEntries,
-    now,
+    clock,
   });
   const tracker = new StatusTracker({
     ttlMs: options.statusTtlMs ?? WEBHOOK_DEFAULTS.statusTtlMs,
     maxMessages: options.statusMaxMessages ?? WEBHOOK_DEFAULTS.statusMaxMessages,
-    now,
+    clock,
   });
   const keywords =
     options.keywords ??

@@ -1,14 +1,13 @@
+import type { Clock } from '../../common/clock';
 import { RecentMap } from '../../common/recent-map';
-
-/** Milliseconds since the epoch; injected so windows are tested without sleeping. */
-export type NowMs = () => number;
 
 export interface DeliveryDeduplicatorOptions {
   /** How long a delivered webhook is remembered (Twilio retries within seconds to minutes). */
   windowMs: number;
   /** Upper bound on remembered keys (at least the newest half are kept); the oldest are forgotten first. */
   maxEntries: number;
-  now: NowMs;
+  /** Injected so windows are tested without sleeping. */
+  clock: Pick<Clock, 'now'>;
 }
 
 export interface DedupRun<T> {
@@ -32,7 +31,7 @@ export class DeliveryDeduplicator<T> {
   private readonly done: RecentMap<{ result: T }>;
 
   constructor(options: DeliveryDeduplicatorOptions) {
-    this.done = new RecentMap({ maxEntries: options.maxEntries, ttlMs: options.windowMs, now: options.now });
+    this.done = new RecentMap({ maxEntries: options.maxEntries, ttlMs: options.windowMs, clock: options.clock });
   }
 
   run(keys: readonly string[], work: () => Promise<T>): DedupRun<T> {

@@ -1,12 +1,12 @@
+import type { Clock } from '../../common/clock';
 import { RecentMap } from '../../common/recent-map';
-import type { NowMs } from './delivery-deduplicator';
 
 export interface StatusTrackerOptions {
   /** Messages remembered at most (at least the most recently updated half are kept); the least recently updated are forgotten first. */
   maxMessages: number;
   /** How long a message's highest status is remembered after its last callback. */
   ttlMs: number;
-  now: NowMs;
+  clock: Pick<Clock, 'now'>;
 }
 
 /**
@@ -19,7 +19,7 @@ export class StatusTracker {
   private readonly highest: RecentMap<number>;
 
   constructor(options: StatusTrackerOptions) {
-    this.highest = new RecentMap({ maxEntries: options.maxMessages, ttlMs: options.ttlMs, now: options.now });
+    this.highest = new RecentMap({ maxEntries: options.maxMessages, ttlMs: options.ttlMs, clock: options.clock });
   }
 
   /** Whether a status of this rank would advance the message (nothing is recorded). */

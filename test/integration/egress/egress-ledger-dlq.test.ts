@@ -1,7 +1,7 @@
 import { createMessagesApi } from '../../../src/twilio/egress/messages-api';
 import { DLQ_HEADERS } from '../../../src/egress/dlq-record';
 import { listDlq, replayDlq } from '../../../src/egress/egress-dlq';
-import { testConfig } from '../../helpers/config';
+import { accountOf, testConfig } from '../../helpers/config';
 import { testKafka } from '../../helpers/kafka';
 import { customer, egressConsumerOf, startEgressEnv, waitFor } from './egress-env';
 
@@ -82,7 +82,8 @@ describe('send ledger shared by instances, DLQ list and replay, message lookup',
     const server = env.service();
     await server.start();
     const outcomes = env.events(await env.read(env.topics.outcomes, 2));
-    const api = createMessagesApi(testConfig({ ...env.sim.env() }));
+    const config = testConfig({ ...env.sim.env() });
+    const api = createMessagesApi(config, accountOf(config));
     const first = outcomes.find((o) => o.type === 'sms.outbound.accepted' && o.data.to === customer(1))!;
     const sid = (first.type === 'sms.outbound.accepted' ? first.data.messageSid : undefined) ?? '';
     await expect(api.lookup(sid)).resolves.toMatchObject({ sid, to: customer(1), body: 'one' });

@@ -5,7 +5,8 @@ describe('RecentMap', () => {
   beforeEach(() => {
     now = 1_000_000;
   });
-  const make = (maxEntries: number, ttlMs?: number) => new RecentMap<number>({ maxEntries, ttlMs, now: () => now });
+  const make = (maxEntries: number, ttlMs?: number) =>
+    new RecentMap<number>({ maxEntries, ttlMs, clock: { now: () => now } });
 
   it('gets what was set; setting again replaces the value', () => {
     const m = make(10);

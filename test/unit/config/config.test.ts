@@ -168,6 +168,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('carries the credentials as one account whenever both are set, so no factory checks them again', () => {
+    const twilio = {
+      TWILIO_ACCOUNT_SID: SID,
+      TWILIO_AUTH_TOKEN: 'main',
+      TWILIO_WEBHOOK_BASE_URL: 'https://example.com',
+    };
+    const account = { sid: SID, authToken: 'main' };
+    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'true' }).twilio.account).toEqual(account);
+    // The CLI's look-ups use them with the connector off.
+    expect(loadConfig({ ...base, ...twilio, TWILIO_ENABLED: 'false' }).twilio.account).toEqual(account);
+    expect(loadConfig({ ...base, TWILIO_ACCOUNT_SID: SID, TWILIO_ENABLED: 'false' }).twilio).toMatchObject({
+      account: undefined,
+      accountSid: SID,
+    });
+  });
+
   it('refuses to turn webhook validation off in production', () => {
     expect(() => loadConfig({ ...base, NODE_ENV: 'production', TWILIO_WEBHOOK_VALIDATION: 'false' })).toThrow(
       /TWILIO_WEBHOOK_VALIDATION cannot be false when NODE_ENV=production/,

@@ -45,6 +45,13 @@ describe('inbound auto-replies (simulator → service → Kafka → TwiML)', () 
     expect(help.webhook?.responseBody).toBe(reply('Acme alerts: reply STOP to opt out.'));
     const other = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'thanks' });
     expect(other.webhook?.responseBody).toBe(EMPTY_TWIML);
+    expect(other.replies).toEqual([]);
+    // Twilio (the simulator) texts each <Message> back to the customer from the number they texted.
+    expect(env.sim.inspect.replies({ to: CUSTOMER }).map((m) => [m.sid, m.from, m.body])).toEqual([
+      [hours.replies[0], SENDER, 'We are open 9 to 5.'],
+      [order.replies[0], SENDER, 'Order 42 ships today.'],
+      [help.replies[0], SENDER, 'Acme alerts: reply STOP to opt out.'],
+    ]);
 
     // STOP: no confirmation configured (left to Twilio); afterwards nothing is answered to the number.
     const stop = await env.sim.sendInbound({ from: CUSTOMER, to: SENDER, body: 'STOP' });

@@ -15,7 +15,7 @@ describe('createAccessTokenProvider', () => {
   };
 
   it('mints an API-key JWT with the identity, a chat grant for the service and the TTL', () => {
-    const token = createAccessTokenProvider(opts, () => 1_000_000)();
+    const token = createAccessTokenProvider(opts, { now: () => 1_000_000 })();
     expect(token).toMatchObject({ issuedAt: 1_000_000, expiresAt: 1_600_000 });
     const payload = JSON.parse(Buffer.from(token.jwt.split('.')[1]!, 'base64url').toString()) as {
       iss: string;

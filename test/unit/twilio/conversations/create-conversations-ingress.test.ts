@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { createMetrics, silentLogger } from '../../../../src/observability';
 import { createTwilioConnector } from '../../../../src/twilio/create-twilio-connector';
 import { createConversationsIngress } from '../../../../src/twilio/conversations/create-conversations-ingress';
-import { testConfig } from '../../../helpers/config';
+import { accountOf, testConfig } from '../../../helpers/config';
 import { MemoryPublisher } from '../../../helpers/memory-publisher';
 import { FakeAdapter } from './fakes';
 import { FakeRest } from './rest-fakes';
@@ -23,6 +23,7 @@ const conversationsEnv = {
 describe('Conversations wiring', () => {
   const ctx = (env: Record<string, string>) => ({
     config: testConfig(env),
+    account: accountOf(testConfig(env)),
     logger: silentLogger,
     metrics: createMetrics({ defaultMetrics: false }),
     publisher: new MemoryPublisher(),

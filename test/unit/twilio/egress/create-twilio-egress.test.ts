@@ -1,71 +1,42 @@
-import type twilio from 'twilio';
 import { silentLogger } from '../../../../src/observability';
+import { createSharedEgressParts } from '../../../../src/twilio/egress/create-shared-egress-parts';
 import { createTwilioEgress } from '../../../../src/twilio/egress/create-twilio-egress';
-import type { LeanRequestClient } from '../../../../src/twilio/egress/lean-request-client';
+import { TwilioMessagesAdapter } from '../../../../src/twilio/egress/twilio-messages-adapter';
 import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
-import { testConfig, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../../helpers/config';
+import { accountOf, testConfig, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../../../helpers/config';
 import { MemoryPublisher } from '../../../helpers/memory-publisher';
 
-beforeEach(() => jest.useFakeTimers({ now: 0 }));
-afterEach(() => jest.useRealTimers());
+const config = testConfig({
+  TWILIO_ENABLED: 'true',
+  TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+  TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+  TWILIO_WEBHOOK_BASE_URL: 'https://hooks.example.com',
+});
+const base = {
+  config,
+  account: accountOf(config),
+  logger: silentLogger,
+  publisher: new MemoryPublisher(),
+  consent: { isOptedOut: () => false, isDoNotCall: () => false },
+};
 
-function egress(env: Record<string, string> = {}) {
-  const config = testConfig({
-    TWILIO_ENABLED: 'true',
-    TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-    TWILIO_WEBHOOK_BASE_URL: 'https://hooks.example.com',
-    ...env,
-  });
-  return createTwilioEgress({
-    config,
-    logger: silentLogger,
-    publisher: new MemoryPublisher(),
-    consent: { isOptedOut: () => false, isDoNotCall: () => false },
-    ledger: new MemorySendLedger(() => Date.now()),
-  });
-}
-
-/** The transport under the SDK client the egress adapter holds. */
-function transport(e: ReturnType<typeof egress>): LeanRequestClient {
-  const client = (e.handler.deps.twilio as unknown as { client: twilio.Twilio }).client;
-  return client.httpClient as unknown as LeanRequestClient;
-}
-
-describe('createTwilioEgress: the connection and circuit knobs reach their parts', () => {
-  it('builds the Twilio transport with TWILIO_CONNECT_TIMEOUT_SECS, TWILIO_HTTP_MAX_SOCKETS and the idle timeout', () => {
-    const t = transport(
-      egress({
-        TWILIO_TIMEOUT_SECS: '20',
-        TWILIO_CONNECT_TIMEOUT_SECS: '1.5',
-        TWILIO_HTTP_MAX_SOCKETS: '7',
-        TWILIO_HTTP_IDLE_TIMEOUT_SECS: '9',
-      }),
-    );
-    expect(t.httpAgent.maxSockets).toBe(7);
-    expect((t.httpAgent as unknown as { options: object }).options).toMatchObject({ keepAlive: true, timeout: 9_000 });
-    expect((t as unknown as { connectTimeoutMs: number; timeoutMs: number }).connectTimeoutMs).toBe(1_500);
-    expect((t as unknown as { connectTimeoutMs: number; timeoutMs: number }).timeoutMs).toBe(20_000);
+describe('createTwilioEgress', () => {
+  it('sends through the shared parts it is given: one ledger, circuits, retry policy, DLQ and Twilio client', () => {
+    const shared = createSharedEgressParts({ ...base, ledger: new MemorySendLedger(() => Date.now()) });
+    const e = createTwilioEgress({ ...base, shared });
+    expect(e.ledger).toBe(shared.ledger);
+    expect(e.handler.deps.circuits).toBe(shared.circuits);
+    expect(e.handler.deps.retry).toBe(shared.retry);
+    expect(e.handler.deps.dlq).toBe(shared.dlq);
+    expect(e.messages).toBeInstanceOf(TwilioMessagesAdapter);
+    expect((e.messages as unknown as { client: unknown }).client).toBe(shared.client);
+    expect(e.parts).toBe(shared.parts);
   });
 
-  it('defaults the pool to EGRESS_CONCURRENCY + 10 sockets', () => {
-    expect(transport(egress({ EGRESS_CONCURRENCY: '30' })).httpAgent.maxSockets).toBe(40);
-  });
-
-  it('closes an account circuit only after TWILIO_CIRCUIT_SUCCESS_THRESHOLD successful probes', async () => {
-    const e = egress({
-      TWILIO_CIRCUIT_FAILURE_THRESHOLD: '2',
-      TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: '1',
-      TWILIO_CIRCUIT_SUCCESS_THRESHOLD: '2',
-    });
-    const breaker = e.handler.deps.circuits.for(TEST_ACCOUNT_SID);
-    (await breaker.acquire()).failure();
-    (await breaker.acquire()).failure();
-    expect(breaker.state).toBe('open');
-    await jest.advanceTimersByTimeAsync(1_000);
-    (await breaker.acquire()).success();
-    expect(breaker.state).toBe('half_open');
-    (await breaker.acquire()).success();
-    expect(breaker.state).toBe('closed');
+  it('builds the shared parts from its own context when none are given', () => {
+    const ledger = new MemorySendLedger(() => Date.now());
+    const e = createTwilioEgress({ ...base, ledger });
+    expect(e.ledger).toBe(ledger);
+    expect(e.handler.deps.circuits.for(TEST_ACCOUNT_SID).state).toBe('closed');
   });
 });

@@ -127,7 +127,10 @@ describe('classifyTwilioError', () => {
 
     const now = Date.parse('2024-05-01T12:00:00Z');
     const dated = { status: 503, headers: { 'Retry-After': 'Wed, 01 May 2024 12:00:30 GMT' } };
-    expect(classifyTwilioError(dated, { now: () => now })).toMatchObject({ row: 'HTTP 503', retryAfterMs: 30_000 });
+    expect(classifyTwilioError(dated, { clock: { now: () => now } })).toMatchObject({
+      row: 'HTTP 503',
+      retryAfterMs: 30_000,
+    });
     expect(classifyTwilioError({ status: 429, headers: { 'retry-after': 'soon' } }).retryAfterMs).toBeUndefined();
   });
 

@@ -58,7 +58,7 @@ describe('operator call endpoints', () => {
     app = Fastify();
     installApiErrorHandler(app, silentLogger);
     installApiAuth(app, { tokens, rateLimit: { perSec: 1000, burst: 1000 }, auditLogger: silentLogger });
-    createCallRoutes({ accountSid: ACCOUNT, end: () => h.deps, recordings: () => fetcher, metrics: h.metrics })(app);
+    createCallRoutes({ accountSid: ACCOUNT, end: h.deps, recordings: () => fetcher, metrics: h.metrics })(app);
     await app.ready();
   });
   afterAll(async () => {

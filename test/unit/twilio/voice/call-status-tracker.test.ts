@@ -2,7 +2,7 @@ import { CallStatusTracker } from '../../../../src/twilio/voice/call-status-trac
 
 describe('CallStatusTracker', () => {
   let now = 0;
-  const tracker = () => new CallStatusTracker({ maxCalls: 10, ttlMs: 1000, now: () => now });
+  const tracker = () => new CallStatusTracker({ maxCalls: 10, ttlMs: 1000, clock: { now: () => now } });
 
   it('orders by SequenceNumber when both callbacks have one', () => {
     const t = tracker();

@@ -15,7 +15,7 @@ const flush = () => new Promise<void>((r) => setImmediate(r));
 describe('DeliveryDeduplicator', () => {
   let now = 0;
   const make = (maxEntries = 100, windowMs = 1000) =>
-    new DeliveryDeduplicator<string>({ windowMs, maxEntries, now: () => now });
+    new DeliveryDeduplicator<string>({ windowMs, maxEntries, clock: { now: () => now } });
   beforeEach(() => {
     now = 1_000_000;
   });

@@ -2,7 +2,8 @@ import { StatusTracker } from '../../../../src/twilio/webhooks/status-tracker';
 
 describe('StatusTracker', () => {
   let now = 0;
-  const make = (maxMessages = 100, ttlMs = 10_000) => new StatusTracker({ maxMessages, ttlMs, now: () => now });
+  const make = (maxMessages = 100, ttlMs = 10_000) =>
+    new StatusTracker({ maxMessages, ttlMs, clock: { now: () => now } });
   beforeEach(() => {
     now = 5_000_000;
   });
