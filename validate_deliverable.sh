@@ -2,8 +2,9 @@
 # The one test command (README "Run the tests"). On a fresh Debian machine with
 # Node 20 and npm it installs what it needs (npm packages, librdkafka-dev, a JDK
 # and Maven), fetches Apache Kafka and Apicurio Registry from Maven Central,
-# Debian's chromium for the docs-page test, starts Kafka (KRaft, one broker), runs typecheck, lint, the alert-rule tests (promtool), unit,
-# integration/contract/e2e tests on it and the architecture check, then a short smoke on the mock broker the sandbox
+# Debian's chromium for the docs-page test, starts Kafka (KRaft, one broker), runs typecheck, lint, the architecture
+# check, the dependency gates (npm audit, engines), the alert-rule tests (promtool), unit, then integration/contract/e2e
+# tests on Kafka, then a short smoke on the mock broker the sandbox
 # uses, stops what it started, and exits non-zero on any failure.
 #
 #   KAFKA_BROKERS=host:9092 ./validate_deliverable.sh   # the suite against an external cluster
@@ -18,7 +19,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # The lock file must list every platform's optional binaries (@swc/core-*, @unrs/resolver-binding-*) or
   # `npm ci` refuses it: @swc/core and unrs-resolver are pinned to versions whose binaries are all on the
   # registry (package.json, `overrides`); see docs/troubleshooting.md before bumping them.
-  npm ci --no-audit --no-fund
+  mkdir -p build
+  npm ci --no-audit --no-fund 2>&1 | tee build/npm-ci.log
+  if grep -q EBADENGINE build/npm-ci.log; then
+    echo "npm ci warned EBADENGINE (a dependency refuses this Node; build/npm-ci.log):" >&2
+    grep EBADENGINE build/npm-ci.log >&2
+    exit 1
+  fi
 fi
 
 step "build the mock Kafka broker (the sandbox's), fetch Apache Kafka and build Apicurio Registry (Maven Central)"
@@ -44,6 +51,9 @@ npm run --silent lint
 
 step "architecture.yaml matches the code"
 npm run --silent check:architecture
+
+step "dependency gates (npm audit --omit=dev against audit-allowlist.json; engines of every locked package)"
+node dist/scripts/dependency-gates.js
 
 step "Prometheus alert rules (promtool check rules, promtool test rules)"
 scripts/promtool.sh

@@ -3,6 +3,7 @@ export { redactPhone, redactBody, redactPhonesInText } from './redact';
 export { createMetrics, type Metrics } from './metrics';
 export { fatalErrorLine, unhandledRejectionReporter } from './process-errors';
 export {
+  activeTraceContext,
   extractTraceContext,
   failSpan,
   inSpan,
@@ -16,5 +17,7 @@ export {
   TRACEPARENT_HEADER,
   TRACER_NAME,
   TRACESTATE_HEADER,
+  withTraceContext,
   type Span,
+  type TraceContext,
 } from './tracing';

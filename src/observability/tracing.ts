@@ -118,6 +118,20 @@ const kafkaHeaderGetter: TextMapGetter<Record<string, HeaderValue>> = {
   },
 };
 
+/** The active trace context, kept by work that runs later in another async flow (a queued publish). */
+export type TraceContext = Context;
+export function activeTraceContext(): TraceContext {
+  return context.active();
+}
+
+/**
+ * Runs `fn` in a trace context kept earlier (`activeTraceContext`), or in no trace when there is none (work
+ * recovered after a restart): never in whatever context the caller happens to run in.
+ */
+export function withTraceContext<T>(kept: TraceContext | undefined, fn: () => T): T {
+  return context.with(kept ?? ROOT_CONTEXT, fn);
+}
+
 /** Writes `traceparent` (and `tracestate`) for the span's context into record headers. */
 export function injectTraceHeaders(span: Span, headers: Record<string, string | Buffer | undefined>): void {
   if (!span.isRecording()) return;

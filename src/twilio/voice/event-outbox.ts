@@ -15,13 +15,15 @@ import { Lifecycle } from '../../common/lifecycle';
 import type { EventPublisherPort } from '../../connector/event-publisher-port';
 import { parseEnvelope, type InternalEventV2 } from '../../envelope';
 import { IngressEgressError } from '../../errors';
-import type { Logger } from '../../observability';
+import { activeTraceContext, withTraceContext, type Logger, type TraceContext } from '../../observability';
 
 /** One event kept in the outbox: its place in the log and when it was written (for the Kafka check). */
 export interface OutboxEntry {
   seq: number;
   appendedAtMs: number;
   event: InternalEventV2;
+  /** The trace of the request that appended it (in memory only: an entry recovered from disk has none). */
+  trace?: TraceContext;
 }
 
 /**
@@ -63,6 +65,7 @@ const LOCK_FILE = 'owner.pid';
 
 interface WriteRequest {
   event: InternalEventV2;
+  trace: TraceContext;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -139,7 +142,7 @@ export class EventOutbox {
       return Promise.reject(new IngressEgressError('IE_LIFECYCLE', 'the voice outbox is not running'));
     }
     return new Promise<void>((resolve, reject) => {
-      this.writes.push({ event, resolve, reject });
+      this.writes.push({ event, trace: activeTraceContext(), resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -259,7 +262,7 @@ export class EventOutbox {
         const batch = this.writes;
         this.writes = [];
         const appendedAtMs = this.clock.now();
-        const entries = batch.map((w) => ({ seq: ++this.lastSeq, appendedAtMs, event: w.event }));
+        const entries = batch.map((w) => ({ seq: ++this.lastSeq, appendedAtMs, event: w.event, trace: w.trace }));
         const text = entries.map((e) => `${JSON.stringify({ s: e.seq, t: e.appendedAtMs, e: e.event })}\n`).join('');
         try {
           const segment = this.segment;
@@ -348,7 +351,11 @@ export class EventOutbox {
       }
     }
     // Published in order: the publisher keeps call order within a key, and every batch starts at the oldest entry.
-    const results = await Promise.allSettled(batch.map((e) => this.options.publisher.publish(e.event)));
+    // Each publish in the trace of the call that appended it (not in the context of whatever started this round,
+    // which would put a whole batch in the first call's trace).
+    const results = await Promise.allSettled(
+      batch.map((e) => withTraceContext(e.trace, () => this.options.publisher.publish(e.event))),
+    );
     let failed = 0;
     let firstError: unknown;
     const now = this.clock.now();

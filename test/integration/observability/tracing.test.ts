@@ -4,6 +4,24 @@ import { startTracing, type Tracing } from '../../../src/telemetry/start-tracing
 import { customer, startEgressEnv } from '../egress/egress-env';
 import { CUSTOMER, SENDER, useWebhookEnv } from '../twilio/webhooks/webhook-env';
 import { waitFor } from '../../helpers/wait-for';
+import { freePort } from '@ingress-egress/sandbox';
+import { createEventPublisher } from '../../../src/kafka/create-event-publisher';
+import { createMetrics, silentLogger } from '../../../src/observability';
+import { buildServer } from '../../../src/server';
+import { onCleanup } from '../../helpers/cleanup';
+import { testConfig } from '../../helpers/config';
+import { createTestTopics, topicEnv, uniqueName } from '../../helpers/kafka';
+import { followTopics } from '../../helpers/kafka-consumer';
+import {
+  CALLER,
+  callSidOf,
+  FORWARD_NUMBER,
+  incomingCall,
+  postSigned,
+  VOICE_ACCOUNT,
+  VOICE_TOKEN,
+  writeRoutingFile,
+} from '../../helpers/voice-calls';
 
 jest.setTimeout(120_000);
 
@@ -132,5 +150,131 @@ describe('tracing (OpenTelemetry SDK, in-memory exporter)', () => {
     );
     expect(ledgerSends.length).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(all.map((s) => s.attributes))).not.toContain(customer(1));
+  });
+
+  it('traces an incoming voice call: server span → signature, and the outbox publish of its event → Kafka ack, traceparent on the record', async () => {
+    const topics = await createTestTopics('trace-voice');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const config = testConfig({
+      HTTP_PORT: String(port),
+      KAFKA_GROUP_ID: uniqueName('trace-voice-group'),
+      ...topicEnv(topics),
+      TWILIO_ENABLED: 'true',
+      TWILIO_ACCOUNT_SID: VOICE_ACCOUNT,
+      TWILIO_AUTH_TOKEN: VOICE_TOKEN,
+      TWILIO_WEBHOOK_BASE_URL: base,
+      VOICE_ROUTING_FILE: writeRoutingFile(),
+    });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const publisher = createEventPublisher(config, { logger: silentLogger, metrics });
+    const server = buildServer(config, { logger: silentLogger, metrics, publisher });
+    onCleanup(() => server.stop());
+    await server.start();
+    await server.listen();
+    const reader = await followTopics([topics.voiceCalls], { groupPrefix: 'trace-voice-reader' });
+    exporter.reset();
+
+    // Two calls at once: the outbox publishes them in one round, yet each record belongs to its own call's trace.
+    const answers = await Promise.all(
+      [7001, 7002].map((n) => postSigned(`${base}/webhooks/twilio/voice`, incomingCall(n, FORWARD_NUMBER))),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const records = await reader.until(
+      topics.voiceCalls,
+      (all) => [7001, 7002].every((n) => all.some((r) => r.key === callSidOf(n))),
+      20_000,
+    );
+    await waitFor(() => named(`send ${topics.voiceCalls}`, spans()).length >= 2, 10_000, 'the producer spans');
+
+    const all = spans();
+    const webhooks = named('POST /webhooks/twilio/voice', all);
+    expect(webhooks).toHaveLength(2);
+    for (const webhook of webhooks) {
+      expect(webhook.kind).toBe(SpanKind.SERVER);
+      expect(webhook.attributes).toMatchObject({
+        'http.route': '/webhooks/twilio/voice',
+        'http.response.status_code': 200,
+      });
+      const signature = childrenOf(webhook, all).find((s) => s.name === 'webhook signature');
+      expect(signature?.attributes['twilio.signature.valid']).toBe(true);
+    }
+    // The event goes through the on-disk outbox and is published after the answer: its producer span is in
+    // its call's trace, a child of that call's webhook span, ended by Kafka's acknowledgement, and its context
+    // is the record's traceparent.
+    const traces = new Set<string>();
+    for (const n of [7001, 7002]) {
+      const record = records.find((r) => r.key === callSidOf(n))!;
+      const producer = named(`send ${topics.voiceCalls}`, all).find(
+        (s) => record.headers.traceparent === `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`,
+      );
+      expect(producer).toBeDefined();
+      expect(producer!.kind).toBe(SpanKind.PRODUCER);
+      expect(producer!.attributes).toMatchObject({
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topics.voiceCalls,
+        'messaging.destination.partition.id': String(record.partition),
+        'messaging.kafka.offset': Number(record.offset),
+      });
+      const webhook = webhooks.find((w) => w.spanContext().traceId === producer!.spanContext().traceId);
+      expect(webhook).toBeDefined();
+      expect(parentOf(producer!)).toBe(webhook!.spanContext().spanId);
+      traces.add(producer!.spanContext().traceId);
+    }
+    expect(traces.size).toBe(2);
+    expect(JSON.stringify(all.map((s) => s.attributes))).not.toContain(CALLER);
+  });
+
+  it('traces POST /api/sms: API span → publish (traceparent on the sms.egress record) → the egress consumer continues it', async () => {
+    const env = await startEgressEnv();
+    const port = await freePort();
+    const token = 'c'.repeat(40);
+    const server = env.service({
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      API_TOKENS: `backend:send+read:${token}`,
+    });
+    await server.start();
+    const url = await server.listen();
+    exporter.reset();
+
+    const to = customer(77);
+    const answer = await fetch(`${url}/api/sms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to, body: 'traced from the api' }),
+    });
+    expect(answer.status).toBe(202);
+    const [outcome] = await env.read(env.topics.outcomes, 1);
+    const [request] = await env.read(env.topics.egress, 1);
+    await waitFor(() => named(`process ${env.topics.egress}`, spans()).length === 1, 10_000, 'the consumer span');
+
+    const all = spans();
+    const [api] = named('POST /api/sms', all);
+    expect(api).toBeDefined();
+    expect(api!.kind).toBe(SpanKind.SERVER);
+    const traceId = api!.spanContext().traceId;
+    // The request record is published by a producer span under the API span; its context is on the record.
+    const publish = named(`send ${env.topics.egress}`, all).find((s) => s.spanContext().traceId === traceId)!;
+    expect(publish).toBeDefined();
+    expect(parentOf(publish)).toBe(api!.spanContext().spanId);
+    expect(request!.headers.traceparent).toBe(`00-${traceId}-${publish.spanContext().spanId}-01`);
+    // The egress consumer continues the trace across the Kafka hop.
+    const consumer = named(`process ${env.topics.egress}`, all)[0]!;
+    expect(consumer.spanContext().traceId).toBe(traceId);
+    expect(parentOf(consumer)).toBe(publish.spanContext().spanId);
+    // Every record the service wrote for this request (outcome, ledger) carries a traceparent of this trace,
+    // naming the producer span that wrote it.
+    const written = all.filter((s) => s.kind === SpanKind.PRODUCER && s.spanContext().traceId === traceId);
+    expect(written.map((s) => s.name)).toEqual(
+      expect.arrayContaining([`send ${env.topics.egress}`, `send ${env.topics.outcomes}`, `send ${env.ledgerTopic}`]),
+    );
+    const outcomeSend = written.find((s) => s.name === `send ${env.topics.outcomes}`)!;
+    expect(outcome!.headers.traceparent).toBe(`00-${traceId}-${outcomeSend.spanContext().spanId}-01`);
+    const ledger = await env.read(env.ledgerTopic, 1);
+    for (const r of ledger) {
+      expect(r.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    }
+    expect(JSON.stringify(all.map((s) => s.attributes))).not.toContain(to);
   });
 });

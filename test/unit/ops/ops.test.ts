@@ -79,6 +79,26 @@ describe('ops/', () => {
     for (const name of known) expect(used).toContain(name);
   });
 
+  it('every latency panel shows p95 beside its other quantiles (each histogram_quantile over a *_seconds metric)', () => {
+    const dashboard = JSON.parse(readFileSync(path.join(root, 'ops/grafana/ingress-egress.json'), 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const missing: string[] = [];
+    for (const panel of dashboard.panels) {
+      const quantiles = new Map<string, Set<string>>();
+      for (const { expr } of panel.targets) {
+        const m = /histogram_quantile\(([0-9.]+),.*?\b(\w+_seconds)_bucket/.exec(expr);
+        // A recording's length is a size, not a latency.
+        if (!m || m[2]!.endsWith('_duration_seconds')) continue;
+        const seen = quantiles.get(m[2]!) ?? new Set<string>();
+        seen.add(m[1]!);
+        quantiles.set(m[2]!, seen);
+      }
+      for (const [metric, seen] of quantiles) if (!seen.has('0.95')) missing.push(`${panel.title}: ${metric}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('the check itself catches an unknown metric', () => {
     expect(metricsIn(['rate(twilio_nonexistent_total[5m])'])).toContain('twilio_nonexistent_total');
     expect(known).not.toContain('twilio_nonexistent_total');
