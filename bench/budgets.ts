@@ -32,8 +32,8 @@ import {
   useBenchBroker,
   type RunResult,
 } from './egress';
-import { fmtMs, peakRssMb, percentile, startOtlpSink, tracingEnv } from './harness';
-import { freeLocalPort, runLevel, serviceEnv, startChild, stopChild, untilReady, type LevelResult } from './ingress';
+import { fmtMs, freeLocalPort, peakRssMb, percentile, startOtlpSink, stopChild, tracingEnv } from './harness';
+import { runLevel, serviceEnv, startChild, untilReady, type LevelResult } from './ingress';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 

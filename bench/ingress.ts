@@ -18,7 +18,7 @@
  *   BENCH_INGRESS_DURATION=20 BENCH_INGRESS_RATES=2000,5000,8000 BENCH_INGRESS_CONNECTIONS=100 npm run bench ingress
  *   BENCH_INGRESS_SERVICE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench ingress   (profile the service)
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +30,7 @@ import { startTracing } from '../src/telemetry/start-tracing';
 import { buildServer } from '../src/server';
 import { EMPTY_TWIML, SMS_WEBHOOK_PATH } from '../src/twilio/webhooks';
 import { prepareServiceTopics, startBenchBroker } from './broker';
+import { forkRole, freeLocalPort, stopChild } from './harness';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 
@@ -153,41 +154,9 @@ export function serviceEnv(brokers: string, topic: string, port: number): Record
   };
 }
 
-export async function freeLocalPort(): Promise<number> {
-  const srv = http.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
 /** Forks this file in a role; resolves once the child listens. */
 export function startChild(role: 'webhooks' | 'baseline', env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = fork(__filename, [], {
-      env: { ...process.env, ...env, [ROLE_ENV]: role },
-      execArgv: role === 'webhooks' ? SERVICE_NODE_FLAGS : [],
-      stdio: 'inherit',
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${role} target exited with code ${code}`)));
-    child.on('message', (m) => {
-      if (m === 'ready') resolve(child);
-    });
-  });
-}
-
-export function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.removeAllListeners('exit');
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.send('stop');
-  });
+  return forkRole(__filename, ROLE_ENV, role, env, role === 'webhooks' ? SERVICE_NODE_FLAGS : []);
 }
 
 /** Waits for /readyz: the publisher connected and the connector's foundations (consent, ledger) loaded. */
