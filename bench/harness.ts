@@ -150,7 +150,10 @@ export interface OtlpSink {
   stop(): Promise<void>;
 }
 
-/** An OTLP/HTTP collector on 127.0.0.1 that reads every export, answers 200 and keeps nothing. */
+/**
+ * An OTLP/HTTP collector on 127.0.0.1 that reads every export, answers 200 and keeps nothing: an empty protobuf
+ * ExportTraceServiceResponse to a protobuf export, `{}` to a JSON one.
+ */
 export async function startOtlpSink(): Promise<OtlpSink> {
   let requests = 0;
   let bytes = 0;
@@ -158,8 +161,9 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     req.on('data', (c: Buffer) => (bytes += c.length));
     req.on('end', () => {
       requests++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
+      const json = (req.headers['content-type'] ?? '').includes('json');
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      res.end(json ? '{}' : '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -176,9 +180,13 @@ export async function startOtlpSink(): Promise<OtlpSink> {
 }
 
 /** The standard variables that turn the service's tracing on, every trace sampled, exported to `sinkUrl`. */
-export function tracingEnv(sinkUrl: string): Record<string, string> {
+export function tracingEnv(
+  sinkUrl: string,
+  protocol: 'http/protobuf' | 'http/json' = 'http/protobuf',
+): Record<string, string> {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
     OTEL_TRACES_SAMPLER: 'always_on',
     OTEL_SERVICE_NAME: 'ingress-egress-bench',
   };

@@ -125,6 +125,9 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
     'OpenTelemetry collector base URL (OTLP/HTTP; traces go to `<url>/v1/traces`). Setting it turns tracing on (docs/tracing.md).',
   OTEL_TRACES_EXPORTER:
     '`otlp` or `console` turns tracing on (with `otlp`, the endpoint defaults to http://localhost:4318); `none` keeps it off. Unset: on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.',
+  OTEL_EXPORTER_OTLP_PROTOCOL:
+    'OTLP/HTTP encoding of exported spans: `http/protobuf` (default, the cheaper for the service) or `http/json`.',
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'The same for traces only; wins over OTEL_EXPORTER_OTLP_PROTOCOL.',
   OTEL_SERVICE_NAME: 'The `service.name` of the spans; default `ingress-egress`.',
   SCHEMA_REGISTRY_URL:
     'Confluent Schema Registry URL; when set, envelopes are encoded through it instead of plain JSON.',

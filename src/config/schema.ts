@@ -44,6 +44,10 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+/** OTLP/HTTP's two encodings; OTLP over gRPC is not built in. */
+const otlpProtocol = optionalString.refine((v) => v === undefined || /^http\/(protobuf|json)$/i.test(v), {
+  message: 'must be http/protobuf or http/json (OTLP over gRPC is not supported)',
+});
 
 const sid = (prefix: string) =>
   optionalString.refine((v) => v === undefined || new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(v), {
@@ -249,6 +253,8 @@ export const envSchema = z.object({
   OTEL_TRACES_EXPORTER: optionalString.refine((v) => v === undefined || /^(otlp|console|none)$/i.test(v), {
     message: 'must be otlp, console or none',
   }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
   OTEL_SERVICE_NAME: optionalString,
 });
 

@@ -37,6 +37,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, EGRESS_BULK_RATE_SHARE: '1.5' })).toThrow(/EGRESS_BULK_RATE_SHARE/);
   });
 
+  it('accepts OTLP/HTTP protobuf or JSON and refuses gRPC, naming the variable', () => {
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).not.toThrow();
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).not.toThrow();
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL.*gRPC is not supported/,
+    );
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/xml' })).toThrow(
+      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/,
+    );
+  });
+
   it('reads the connection knobs: connect timeout, pool size and idle timeout, answer deadline, success threshold', () => {
     const c = loadConfig({
       ...base,

@@ -1,0 +1,48 @@
+import { otlpProtocolFrom, tracesExporterFrom, tracesUrl } from '../../../src/telemetry/start-tracing';
+
+describe('tracing switches (standard OTel variables)', () => {
+  it('stays off unless an exporter or an endpoint is named, and OTEL_SDK_DISABLED wins', () => {
+    expect(tracesExporterFrom({})).toBeUndefined();
+    expect(tracesExporterFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })).toBe('otlp');
+    expect(tracesExporterFrom({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces' })).toBe('otlp');
+    expect(tracesExporterFrom({ OTEL_TRACES_EXPORTER: 'console' })).toBe('console');
+    expect(
+      tracesExporterFrom({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x' }),
+    ).toBeUndefined();
+    expect(
+      tracesExporterFrom({
+        OTEL_SDK_DISABLED: 'TRUE',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x',
+      }),
+    ).toBeUndefined();
+  });
+
+  it('sends to the signal endpoint as given, or to the base endpoint + /v1/traces', () => {
+    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' })).toBe(
+      'http://127.0.0.1:4318/v1/traces',
+    );
+    expect(
+      tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9/t' }),
+    ).toBe('http://b:9/t');
+    expect(tracesUrl({})).toBeUndefined();
+  });
+
+  it('encodes OTLP as protobuf by default, as JSON when asked; the traces variable wins over the general one', () => {
+    expect(otlpProtocolFrom({})).toBe('http/protobuf');
+    expect(otlpProtocolFrom({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe('http/json');
+    expect(otlpProtocolFrom({ OTEL_EXPORTER_OTLP_PROTOCOL: ' HTTP/JSON ' })).toBe('http/json');
+    expect(
+      otlpProtocolFrom({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+      }),
+    ).toBe('http/protobuf');
+    expect(
+      otlpProtocolFrom({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      }),
+    ).toBe('http/json');
+  });
+});
