@@ -24,6 +24,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../src/config';
+import { startTracing } from '../src/telemetry/start-tracing';
 import { SmsEnvelopeBuilder } from '../src/envelope';
 import { createEventPublisher } from '../src/kafka/create-event-publisher';
 import { createLogger, silentLogger } from '../src/observability';
@@ -31,13 +32,14 @@ import { Semaphore } from '../src/resilience';
 import { buildServer } from '../src/server';
 import { TwilioSimulator } from '@ingress-egress/twilio-simulator';
 import { prepareServiceTopics, startBenchBroker, type BenchBroker } from './broker';
+import { peakRssMb } from './harness';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 
 const ROLE_ENV = 'IE_BENCH_EGRESS_ROLE';
-const ACCOUNT = 'AC' + '5'.repeat(32);
-const TOKEN = 'bench-egress-token-0123456789abcdef';
-const SENDER = '+14155550100';
+export const ACCOUNT = 'AC' + '5'.repeat(32);
+export const TOKEN = 'bench-egress-token-0123456789abcdef';
+export const SENDER = '+14155550100';
 const CONCURRENCY = 200;
 const REQUESTS = Number(process.env.BENCH_EGRESS_REQUESTS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_EGRESS_ROUNDS ?? 3);
@@ -50,10 +52,12 @@ const BURST = 30;
 const RATE_SECONDS = 10;
 
 const customer = (i: number) => `+1415${String(2_000_000 + i).padStart(7, '0')}`;
-const unique = (p: string) => `${p}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+export const unique = (p: string) => `${p}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
-interface RunResult {
+export interface RunResult {
   label: string;
+  /** The service's peak resident set (VmHWM) when it stopped, MB. */
+  peakRssMb?: number;
   requests: number;
   seconds: number;
   perSecond: number;
@@ -63,6 +67,11 @@ interface RunResult {
 
 /** The broker of this run (the service's topics are prepared for it before each start). */
 let benchBroker: BenchBroker;
+
+/** For a benchmark that reuses egressRun/startEgressService with a broker it started itself. */
+export function useBenchBroker(broker: BenchBroker): void {
+  benchBroker = broker;
+}
 
 async function run(): Promise<BenchmarkReport> {
   const broker = await startBenchBroker();
@@ -172,7 +181,7 @@ async function run(): Promise<BenchmarkReport> {
 /** Publishes `n` requests to a fresh egress topic; returns the topic. */
 let runNumber = 0;
 
-async function publishRequests(bootstrap: string, n: number, label: string): Promise<string> {
+export async function publishRequests(bootstrap: string, n: number, label: string): Promise<string> {
   // Bodies differ between runs: the simulator counts a repeated (to, body) as a duplicate SMS.
   const bodyPrefix = `${label} #${++runNumber}`;
   const topic = unique('bench-egress');
@@ -260,13 +269,14 @@ function forkRole(role: string, env: Record<string, string>): Promise<ChildProce
   });
 }
 
-function stopChild(child: ChildProcess): Promise<{ cpuMs?: number }> {
+export function stopChild(child: ChildProcess): Promise<{ cpuMs?: number; peakRssMb?: number }> {
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.removeAllListeners('exit');
-    let usage: { cpuMs?: number } = {};
+    const rss = peakRssMb(child.pid);
+    let usage: { cpuMs?: number; peakRssMb?: number } = rss !== undefined ? { peakRssMb: rss } : {};
     child.on('message', (m) => {
-      if (typeof m === 'object' && m !== null && 'cpuMs' in m) usage = m as { cpuMs: number };
+      if (typeof m === 'object' && m !== null && 'cpuMs' in m) usage = { ...usage, ...(m as { cpuMs: number }) };
     });
     child.once('exit', () => {
       clearTimeout(kill);
@@ -276,28 +286,20 @@ function stopChild(child: ChildProcess): Promise<{ cpuMs?: number }> {
   });
 }
 
-async function egressRun(
-  label: string,
-  kafka: Kafka,
-  bootstrap: string,
-  sim: TwilioSimulator,
-  n: number,
-  limits: Record<string, string>,
-  instances: number,
-): Promise<RunResult> {
-  const egress = await publishRequests(bootstrap, n, label);
-  const outcomes = unique('bench-outcomes');
-  const before = createdSoFar(sim);
-  const duplicatesBefore = sim.inspect.duplicateCount();
+/**
+ * The service in a child process against the bench broker and `sim`, with fresh topics unless `extra` names them;
+ * `extra` also sets limits, tracing (OTEL_*) or BENCH_LISTEN=1 to serve HTTP (HTTP_PORT) as well.
+ */
+export async function startEgressService(sim: TwilioSimulator, extra: Record<string, string>): Promise<ChildProcess> {
   const groupId = unique('bench-egress-group');
   const ledger = unique('bench-ledger');
   const env: Record<string, string> = {
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
-    KAFKA_BROKERS: bootstrap,
+    KAFKA_BROKERS: benchBroker.bootstrap,
     KAFKA_GROUP_ID: groupId,
-    KAFKA_TOPIC_EGRESS: egress,
-    KAFKA_TOPIC_OUTCOMES: outcomes,
+    KAFKA_TOPIC_EGRESS: unique('bench-egress'),
+    KAFKA_TOPIC_OUTCOMES: unique('bench-outcomes'),
     KAFKA_TOPIC_EGRESS_DLQ: unique('bench-dlq'),
     KAFKA_TOPIC_EGRESS_LEDGER: ledger,
     KAFKA_TOPIC_CONSENT: unique('bench-consent'),
@@ -317,10 +319,27 @@ async function egressRun(
     EGRESS_SESSION_TIMEOUT_SECS: '10',
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
-    ...limits,
+    ...extra,
   };
   const topicEnv = await prepareServiceTopics(benchBroker, env);
-  const fork1 = () => forkRole('service', { ...env, ...topicEnv });
+  return forkRole('service', { ...env, ...topicEnv });
+}
+
+export async function egressRun(
+  label: string,
+  kafka: Kafka,
+  bootstrap: string,
+  sim: TwilioSimulator,
+  n: number,
+  limits: Record<string, string>,
+  instances: number,
+): Promise<RunResult> {
+  const egress = await publishRequests(bootstrap, n, label);
+  const outcomes = unique('bench-outcomes');
+  const before = createdSoFar(sim);
+  const duplicatesBefore = sim.inspect.duplicateCount();
+  const fork1 = () =>
+    startEgressService(sim, { KAFKA_TOPIC_EGRESS: egress, KAFKA_TOPIC_OUTCOMES: outcomes, ...limits });
   const children = await Promise.all(Array.from({ length: instances }, fork1));
   let first = 0;
   let last = 0;
@@ -338,6 +357,7 @@ async function egressRun(
   }
   const usage = await Promise.all(children.map(stopChild));
   const cpuMs = usage.every((u) => u.cpuMs !== undefined) ? usage.reduce((s, u) => s + u.cpuMs!, 0) : undefined;
+  const peaks = usage.map((u) => u.peakRssMb).filter((m): m is number => m !== undefined);
   const seconds = (last - first) / 1000;
   const sent = createdSoFar(sim) - before;
   if (sim.inspect.duplicateCount() !== duplicatesBefore) throw new Error(`${label}: duplicate SMS`);
@@ -351,6 +371,7 @@ async function egressRun(
     seconds,
     perSecond: n / seconds,
     ...(cpuMs !== undefined ? { cpuMsPerRequest: cpuMs / n } : {}),
+    ...(peaks.length > 0 ? { peakRssMb: Math.max(...peaks) } : {}),
     sent,
   };
 }
@@ -433,16 +454,22 @@ async function rateRun(kafka: Kafka, bootstrap: string, sim: TwilioSimulator) {
 }
 
 async function serveEgress(): Promise<void> {
+  // As src/main.ts does: off unless the OTEL_* variables ask for it (the tracing benchmark sets them).
+  const tracing = startTracing(process.env);
   const config = loadConfig(process.env);
   const server = buildServer(config, { logger: createLogger({ level: config.logLevel }) });
   await server.start();
+  if (process.env.BENCH_LISTEN === '1') await server.listen();
   const cpu0 = process.cpuUsage();
   process.send!('ready');
   process.on('message', (m) => {
     if (m !== 'stop') return;
     const used = process.cpuUsage(cpu0);
     process.send!({ cpuMs: (used.user + used.system) / 1000 });
-    void server.stop().finally(() => process.exit(0));
+    void server
+      .stop()
+      .then(() => tracing?.shutdown())
+      .finally(() => process.exit(0));
   });
 }
 

@@ -18,7 +18,7 @@
  *   BENCH_INGRESS_DURATION=20 BENCH_INGRESS_RATES=2000,5000,8000 BENCH_INGRESS_CONNECTIONS=100 npm run bench ingress
  *   BENCH_INGRESS_SERVICE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench ingress   (profile the service)
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -26,9 +26,11 @@ import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { loadConfig } from '../src/config';
+import { startTracing } from '../src/telemetry/start-tracing';
 import { buildServer } from '../src/server';
 import { EMPTY_TWIML, SMS_WEBHOOK_PATH } from '../src/twilio/webhooks';
 import { prepareServiceTopics, startBenchBroker } from './broker';
+import { forkRole, freeLocalPort, stopChild } from './harness';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 
@@ -61,14 +63,14 @@ const SERVICE_NODE_FLAGS = [
   ...(process.env.BENCH_INGRESS_SERVICE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ];
 
-interface Level {
+export interface Level {
   label: string;
   /** Offered requests/s; undefined = as fast as the target answers. */
   rate: number | undefined;
   target: 'webhooks' | 'baseline';
 }
 
-interface LevelResult extends Level {
+export interface LevelResult extends Level {
   /** Requests issued (each a distinct webhook), answered or not. */
   sent: number;
   ok: number;
@@ -134,7 +136,7 @@ function signedRequests(from: number, count: number): SignedRequest[] {
   return out;
 }
 
-function serviceEnv(brokers: string, topic: string, port: number): Record<string, string> {
+export function serviceEnv(brokers: string, topic: string, port: number): Record<string, string> {
   return {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -152,45 +154,13 @@ function serviceEnv(brokers: string, topic: string, port: number): Record<string
   };
 }
 
-async function freeLocalPort(): Promise<number> {
-  const srv = http.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
 /** Forks this file in a role; resolves once the child listens. */
-function startChild(role: 'webhooks' | 'baseline', env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = fork(__filename, [], {
-      env: { ...process.env, ...env, [ROLE_ENV]: role },
-      execArgv: role === 'webhooks' ? SERVICE_NODE_FLAGS : [],
-      stdio: 'inherit',
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${role} target exited with code ${code}`)));
-    child.on('message', (m) => {
-      if (m === 'ready') resolve(child);
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.removeAllListeners('exit');
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.send('stop');
-  });
+export function startChild(role: 'webhooks' | 'baseline', env: Record<string, string>): Promise<ChildProcess> {
+  return forkRole(__filename, ROLE_ENV, role, env, role === 'webhooks' ? SERVICE_NODE_FLAGS : []);
 }
 
 /** Waits for /readyz: the publisher connected and the connector's foundations (consent, ledger) loaded. */
-async function untilReady(baseUrl: string, timeoutMs = 60_000): Promise<void> {
+export async function untilReady(baseUrl: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await fetch(`${baseUrl}/readyz`).then(
@@ -237,7 +207,7 @@ async function topicRecords(kafka: Kafka, topic: string): Promise<number> {
  * The topic's count once it stops moving: autocannon stops at its deadline
  * without waiting for requests still in flight, whose records land just after.
  */
-async function settledRecords(kafka: Kafka, topic: string): Promise<number> {
+export async function settledRecords(kafka: Kafka, topic: string): Promise<number> {
   let last = await topicRecords(kafka, topic);
   for (let i = 0; i < 30; i++) {
     await new Promise((r) => setTimeout(r, 500));
@@ -254,12 +224,13 @@ async function drive(
   durationSec: number,
   rate: number | undefined,
   wrap: boolean,
+  connections: number,
 ): Promise<{ result: autocannon.Result; issued: number }> {
   let next = 0;
   const result = await autocannon({
     url,
     method: 'POST',
-    connections: CONNECTIONS,
+    connections,
     duration: durationSec,
     ...(rate !== undefined ? { overallRate: rate } : {}),
     requests: [
@@ -277,18 +248,20 @@ async function drive(
   return { result, issued: next };
 }
 
-async function runLevel(
+/** One level of load against the service (fresh webhooks) or the bare server (a cycled pool). */
+export async function runLevel(
   level: Level,
   url: string,
   durationSec: number,
   poolStart: number,
+  connections = CONNECTIONS,
 ): Promise<{ result: LevelResult; used: number }> {
   // The bare server cannot tell repeats apart, so it cycles through a small pool; the service gets a
   // fresh request every time, enough for a flat-out rate well above what it reaches here.
   const baseline = level.target === 'baseline';
   const size = baseline ? 20_000 : Math.ceil((level.rate ?? 25_000) * durationSec * 1.2) + 1000;
   const pool = signedRequests(poolStart, size);
-  const { result: r, issued } = await drive(url, pool, durationSec, level.rate, baseline);
+  const { result: r, issued } = await drive(url, pool, durationSec, level.rate, baseline, connections);
   return {
     used: size,
     result: {
@@ -464,6 +437,8 @@ function childCpu(child: ChildProcess): Promise<number> {
 
 /** The service, as deployed, in this child process. */
 async function serveWebhooks(): Promise<void> {
+  // As src/main.ts does: off unless the OTEL_* variables ask for it (the tracing benchmark sets them).
+  const tracing = startTracing(process.env);
   const config = loadConfig(process.env);
   const server = buildServer(config);
   await server.start();
@@ -476,7 +451,11 @@ async function serveWebhooks(): Promise<void> {
       process.send?.(String(loopDelay.max / 1e6));
       loopDelay.reset();
     }
-    if (m === 'stop') void server.stop().finally(() => process.exit(0));
+    if (m === 'stop')
+      void server
+        .stop()
+        .then(() => tracing?.shutdown())
+        .finally(() => process.exit(0));
   });
   process.send?.('ready');
 }

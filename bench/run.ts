@@ -1,7 +1,7 @@
 /**
  * `npm run bench [name…]`: loads every module in this folder, runs the
- * benchmarks they register (those whose name contains one of the arguments,
- * or all), and writes each one's section of docs/benchmarks.md.
+ * benchmarks they register (the one an argument names exactly, else those whose
+ * name contains one of the arguments, or all), and writes each one's section of docs/benchmarks.md.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { brokerKindName } from './broker';
 import { registerBenchmark, registeredBenchmarks, type BenchmarkReport } from './registry';
 import { machineDescription, renderSection, writeSection } from './report';
 
-const SELF = new Set(['run', 'registry', 'report', 'topics', 'broker']);
+const SELF = new Set(['run', 'registry', 'report', 'topics', 'broker', 'harness']);
 
 function projectRoot(): string {
   let dir = __dirname;
@@ -45,9 +45,11 @@ function loadModules(): void {
 
 async function main(filters: string[]): Promise<number> {
   loadModules();
-  const selected = registeredBenchmarks().filter(
-    (b) => filters.length === 0 || filters.some((f) => b.name.includes(f)),
-  );
+  // A filter that names a benchmark exactly selects only it (`voice` is not also `voice-ops`); otherwise it
+  // selects every benchmark whose name contains it.
+  const all = registeredBenchmarks();
+  const matches = (f: string, name: string) => (all.some((b) => b.name === f) ? name === f : name.includes(f));
+  const selected = all.filter((b) => filters.length === 0 || filters.some((f) => matches(f, b.name)));
   if (selected.length === 0) {
     console.error(
       `no benchmark matches ${filters.join(', ')}; known: ${registeredBenchmarks()

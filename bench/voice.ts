@@ -10,7 +10,7 @@
  * Layout: this process drives autocannon; the service and the bare server run in child processes (this file forked
  * with IE_BENCH_VOICE_ROLE); Apache Kafka from scripts/kafka.sh, which this benchmark stops and starts.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { loadConfig } from '../src/config';
 import { buildServer } from '../src/server';
 import { kafkaSh, REPO_ROOT } from '../scripts/kafka-sh';
+import { forkRole, freeLocalPort, stopChild, waitUntil } from './harness';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
 
@@ -62,49 +63,8 @@ function signedCalls(from: number, count: number): { body: string; headers: Reco
   });
 }
 
-async function freeLocalPort(): Promise<number> {
-  const srv = http.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
 function startChild(role: 'service' | 'baseline', env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = fork(__filename, [], {
-      env: { ...process.env, ...env, [ROLE_ENV]: role },
-      execArgv: role === 'service' ? ['--max-semi-space-size=32'] : [],
-      stdio: 'inherit',
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${role} exited with code ${code}`)));
-    child.on('message', (m) => {
-      if (m === 'ready') resolve(child);
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.removeAllListeners('exit');
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.send('stop');
-  });
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return forkRole(__filename, ROLE_ENV, role, env, role === 'service' ? ['--max-semi-space-size=32'] : []);
 }
 
 async function metric(baseUrl: string, name: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { EgressPriority, EnvelopeCodec, InternalEventV2 } from '../envelope';
 import type { DlqWriter } from './dlq-writer';
 import { IngressEgressError } from '../errors';
@@ -58,6 +58,8 @@ export interface EgressConsumerOptions {
   maxBytesPerPartition?: number;
   /** How often pause conditions are checked. Default 100 ms. */
   pausePollMs?: number;
+  /** How often kafka_consumer_lag is refreshed from the topic's high watermarks. Default 5000 ms. */
+  lagRefreshMs?: number;
 }
 
 export interface EgressConsumerStats {
@@ -115,6 +117,11 @@ export class EgressConsumer {
   private readonly active = new Set<Promise<void>>();
   private readonly committer: OffsetCommitter;
   private pauseTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagAdmin: Admin | undefined;
+  private lagRefreshing = false;
+  /** The partitions of the last assignment (whose lag this instance reports). */
+  private assignedPartitions: readonly number[] = [];
   private paused = false;
   private joined = false;
   private crashed = false;
@@ -145,6 +152,7 @@ export class EgressConsumer {
       partitionsConsumedConcurrently: 16,
       maxBytesPerPartition: 1024 * 1024,
       pausePollMs: 100,
+      lagRefreshMs: 5_000,
       ...options,
       metrics: options.metrics,
       clock: options.clock ?? systemClock,
@@ -212,6 +220,9 @@ export class EgressConsumer {
     await this.runConsumer();
     this.pauseTimer = setInterval(() => this.checkPause(), this.o.pausePollMs);
     this.pauseTimer.unref();
+    // The lag gauge moves at commits; a stalled consumer commits nothing, so the topic's end is read as well.
+    this.lagTimer = setInterval(() => void this.refreshLag(), this.o.lagRefreshMs);
+    this.lagTimer.unref();
     this.o.logger.info(
       { topic, groupId: this.o.groupId, lane: this.o.lane, partitions: this.totalPartitions },
       'egress consumer started',
@@ -312,6 +323,7 @@ export class EgressConsumer {
     this.accepting = false;
     this.stopping.abort();
     if (this.pauseTimer) clearInterval(this.pauseTimer);
+    if (this.lagTimer) clearInterval(this.lagTimer);
     const drained = await finishesWithin(Promise.allSettled([...this.active]), this.o.drainTimeoutMs, clock);
     if (!drained) {
       logger.warn({ inFlight: this.slots.inUse }, 'egress drain deadline passed: aborting waits in flight');
@@ -320,7 +332,36 @@ export class EgressConsumer {
     }
     await this.restarting?.catch(() => undefined);
     await this.consumer?.disconnect().catch((err: unknown) => logger.warn({ err }, 'egress consumer disconnect'));
+    await this.lagAdmin?.disconnect().catch(() => undefined);
     logger.info({ ...this.counters, commits: this.committer.commits, drained }, 'egress consumer stopped');
+  }
+
+  /** kafka_consumer_lag of the assigned partitions from the topic's high watermarks (best effort). */
+  private async refreshLag(): Promise<void> {
+    if (this.lagRefreshing || !this.accepting || this.assignedPartitions.length === 0) return;
+    this.lagRefreshing = true;
+    try {
+      if (!this.lagAdmin) {
+        const admin = this.o.kafka.admin();
+        await admin.connect();
+        if (!this.accepting) {
+          // stop() began while connecting: it will not disconnect this one.
+          await admin.disconnect().catch(() => undefined);
+          return;
+        }
+        this.lagAdmin = admin;
+      }
+      const offsets = await this.lagAdmin.fetchTopicOffsets(this.o.topic);
+      const mine = new Set(this.assignedPartitions);
+      this.committer.refreshLag(
+        offsets.filter((o) => mine.has(o.partition)).map((o) => ({ partition: o.partition, high: o.high })),
+      );
+    } catch (err) {
+      // The broker is away: the next tick tries again (the gauge keeps its last value meanwhile).
+      this.o.logger.debug({ err }, 'egress lag refresh failed');
+    } finally {
+      this.lagRefreshing = false;
+    }
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -340,6 +381,7 @@ export class EgressConsumer {
     this.crashed = false;
     this.counters.joins++;
     this.assigned = partitions.length;
+    this.assignedPartitions = [...partitions];
     const info: AssignmentInfo = {
       assigned: partitions.length,
       total: Math.max(this.totalPartitions, partitions.length),

@@ -15,7 +15,8 @@ export interface OffsetCommitterOptions {
 /**
  * Commits finished offsets of the egress topic: per partition in order and
  * never backwards (a late commit of an older offset is skipped), updating the
- * consumer-lag gauge. A failed commit is logged and left: the records are
+ * consumer-lag gauge at each commit and, through refreshLag, from the topic's high watermarks while nothing is
+ * committed (a stalled consumer would otherwise show the lag of its last commit for ever). A failed commit is logged and left: the records are
  * redelivered to whoever owns the partition, and the send ledger answers them.
  */
 export class OffsetCommitter {
@@ -40,11 +41,7 @@ export class OffsetCommitter {
         await this.o.consumer()?.commitOffsets([{ topic: this.o.topic, partition, offset }]);
         this.committed.set(partition, target);
         this.count++;
-        const lag = BigInt(highWatermark) - target;
-        this.o.metrics?.kafkaConsumerLag.set(
-          { topic: this.o.topic, partition: String(partition) },
-          Number(lag > 0n ? lag : 0n),
-        );
+        this.setLag(partition, highWatermark);
       } catch (err) {
         // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
         this.o.logger.warn({ err, partition }, 'egress offset commit failed');
@@ -53,5 +50,21 @@ export class OffsetCommitter {
     });
     this.chains.set(partition, next);
     return next;
+  }
+
+  /**
+   * Sets the lag of the partitions given (the topic's high watermarks, for the partitions this instance owns)
+   * from the last offset committed here; a partition never committed here is left alone.
+   */
+  refreshLag(highs: readonly { partition: number; high: string }[]): void {
+    for (const { partition, high } of highs) if (this.committed.has(partition)) this.setLag(partition, high);
+  }
+
+  private setLag(partition: number, highWatermark: string): void {
+    const lag = BigInt(highWatermark) - (this.committed.get(partition) ?? 0n);
+    this.o.metrics?.kafkaConsumerLag.set(
+      { topic: this.o.topic, partition: String(partition) },
+      Number(lag > 0n ? lag : 0n),
+    );
   }
 }

@@ -9,7 +9,9 @@ import {
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { freePort } from '@ingress-egress/sandbox';
 import { onCleanup } from '../helpers/cleanup';
 
@@ -122,9 +124,14 @@ export class ServiceProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Start with the V8 inspector on 127.0.0.1 (a free port), so collectGarbage() can run a full GC in it. */
+  inspect = false;
+  private inspectorUrl: string | undefined;
+
   start(): ChildProcess {
     this.starts++;
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js'), 'start'], {
+    const inspect = this.inspect ? ['--inspect=127.0.0.1:0'] : [];
+    const child = spawn(process.execPath, [...inspect, path.join(ROOT, 'dist/src/main.js'), 'start'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -138,7 +145,9 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.expectingExit = false;
+    this.inspectorUrl = undefined;
     const onData = (d: Buffer) => {
+      if (this.inspect) this.inspectorUrl ??= /Debugger listening on (ws:\/\/\S+)/.exec(d.toString())?.[1];
       this.log.write(d);
       this.tail = (this.tail + d.toString()).slice(-20_000);
     };
@@ -196,6 +205,28 @@ export class ServiceProcess {
       return line ? Number(line.split(' ')[1]) : NaN;
     };
     return { rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes') };
+  }
+
+  /**
+   * A full garbage collection in the service (HeapProfiler.collectGarbage over the inspector; needs `inspect`), so
+   * a heap figure read after it counts live objects, not garbage a major GC has not reached yet.
+   */
+  async collectGarbage(): Promise<void> {
+    const url = this.inspectorUrl;
+    if (!url) throw new Error(`${this.name}: no inspector (start it with inspect = true)`);
+    const ws = new WebSocket(url);
+    try {
+      await once(ws, 'open');
+      const done = new Promise<void>((resolve) =>
+        ws.on('message', (m: Buffer) => {
+          if ((JSON.parse(m.toString()) as { id?: number }).id === 1) resolve();
+        }),
+      );
+      ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+      await done;
+    } finally {
+      ws.close();
+    }
   }
 
   async metricsText(): Promise<string> {

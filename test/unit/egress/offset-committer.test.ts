@@ -49,4 +49,30 @@ describe('OffsetCommitter', () => {
     await c.commit(1, '4', '4');
     expect(commits).toEqual(['4']);
   });
+
+  it('the lag follows the topic while nothing is committed (a stalled consumer), from the last commit', async () => {
+    const { consumer } = consumerRecording();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const c = new OffsetCommitter({
+      topic: 'sms.egress',
+      consumer: () => consumer,
+      logger: silentLogger,
+      metrics,
+      onCoordinatorGone: () => undefined,
+    });
+    const lag = async (partition: string) =>
+      (await metrics.kafkaConsumerLag.get()).values.find((v) => v.labels.partition === partition)?.value;
+    await c.commit(0, '10', '10');
+    expect(await lag('0')).toBe(0);
+    // Records keep arriving while the consumer commits nothing (circuit open, consumer down).
+    c.refreshLag([
+      { partition: 0, high: '250' },
+      { partition: 1, high: '7' },
+    ]);
+    expect(await lag('0')).toBe(240);
+    // Partition 1 never committed here: not this instance's to report.
+    expect(await lag('1')).toBeUndefined();
+    await c.commit(0, '250', '250');
+    expect(await lag('0')).toBe(0);
+  });
 });
