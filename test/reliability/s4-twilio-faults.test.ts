@@ -239,6 +239,20 @@ describe('reliability 4: Twilio faults', () => {
           .slice(-12)
           .map((v) => `${v.kind}@${v.at - c.at}ms`),
       }));
+    // Stretches of 1 s or more with no create reaching the simulator while the circuit was closed (requests are
+    // written every 50-70 ms): egress held up by something else than the breaker.
+    const outsideTimes = creates
+      .map((r) => r.at.getTime())
+      .filter((t) => t < outageStart || t >= outageEnd)
+      .sort((a, b) => a - b);
+    const gaps = outsideTimes.slice(1).map((t, i) => ({ atMs: outsideTimes[i]! - t0, ms: t - outsideTimes[i]! }));
+    // Periods the circuit held creates back (open until the next state change), and the outage.
+    const heldBack = circuit
+      .map((c, i) => ({ from: c.at, to: c.state === 'open' ? (circuit[i + 1]?.at ?? Infinity) : c.at }))
+      .concat([{ from: outageStart, to: outageEnd }]);
+    const stalls = gaps.filter(
+      (g) => g.ms >= 1_000 && !heldBack.some((h) => t0 + g.atMs < h.to && t0 + g.atMs + g.ms > h.from && h.to > h.from),
+    );
     const outsideOutage = creates.filter((r) => r.at.getTime() < outageStart || r.at.getTime() >= outageEnd).length;
     const faulted = Object.values(faultsByKind).reduce((a, b) => a + b, 0);
     const outageCreates = creates.length - outsideOutage;
@@ -273,6 +287,7 @@ describe('reliability 4: Twilio faults', () => {
         `circuit ${openedInOutage ? 'opened during the outage' : 'did NOT open during the outage'}, ` +
         (closedAfter ? `closed ${s(closedAfter.at - outageEnd)} after it` : 'did NOT close after it') +
         ` (${openingsOutsideOutage.length} more openings outside the outage, from the mix alone)` +
+        `; ${stalls.length} stalls of 1 s or more with the circuit closed${stalls.length ? ` (longest ${s(Math.max(...stalls.map((g) => g.ms)))})` : ''}` +
         `; ${accepted} accepted, ${inDlq} in the DLQ (${
           Object.entries(dlqCodes)
             .map(([k, v]) => `${k} ${v}`)
@@ -292,6 +307,11 @@ describe('reliability 4: Twilio faults', () => {
         gauge,
         gaugeOpenInOutage,
         openingsOutsideOutage,
+        stallsWithCircuitClosed: {
+          count: stalls.length,
+          longestMs: Math.max(0, ...stalls.map((g) => g.ms)),
+          at: stalls,
+        },
         inconsistent: inconsistent.slice(0, 20),
       },
     });
