@@ -3,6 +3,7 @@ import { DLQ_HEADERS } from '../../../src/egress/dlq-record';
 import type { TwilioEgressHandler } from '../../../src/twilio/egress/twilio-egress-handler';
 import type { CircuitState } from '../../../src/resilience';
 import { ACCOUNT, customer, egressConsumerOf, startEgressEnv, waitFor } from './egress-env';
+import { SendTrace } from './send-trace';
 
 jest.setTimeout(180_000);
 
@@ -25,9 +26,14 @@ describe('egress under Twilio faults', () => {
     const requests = Array.from({ length: N }, (_, i) => env.request({ to: customer(i), body: `message ${i}` }));
     await Promise.all(requests.map((r) => env.producer.publish(r)));
     const server = env.service();
+    const trace = new SendTrace(env, server);
     await server.start();
 
     const outcomes = env.events(await env.read(env.topics.outcomes, N, 150_000));
+    // A recipient texted more than once is the worst failure: say everything about it before any other assertion.
+    const twice = requests.flatMap((_, i) => (env.sim.inspect.sentTo(customer(i)).length > 1 ? [customer(i)] : []));
+    const stories = await Promise.all(twice.map((to) => trace.explain(to, outcomes)));
+    expect(stories).toEqual([]);
     await waitFor(() => egressConsumerOf(server).stats().handled === N, 30_000, 'all handled');
     expect(await env.count(env.topics.outcomes)).toBe(N);
     const faulted = env.sim.inspect.stats().faulted;
