@@ -103,6 +103,10 @@ describe('per-folder coverage floors', () => {
     expect(floors['./src/a/']).toEqual(all(70));
     expect(floors['./src/main.ts']).toEqual(all(66));
     expect(floors['./src/a/b/']).toEqual(all(100));
+    // A folder with nothing counted (0 of 0) is floored at 0, not at the 100 % istanbul reports for it.
+    const none = { ...summary, [path.join(root, 'src/sms/s.ts')]: { ...file(0, 9), branches: counter(0, 0) } };
+    expect(raised(root, {}, none)['./src/sms/']).toEqual({ ...all(0) });
+    expect(measured(root, none, './src/sms/')!.branches).toBe(100);
   });
 
   it('rewrites only the coverageThreshold block of the config', () => {
