@@ -3,8 +3,8 @@
 # Node 20 and npm it installs what it needs (npm packages, librdkafka-dev, a JDK
 # and Maven), fetches Apache Kafka and Apicurio Registry from Maven Central,
 # Debian's chromium for the docs-page test, starts Kafka (KRaft, one broker), runs typecheck, lint, the architecture
-# check, the dependency gates (npm audit, engines), the alert-rule tests (promtool), unit, then integration/contract/e2e
-# tests on Kafka, then a short smoke on the mock broker the sandbox
+# check, the dependency gates (npm audit, engines), the alert-rule tests (promtool), then unit, integration, contract
+# and e2e tests in one jest run with per-folder coverage thresholds, then a short smoke on the mock broker the sandbox
 # uses, stops what it started, and exits non-zero on any failure.
 #
 #   KAFKA_BROKERS=host:9092 ./validate_deliverable.sh   # the suite against an external cluster
@@ -58,9 +58,7 @@ node dist/scripts/dependency-gates.js
 step "Prometheus alert rules (promtool check rules, promtool test rules)"
 scripts/promtool.sh
 
-step "unit tests"
 rm -f build/jest-*.json
-npx jest --selectProjects unit --runInBand --ci --json --outputFile=build/jest-unit.json
 
 kafka_dir=build/kafka/validate
 cleanup() {
@@ -80,8 +78,13 @@ else
   echo "using KAFKA_BROKERS=$KAFKA_BROKERS"
 fi
 
-step "integration, contract and e2e tests (broker: $IE_TEST_BROKER)"
-npx jest --selectProjects integration contract e2e --runInBand --ci --json --outputFile=build/jest-integration.json
+# One jest run of all four projects, so that coverage is measured once over unit + integration + contract + e2e
+# and checked against the per-folder floors of jest.config.js (coverageThreshold): a folder below one of its
+# floors fails this step, and jest names it. The figures: build/coverage/coverage-summary.json.
+step "unit, integration, contract and e2e tests with per-folder coverage floors (broker: $IE_TEST_BROKER)"
+npx jest --selectProjects unit integration contract e2e --runInBand --ci --coverage \
+  --json --outputFile=build/jest-tests.json
+node dist/scripts/coverage-floors.js
 
 step "reliability suite, short form (scripts/reliability.sh --short; the long form's figures are in docs/reliability.md)"
 scripts/reliability.sh --short
@@ -94,5 +97,5 @@ env -u KAFKA_BROKERS IE_TEST_BROKER=mock npx jest --selectProjects integration e
   test/integration/egress/egress-outcomes.test.ts
 
 step "summary"
-node scripts/test-summary.js build/jest-unit.json build/jest-integration.json build/jest-mock-smoke.json
+node scripts/test-summary.js build/jest-tests.json build/jest-mock-smoke.json
 echo "all checks passed"

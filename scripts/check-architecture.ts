@@ -16,6 +16,7 @@ import { LANE_EVENT_TYPES, LANE_TOPIC, TOPIC_OF_TYPE } from '../src/kafka/topics
 import { silentLogger } from '../src/observability';
 import { checkLayers, readImports } from './import-layers';
 import { checkServicePack } from './pack-contents';
+import { checkCoverageFloors, type Floors } from './coverage-floors';
 import { checkTestMap } from './test-map';
 import { buildServer, type IngressEgressServer, type ManagedPublisher } from '../src/server';
 
@@ -117,6 +118,13 @@ export async function checkArchitecture(
   if (options.pack) problems.push(...checkServicePack(root));
   // Tests follow the code (docs/contributing.md's table of files covered by a higher-level test).
   problems.push(...checkTestMap(root, readFileSync(path.join(root, 'docs/contributing.md'), 'utf8')));
+  // Every folder of src/ has its coverage floors in jest.config.js (scripts/coverage-floors.ts).
+  const jestConfig = path.join(root, 'jest.config.js');
+  if (existsSync(jestConfig)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const floors = (require(jestConfig) as { coverageThreshold?: Floors }).coverageThreshold;
+    problems.push(...checkCoverageFloors(root, floors));
+  }
 
   const summary = `${server.routes().length} routes, ${actualTopics.length} topics, ${ENV_VARS.length} variables, ${edges.length} imports in ${(arch.layers ?? []).length} layers`;
   return { problems, summary };

@@ -1,4 +1,4 @@
-import { SmsEnvelopeBuilder, type InternalEventV2 } from '../../src/envelope';
+import { SmsEnvelopeBuilder } from '../../src/envelope';
 import { createEventPublisher } from '../../src/kafka/create-event-publisher';
 import { silentLogger } from '../../src/observability';
 import { onCleanup } from '../helpers/cleanup';
@@ -7,6 +7,7 @@ import { startEgressBed } from '../helpers/egress-bed';
 import { testBrokers } from '../helpers/kafka';
 import { followTopics } from '../helpers/kafka-consumer';
 import { brokerLabel } from './broker-label';
+import { collectOutcomes, countOutcomes } from './egress-outcomes';
 import { byMode, ensureBuilt, ServiceProcess, sleep, writeRow } from './harness';
 
 jest.setTimeout(900_000);
@@ -72,25 +73,11 @@ describe('reliability 2: egress crash', () => {
     }
 
     const reader = await followTopics([topics.outcomes, topics.egressDlq], { groupPrefix: 'rel-egress-reader' });
-    const outcomes: InternalEventV2[] = [];
-    await reader
-      .until(
-        topics.outcomes,
-        (records) => {
-          for (const r of records.slice(outcomes.length))
-            outcomes.push(JSON.parse(r.value!.toString()) as InternalEventV2);
-          return new Set(outcomes.map((o) => o.causationId)).size >= N;
-        },
-        byMode(240_000, 600_000),
-      )
-      .catch(() => undefined);
+    const outcomes = await collectOutcomes(reader, topics.outcomes, N, byMode(240_000, 600_000));
     await service.saveMetrics();
     await service.kill('SIGTERM');
 
-    const byRequest = new Map<string, Set<string>>();
-    for (const o of outcomes) byRequest.set(o.causationId!, (byRequest.get(o.causationId!) ?? new Set()).add(o.id));
-    const withoutOutcome = requests.filter((r) => !byRequest.has(r.id)).length;
-    const twoOutcomeIds = [...byRequest.values()].filter((s) => s.size > 1).length;
+    const { withoutOutcome, twoOutcomeIds } = countOutcomes(requests, outcomes);
     const sentTwice = sim.inspect.duplicateCount();
     const accepted = outcomes.filter((o) => o.type === 'sms.outbound.accepted').length;
     const pass = sentTwice === 0 && withoutOutcome === 0 && twoOutcomeIds === 0 && service.crashes === 0;

@@ -29,7 +29,7 @@ export interface RestRequestLogEntry {
   fault: TerminalFault['kind'] | 'latency' | undefined;
   /** Twilio error code of an error answer. */
   errorCode: number | undefined;
-  /** For creates: the recipient and, when created, the SID. */
+  /** For creates the recipient (and, when created, the SID); for lists the `To` filter, if any. */
   to: string | undefined;
   sid: string | undefined;
 }
@@ -161,6 +161,8 @@ export class RestApi {
     }
 
     const to = operation === 'create' ? (form.get('To') ?? undefined) : undefined;
+    // Logged only: a list's To filter tells who asked about a recipient (fault rules still match creates' To alone).
+    const loggedTo = to ?? (operation === 'list' ? (new URLSearchParams(query).get('To') ?? undefined) : undefined);
     const decision = this.deps.faults.evaluate({
       operation,
       resource,
@@ -184,7 +186,8 @@ export class RestApi {
     const respond = () => {
       const log = this.deps.requestLog;
       if (fault && (fault.kind === 'hang' || fault.kind === 'reset')) {
-        if (log) log.push(this.logEntry(method, operation, path, accountSid, undefined, fault.kind, to, answer?.sid));
+        if (log)
+          log.push(this.logEntry(method, operation, path, accountSid, undefined, fault.kind, loggedTo, answer?.sid));
         if (recorded) this.deps.recorder.push(this.interaction(recorded, { status: null, outcome: fault.kind }));
         if (fault.kind === 'reset') {
           req.socket.destroy();
@@ -196,7 +199,7 @@ export class RestApi {
       }
       const a = answer ?? { status: 500, body: twilioError(20500) };
       const faultKind = fault?.kind ?? (decision.latencyMs > 0 ? 'latency' : undefined);
-      if (log) log.push(this.logEntry(method, operation, path, accountSid, a, faultKind, to, a.sid));
+      if (log) log.push(this.logEntry(method, operation, path, accountSid, a, faultKind, loggedTo, a.sid));
       this.write(res, a);
       if (recorded) {
         this.deps.recorder.push(

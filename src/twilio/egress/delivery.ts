@@ -73,6 +73,11 @@ export interface Delivery {
   attempts: number;
   /** Set when an attempt may have created the message: reconcile before the next one. */
   ambiguous: boolean;
+  /**
+   * When the last call to Twilio began. After an ambiguous failure Twilio may still execute that request (it was
+   * sent; our side only stopped waiting), so reconciliation waits until it must be over (see attempt-over.ts).
+   */
+  lastAttemptAt?: number;
   lastFailure?: SendFailure;
   permit?: CircuitPermit;
   decision?: Decision;

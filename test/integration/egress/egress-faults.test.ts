@@ -3,6 +3,7 @@ import { DLQ_HEADERS } from '../../../src/egress/dlq-record';
 import type { TwilioEgressHandler } from '../../../src/twilio/egress/twilio-egress-handler';
 import type { CircuitState } from '../../../src/resilience';
 import { ACCOUNT, customer, egressConsumerOf, startEgressEnv, waitFor } from './egress-env';
+import { SendTrace } from './send-trace';
 
 jest.setTimeout(180_000);
 
@@ -25,9 +26,14 @@ describe('egress under Twilio faults', () => {
     const requests = Array.from({ length: N }, (_, i) => env.request({ to: customer(i), body: `message ${i}` }));
     await Promise.all(requests.map((r) => env.producer.publish(r)));
     const server = env.service();
+    const trace = new SendTrace(env, server);
     await server.start();
 
     const outcomes = env.events(await env.read(env.topics.outcomes, N, 150_000));
+    // A recipient texted more than once is the worst failure: say everything about it before any other assertion.
+    const twice = requests.flatMap((_, i) => (env.sim.inspect.sentTo(customer(i)).length > 1 ? [customer(i)] : []));
+    const stories = await Promise.all(twice.map((to) => trace.explain(to, outcomes)));
+    expect(stories).toEqual([]);
     await waitFor(() => egressConsumerOf(server).stats().handled === N, 30_000, 'all handled');
     expect(await env.count(env.topics.outcomes)).toBe(N);
     const faulted = env.sim.inspect.stats().faulted;
@@ -63,8 +69,13 @@ describe('egress under Twilio faults', () => {
   });
 
   it('opens the circuit after the threshold, pauses consumption, probes half-open, and recovers without the DLQ', async () => {
+    const THRESHOLD = 3;
     const env = await startEgressEnv({
-      env: { TWILIO_CIRCUIT_FAILURE_THRESHOLD: '3', TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: '1', EGRESS_MAX_ATTEMPTS: '3' },
+      env: {
+        TWILIO_CIRCUIT_FAILURE_THRESHOLD: String(THRESHOLD),
+        TWILIO_CIRCUIT_RESET_TIMEOUT_SECS: '1',
+        EGRESS_MAX_ATTEMPTS: '3',
+      },
     });
     const outage = env.sim.faults.serverError({ match: create, status: 503 });
     const N = 20;
@@ -88,8 +99,10 @@ describe('egress under Twilio faults', () => {
       const probes = states.filter((s) => s === 'half_open').length;
       const createsDuringOutage = env.sim.inspect.requests({ operation: 'create' }).length;
       // Paused, not hammering: at most one attempt per request (all N may be in flight when the circuit
-      // opens) plus one create per half-open probe, not N × attempts.
-      expect(createsDuringOutage).toBeLessThanOrEqual(N + probes + 1);
+      // opens), plus the retries of the requests that failed first, before the threshold's last failure came
+      // back (at most threshold − 1; a loaded machine spreads the first answers out by more than the 5 ms test
+      // back-off), plus one create per half-open probe; not N × attempts.
+      expect(createsDuringOutage).toBeLessThanOrEqual(N + (THRESHOLD - 1) + probes);
       expect(createsDuringOutage).toBeLessThan(N * 3);
 
       env.sim.faults.remove(outage);

@@ -33,6 +33,18 @@ describe('inspection', () => {
     expect(sim.inspect.requests({ status: 400 })).toMatchObject([{ operation: 'create', errorCode: 21211, to: 'bad' }]);
   });
 
+  it("logs a list's To filter, so who asked about a recipient shows beside the creates to it", async () => {
+    const { sim } = await startSim();
+    await create(sim.baseUrl, { To: '+15550500003', From: FROM, Body: 'x' });
+    await request(sim.baseUrl, 'GET', `${MESSAGES}?To=${encodeURIComponent('+15550500003')}`);
+    await request(sim.baseUrl, 'GET', MESSAGES);
+    expect(sim.inspect.requests().map((r) => [r.operation, r.to])).toEqual([
+      ['create', '+15550500003'],
+      ['list', '+15550500003'],
+      ['list', undefined],
+    ]);
+  });
+
   it('hands out copies: changing them changes nothing', async () => {
     const { sim } = await startSim();
     const sid = String((await create(sim.baseUrl, { To: '+15550500002', From: FROM, Body: 'x' })).body.sid);

@@ -5,9 +5,9 @@ import type { EgressDeps } from '../egress-deps';
 import { findSentMessage } from '../reconcile';
 import { decide, NEXT, type Stage } from '../stage';
 import { afterReconcileFailure } from './reconcile-failure';
+import { IN_FLIGHT_GRACE_MS } from '../attempt-over';
 
-/** Slack on top of the Twilio timeout before another owner's in-flight send is assumed over. */
-export const IN_FLIGHT_GRACE_MS = 1_000;
+export { IN_FLIGHT_GRACE_MS } from '../attempt-over';
 
 /**
  * First stage: has this (request, recipient) been handled before? A `sent`

@@ -11,6 +11,7 @@ import { findSentMessage } from '../reconcile';
 import { decide, retryFrom, type Stage, type StageResult } from '../stage';
 import type { TwilioMessage } from '../twilio-messages-port';
 import { afterReconcileFailure } from './reconcile-failure';
+import { untilAttemptOver, waitUntilAttemptOver } from '../attempt-over';
 
 /**
  * One attempt to send (the intent stage already made the ledger say it may
@@ -38,6 +39,7 @@ export function sendStage(deps: EgressDeps): Stage {
       }
       d.attempts++;
       const started = deps.clock.now();
+      d.lastAttemptAt = started;
       try {
         const sent = await callTwilio(deps, d, m);
         deps.metrics?.sendLatency.observe((deps.clock.now() - started) / 1000);
@@ -176,9 +178,17 @@ async function afterFailure(
   }
   if (f.configuration) return decide(failed(d, 'send', failureCode(f), f.message, f));
   if (!f.retriable) return decide(rejected(d, 'TWILIO_REJECTED', f.message, f.twilioErrorCode));
-  if (deps.retry.shouldRetry(f, d.attempts)) return retryFrom('rate-limit', deps.retry.delayMs(d.attempts, f));
+  if (deps.retry.shouldRetry(f, d.attempts)) {
+    // After an ambiguous failure the next attempt reconciles first: not before this attempt must be over.
+    const backOff = deps.retry.delayMs(d.attempts, f);
+    const reconciles = d.ambiguous && m.conversationSid === undefined;
+    return retryFrom('rate-limit', reconciles ? Math.max(backOff, untilAttemptOver(deps, d)) : backOff);
+  }
   const breaker = deps.circuits.for(d.request.tenant.accountSid);
   if (breaker.state !== 'closed') {
+    // The record is retried from the start, whose ledger stage reconciles at once (the intent is this
+    // process's own): wait here until the last attempt must be over.
+    if (d.ambiguous && m.conversationSid === undefined) await waitUntilAttemptOver(deps, d);
     throw new EgressError('IE_EGRESS_TWILIO_UNAVAILABLE', `Twilio unavailable after ${d.attempts} attempts`, {
       cause,
       retryAfterMs: f.retryAfterMs,
@@ -186,6 +196,7 @@ async function afterFailure(
   }
   if (d.ambiguous && m.conversationSid === undefined) {
     // The last attempt may have created the message: never fail (and later replay) one that went out.
+    await waitUntilAttemptOver(deps, d);
     const permit = await breaker.acquire(d.context.signal);
     const r = await reconcileBeforeResend(deps, d, m, permit);
     if (r) return r;

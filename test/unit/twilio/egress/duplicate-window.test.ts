@@ -51,3 +51,34 @@ describe('duplicate window after a stale owner', () => {
     }
   });
 });
+
+/**
+ * The same window inside one process. Our call times out (or its connection is reset) at t0, but the request
+ * was sent: Twilio may still execute it at t0 + lag. The next attempt must not reconcile before that attempt
+ * must be over (its start + timeout + grace, the rule above), or a late create is missed and the retry texts
+ * again. The integration test egress-faults found this under CPU starvation: a create executed seconds after the
+ * client's timeout, after the retry's reconciliation had listed nothing.
+ */
+async function lateCreate(network: string, lagMs: number): Promise<number> {
+  const h = harness({ twilioTimeoutMs: TIMEOUT });
+  h.twilio.script = [{ network, created: false, createdAfterMs: lagMs }];
+  const done = h.handler.handle(request(h.builder, { to: ALICE, body: 'exactly once?' }), h.context());
+  await jest.advanceTimersByTimeAsync(lagMs + TIMEOUT + IN_FLIGHT_GRACE_MS + 5_000);
+  await done;
+  return h.twilio.messages.filter((m) => m.to === ALICE).length;
+}
+
+describe('duplicate window after an ambiguous failure in the same process', () => {
+  it('catches a late create of its own timed-out or reset attempt that lands within timeout + grace of the attempt', async () => {
+    for (const network of ['ECONNABORTED', 'ECONNRESET']) {
+      for (const lag of [0, 100, 500, TIMEOUT, TIMEOUT + IN_FLIGHT_GRACE_MS - 10]) {
+        expect({ network, lag, messages: await lateCreate(network, lag) }).toEqual({ network, lag, messages: 1 });
+      }
+    }
+  });
+
+  it('texts twice only when Twilio executes the attempt later than that: the documented window', async () => {
+    const boundary = TIMEOUT + IN_FLIGHT_GRACE_MS;
+    expect(await lateCreate('ECONNABORTED', boundary + 10)).toBe(2);
+  });
+});

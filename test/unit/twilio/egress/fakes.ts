@@ -31,7 +31,12 @@ export const BOB = '+14155550124';
 export type CreateBehaviour =
   | 'ok'
   | { status: number; code?: number; message?: string; retryAfterSeconds?: number }
-  | { network: string; created: boolean };
+  /**
+   * The call fails on the network. `created`: Twilio created the message before the failure; `createdAfterMs`:
+   * Twilio executes the request that long after the failure our side saw (it was sent, then held up on the way or
+   * at Twilio), as a late create of an ambiguous attempt.
+   */
+  | { network: string; created: boolean; createdAfterMs?: number };
 
 /**
  * A fake Messages API: keeps created messages, answers lists newest first,
@@ -71,6 +76,13 @@ export class FakeTwilio implements TwilioMessagesPort {
     };
     if (b !== 'ok' && 'network' in b) {
       if (b.created) this.messages.push(m);
+      else if (b.createdAfterMs !== undefined) {
+        setTimeout(() => {
+          m.dateCreated = new Date(this.now());
+          m.dateSent = m.dateSent === null ? null : new Date(this.now());
+          this.messages.push(m);
+        }, b.createdAfterMs);
+      }
       throw Object.assign(new Error(`network ${b.network}`), { code: b.network });
     }
     this.messages.push(m);
