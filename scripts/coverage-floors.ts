@@ -9,7 +9,7 @@
  * - The command (`node dist/scripts/coverage-floors.js`, after a run with `--coverage`): prints each folder's
  *   measured figures from build/coverage/coverage-summary.json beside its floor, computed the way jest checks them
  *   (a folder counts every file below it). `--raise` rewrites the floors in jest.config.js to the measured figures
- *   rounded down, never lowering one: coverage can only go up.
+ *   rounded down (less MARGIN for branches and functions), never lowering one: coverage can only go up.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -99,7 +99,17 @@ export function counted(root: string, summary: CoverageSummary, key: string, met
     .reduce((n, f) => n + summary[f]![metric].total, 0);
 }
 
-/** The floors raised to the measured figures rounded down (never lowered); new keys get their measured floor. */
+/**
+ * Points a branches or functions floor sits under the measured figure. Some branches and callbacks are reached or
+ * not depending on timing (a retry, a rebalance, a timer racing a reply): two runs of one commit measured
+ * src/egress/ functions at 93+ and 91.57 %. Lines and statements have shown no such swing and get no margin.
+ */
+export const MARGIN: Record<Metric, number> = { lines: 0, statements: 0, branches: 1, functions: 1 };
+
+/**
+ * The floors raised to the measured figures rounded down, less MARGIN (never lowered); new keys get their
+ * measured floor.
+ */
 export function raised(root: string, floors: Floors, summary: CoverageSummary): Floors {
   const out: Floors = {};
   for (const key of [...new Set([...Object.keys(floors), ...coverageKeys(root)])].sort()) {
@@ -109,7 +119,7 @@ export function raised(root: string, floors: Floors, summary: CoverageSummary): 
       const old = floors[key]?.[m];
       // Nothing counted (a file no test loads: V8 reports 0 of 0 branches in one run, 0 of 1 in another) is
       // floored at 0, not at istanbul's 100 % of nothing, so the floor cannot fail on how V8 reported it.
-      const got = now && counted(root, summary, key, m) > 0 ? Math.floor(now[m]) : 0;
+      const got = now && counted(root, summary, key, m) > 0 ? Math.max(0, Math.floor(now[m]) - MARGIN[m]) : 0;
       const v = Math.max(old ?? 0, got ?? 0);
       floor[m] = v;
     }
