@@ -159,7 +159,7 @@ async function tracing(): Promise<BenchmarkReport> {
     broker: { kind: broker.kind, label: broker.label },
     lines: [
       'The same service with tracing off and on (`OTEL_EXPORTER_OTLP_ENDPOINT` set, `OTEL_TRACES_SAMPLER=always_on`: every',
-      'trace sampled and exported by the batch processor over OTLP/HTTP to a sink in the bench process that reads each',
+      'trace sampled and exported by the batch processor over OTLP/HTTP, protobuf, to a sink in the bench process that reads each',
       "export, answers 200 and discards it), in alternating rounds of the same run. Ingress: the ingress benchmark's signed",
       `webhooks, flat out, 50 connections, ${TRACING_SECONDS} s per round, one service process per mode started side by side.`,
       `Egress: the egress benchmark's drain of ${fmtInt(TRACING_REQUESTS)} requests, zero Twilio latency, a fresh service per round.`,

@@ -1,4 +1,4 @@
-import { otlpProtocolFrom, tracesExporterFrom, tracesUrl } from '../../../src/telemetry/start-tracing';
+import { otlpProtocolFrom, startTracing, tracesExporterFrom, tracesUrl } from '../../../src/telemetry/start-tracing';
 
 describe('tracing switches (standard OTel variables)', () => {
   it('stays off unless an exporter or an endpoint is named, and OTEL_SDK_DISABLED wins', () => {
@@ -44,5 +44,27 @@ describe('tracing switches (standard OTel variables)', () => {
         OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
       }),
     ).toBe('http/json');
+  });
+});
+
+describe('startTracing', () => {
+  it('starts nothing when tracing is off', () => {
+    expect(startTracing({})).toBeUndefined();
+  });
+
+  it.each([
+    [{}, 'http/protobuf'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 'http/json'],
+  ] as const)('starts the OTLP exporter for %j in %s', async (extra, protocol) => {
+    const tracing = startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...extra });
+    expect(tracing).toMatchObject({ exporter: 'otlp', protocol });
+    await tracing!.shutdown();
+  });
+
+  it('starts the console exporter without a protocol', async () => {
+    const tracing = startTracing({ OTEL_TRACES_EXPORTER: 'console' });
+    expect(tracing?.exporter).toBe('console');
+    expect(tracing?.protocol).toBeUndefined();
+    await tracing!.shutdown();
   });
 });
