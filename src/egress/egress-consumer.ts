@@ -11,7 +11,7 @@ import { headersToStrings } from '../kafka/cloud-events';
 import { OffsetTracker } from './offset-tracker';
 import { SourceLabels } from '../kafka/source-label';
 import { createStoppableConsumer } from '../kafka/stoppable-consumer';
-import { finishesWithin } from '../common/deadline';
+import { finishesWithin, settlesWithin } from '../common/deadline';
 import { coordinatorGone } from '../kafka/kafka-errors';
 import { OffsetCommitter } from './offset-committer';
 import { runPerKey } from './per-key-scheduler';
@@ -60,6 +60,17 @@ export interface EgressConsumerOptions {
   pausePollMs?: number;
   /** How often kafka_consumer_lag is refreshed from the topic's high watermarks. Default 5000 ms. */
   lagRefreshMs?: number;
+  /**
+   * A batch still running after this long is left to finish in the background, its partition paused until it has,
+   * so one slow record (a Twilio create that hangs) holds back only its own partition. Default 1000 ms.
+   */
+  detachAfterMs?: number;
+}
+
+/** A batch left to finish in the background (see detachAfterMs). */
+interface DetachedBatch {
+  /** Aborted when a rebalance begins: kafkajs does not wait for this batch, so nothing new may reach Twilio. */
+  lost: AbortController;
 }
 
 export interface EgressConsumerStats {
@@ -78,6 +89,8 @@ export interface EgressConsumerStats {
   heartbeats: number;
   paused: boolean;
   assignedPartitions: number;
+  /** Partitions whose batch is finishing in the background (fetching them waits until it has). */
+  detachedPartitions: number;
 }
 
 /**
@@ -96,8 +109,18 @@ export interface EgressConsumerStats {
  *   record for the DLQ.
  * - Fetching pauses while a handler asks (circuit open, rate limits queued).
  *   Heartbeats continue during long sends, so a slow Twilio never costs the
- *   assignment. A batch finishes before the consumer rejoins a rebalance, so
- *   a new owner never starts a partition while this one still sends for it.
+ *   assignment.
+ * - kafkajs fetches again only once every batch of its last fetch returned,
+ *   so one slow record would hold back every partition. A batch still running
+ *   after `detachAfterMs` is therefore detached: its partition is paused, the
+ *   batch finishes in the background (resolving and committing as usual),
+ *   then the partition resumes. Other partitions go on meanwhile.
+ * - A rebalance: an attached batch finishes before the consumer rejoins, so a
+ *   new owner never starts a partition while this one still sends for it. A
+ *   detached batch cannot hold the rejoin back, so when a rebalance begins it
+ *   starts nothing more that has not reached Twilio (a create already under
+ *   way ends; the send ledger's intent makes the next owner reconcile it), and
+ *   after a new join it neither resolves nor commits.
  * - stop() drains: no new records start, those in flight get
  *   `drainTimeoutMs` to finish, finished offsets are committed, then the
  *   consumer leaves the group (after a group join under way, which kafkajs
@@ -135,6 +158,8 @@ export class EgressConsumer {
   private totalPartitions = 0;
   private assigned = 0;
   private readonly sources = new SourceLabels();
+  /** Batches finishing in the background, by partition (at most one per partition: it stays paused). */
+  private readonly detached = new Map<number, DetachedBatch>();
   private readonly counters = { handled: 0, unrouted: 0, poison: 0, retries: 0, joins: 0, heartbeats: 0 };
   private readonly lifecycle = new Lifecycle(
     'EgressConsumer',
@@ -153,6 +178,7 @@ export class EgressConsumer {
       maxBytesPerPartition: 1024 * 1024,
       pausePollMs: 100,
       lagRefreshMs: 5_000,
+      detachAfterMs: 1_000,
       ...options,
       metrics: options.metrics,
       clock: options.clock ?? systemClock,
@@ -190,6 +216,7 @@ export class EgressConsumer {
       commits: this.committer.commits,
       paused: this.paused,
       assignedPartitions: this.assigned,
+      detachedPartitions: this.detached.size,
     };
   }
 
@@ -255,6 +282,7 @@ export class EgressConsumer {
     consumer.on(consumer.events.HEARTBEAT, () => {
       this.counters.heartbeats++;
     });
+    consumer.on(consumer.events.REBALANCING, () => this.loseDetached('a rebalance began'));
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart;
       // kafkajs gives up for good after a non-retriable failure (no broker reachable while a broker
@@ -302,6 +330,7 @@ export class EgressConsumer {
     if (this.restartOf === consumer) return;
     this.restartOf = consumer;
     this.crashed = true;
+    this.loseDetached('the consumer stopped');
     const episode = (this.outage ??= { since: this.o.clock.now(), restarts: 0 });
     episode.restarts++;
     if (episode.restarts === 1) this.o.logger.error({ err }, 'egress consumer stopped by kafkajs; restarting it');
@@ -380,6 +409,7 @@ export class EgressConsumer {
     }
     this.crashed = false;
     this.counters.joins++;
+    this.loseDetached('the group was joined again');
     this.assigned = partitions.length;
     this.assignedPartitions = [...partitions];
     const info: AssignmentInfo = {
@@ -388,6 +418,14 @@ export class EgressConsumer {
       lane: this.o.lane,
     };
     this.o.logger.info({ partitions, lane: this.o.lane }, 'egress partitions assigned');
+    // A new consumer starts with nothing paused; a batch still detached keeps its partition waiting.
+    if (this.consumer && (this.paused || this.detached.size > 0)) {
+      try {
+        this.applyPause(this.consumer);
+      } catch (err) {
+        this.o.logger.debug({ err }, 'egress pause after join deferred');
+      }
+    }
     // A join that finishes while stopping hands out nothing: no record of it will be handled.
     if (!this.accepting) return;
     const handlers = this.handlers();
@@ -416,8 +454,7 @@ export class EgressConsumer {
     if (want === this.paused) return;
     this.paused = want;
     try {
-      if (want) consumer.pause([{ topic: this.o.topic }]);
-      else consumer.resume([{ topic: this.o.topic }]);
+      this.applyPause(consumer);
       this.o.logger.info(
         { paused: want, lane: this.o.lane },
         want ? 'egress fetching paused' : 'egress fetching resumed',
@@ -426,6 +463,30 @@ export class EgressConsumer {
       // Not running yet or rebalancing: try again on the next poll.
       this.paused = !want;
       this.o.logger.debug({ err }, 'egress pause/resume deferred');
+    }
+  }
+
+  /**
+   * Sets kafkajs's pauses from the lane's wish and the detached batches. A whole-topic pause and a pause of some
+   * partitions cannot be combined in kafkajs (pausing partitions clears a whole-topic pause), so while the lane is
+   * paused the whole topic is, and otherwise exactly the partitions whose batch is still detached.
+   */
+  private applyPause(consumer: Consumer): void {
+    const { topic } = this.o;
+    if (this.paused) {
+      consumer.pause([{ topic }]);
+      return;
+    }
+    consumer.resume([{ topic }]);
+    if (this.detached.size > 0) consumer.pause([{ topic, partitions: [...this.detached.keys()] }]);
+  }
+
+  /** A rebalance began or the consumer is being replaced: detached batches start nothing more. */
+  private loseDetached(why: string): void {
+    if (this.detached.size === 0) return;
+    this.o.logger.info({ partitions: [...this.detached.keys()], why }, 'detached egress batches stop starting records');
+    for (const d of this.detached.values()) {
+      d.lost.abort(new IngressEgressError('IE_LIFECYCLE', `detached egress batch: ${why}`));
     }
   }
 
@@ -449,7 +510,14 @@ export class EgressConsumer {
         // (the group waits for this batch, so no other owner starts meanwhile).
         stale = true;
         const type = (err as { type?: unknown }).type;
-        if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID') {
+        // A detached batch does not hold the rejoin back: whatever the failure, it starts nothing more.
+        const detached = this.detached.get(partition)?.lost === lost;
+        if (
+          detached ||
+          type === 'UNKNOWN_MEMBER_ID' ||
+          type === 'ILLEGAL_GENERATION' ||
+          type === 'FENCED_INSTANCE_ID'
+        ) {
           lost.abort(new IngressEgressError('IE_LIFECYCLE', 'this instance left the egress group'));
         }
         if (coordinatorGone(err)) this.coordinatorLost(err);
@@ -458,30 +526,70 @@ export class EgressConsumer {
       }
     };
     const stop = () => stale || !this.accepting || !p.isRunning() || p.isStale();
+    // Resolving and committing are this member's only while it has not joined the group again since the batch
+    // began (a detached batch can outlive a rejoin, after which another member may own the partition).
+    const consumer = this.consumer;
+    const joins = this.counters.joins;
+    const owned = () => this.counters.joins === joins && this.consumer === consumer;
     let lastCommit = this.o.clock.now();
     const beat = setInterval(() => void heartbeat(), Math.max(500, Math.floor(this.o.sessionTimeoutMs / 10)));
     beat.unref();
+    const run = runPerKey(batch.messages, {
+      slots: this.slots,
+      stop,
+      run: (m) => this.tracedRecord({ topic, partition, offset: m.offset, heartbeat, signal }, m),
+      finished: (m) => {
+        const next = tracker.complete(m.offset);
+        if (next === undefined || !owned()) return;
+        p.resolveOffset(tracker.lastFinished!);
+        const now = this.o.clock.now();
+        if (now - lastCommit >= this.o.commitIntervalMs) {
+          lastCommit = now;
+          void this.committer.commit(partition, next, batch.highWatermark);
+        }
+      },
+    });
+    const finish = async () => {
+      try {
+        await run;
+      } finally {
+        clearInterval(beat);
+      }
+      const next = tracker.commitOffset;
+      if (next !== undefined && owned()) await this.committer.commit(partition, next, batch.highWatermark);
+    };
+    // A rebalance under way (stale) keeps the batch attached: the group waits for it, as it must.
+    if ((await settlesWithin(run, this.o.detachAfterMs, this.o.clock)) || stop() || !consumer) return finish();
+    this.detach(consumer, partition, lost, finish);
+  }
+
+  /**
+   * Leaves a batch to finish in the background with its partition paused, so kafkajs fetches the other partitions
+   * meanwhile; when it has finished (resolved and committed), the partition is fetched again.
+   */
+  private detach(consumer: Consumer, partition: number, lost: AbortController, finish: () => Promise<void>): void {
+    this.detached.set(partition, { lost });
+    this.o.metrics?.egressDetachedBatches.inc({ lane: this.o.lane });
     try {
-      await runPerKey(batch.messages, {
-        slots: this.slots,
-        stop,
-        run: (m) => this.tracedRecord({ topic, partition, offset: m.offset, heartbeat, signal }, m),
-        finished: (m) => {
-          const next = tracker.complete(m.offset);
-          if (next === undefined) return;
-          p.resolveOffset(tracker.lastFinished!);
-          const now = this.o.clock.now();
-          if (now - lastCommit >= this.o.commitIntervalMs) {
-            lastCommit = now;
-            void this.committer.commit(partition, next, batch.highWatermark);
-          }
-        },
-      });
-    } finally {
-      clearInterval(beat);
+      this.applyPause(consumer);
+    } catch (err) {
+      this.o.logger.debug({ err, partition }, 'egress partition pause deferred');
     }
-    const next = tracker.commitOffset;
-    if (next !== undefined) await this.committer.commit(partition, next, batch.highWatermark);
+    this.o.logger.debug({ partition, lane: this.o.lane }, 'egress batch detached: its partition waits for it');
+    void this.track(
+      finish()
+        .catch((err: unknown) => this.o.logger.warn({ err, partition }, 'detached egress batch failed'))
+        .finally(() => {
+          this.detached.delete(partition);
+          if (consumer !== this.consumer) return;
+          try {
+            this.applyPause(consumer);
+          } catch (err) {
+            // Not running (rebalancing or stopping): the next pause check or join applies the pauses again.
+            this.o.logger.debug({ err, partition }, 'egress partition resume deferred');
+          }
+        }),
+    );
   }
 
   /**

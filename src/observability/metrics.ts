@@ -206,6 +206,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['source'] as const,
       registers: r,
     }),
+    egressDetachedBatches: new Counter({
+      name: 'kafka_egress_detached_batches_total',
+      help: 'Egress batches still running after a second, left to finish in the background with their partition paused, by lane.',
+      labelNames: ['lane'] as const,
+      registers: r,
+    }),
     egressConsumerRestarts: new Counter({
       name: 'kafka_egress_consumer_restarts_total',
       help: 'Times the service restarted the egress consumer after kafkajs stopped it for good (e.g. no broker reachable).',

@@ -1,10 +1,13 @@
-import { JsonEnvelopeCodec } from '../../../src/envelope';
+import { JsonEnvelopeCodec, type InternalEventV2 } from '../../../src/envelope';
+import type { EgressContext } from '../../../src/connector';
 import { DlqWriter } from '../../../src/egress/dlq-writer';
 import { EgressConsumer } from '../../../src/egress/egress-consumer';
 import { silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';
 import { eventsWithin, recordingKafka } from '../../helpers/consumer-events';
-import { createTestTopic, isMockBroker, uniqueName } from '../../helpers/kafka';
+import { createTestTopic, isMockBroker, testKafka, uniqueName } from '../../helpers/kafka';
+import { sampleEnvelopes } from '../../helpers/envelopes';
+import { waitFor } from '../../helpers/wait-for';
 import { MemoryPublisher } from '../../helpers/memory-publisher';
 
 jest.setTimeout(60_000);
@@ -30,5 +33,133 @@ describe('EgressConsumer against the broker', () => {
 
     expect(events.at(-1)).toBe('DISCONNECT');
     expect(await eventsWithin(events)).toEqual([]);
+  });
+});
+
+describe('EgressConsumer with one record that hangs', () => {
+  it('keeps handling the other partitions while one partition waits on a hung record, then commits both', async () => {
+    const topic = await createTestTopic('egress-hang', 2);
+    const groupId = uniqueName('egress-hang-group');
+    const codec = new JsonEnvelopeCodec();
+    const request = sampleEnvelopes()['sms.outbound.requested'];
+    const handled: string[] = [];
+    let release: () => void = () => undefined;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const handler = {
+      handle: async (event: InternalEventV2, ctx: EgressContext) => {
+        if (event.correlationId === 'hang') {
+          handled.push(`started ${event.correlationId}`);
+          // Like a Twilio create that does not answer: it ends only when released (or the consumer stops).
+          await Promise.race([hung, new Promise((r) => ctx.signal.addEventListener('abort', r))]);
+        }
+        handled.push(event.correlationId ?? '');
+      },
+    };
+    const consumer = new EgressConsumer({
+      kafka: testKafka(),
+      topic,
+      groupId,
+      codec,
+      router: { egressHandlerFor: () => handler, list: () => [{ egress: handler }] },
+      dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
+      logger: silentLogger,
+      sessionTimeoutMs: 10_000,
+    });
+    onCleanup(() => consumer.stop());
+    const producer = testKafka().producer();
+    await producer.connect();
+    onCleanup(() => producer.disconnect());
+    const send = async (partition: number, correlationId: string) =>
+      producer.send({
+        topic,
+        messages: [{ partition, key: correlationId, value: await codec.encode({ ...request, correlationId }) }],
+      });
+
+    await consumer.start();
+    await send(0, 'hang');
+    await waitFor(() => handled.includes('started hang'), 30_000, 'the hung record to start');
+    for (let i = 0; i < 3; i++) await send(1, `p1-${i}`);
+    // Before: the consumer fetched nothing more until the hung record ended (a Twilio timeout, 30 s by default).
+    await waitFor(() => handled.filter((h) => h.startsWith('p1-')).length === 3, 10_000, 'partition 1 records');
+    expect(handled).not.toContain('hang');
+
+    release();
+    await waitFor(() => handled.includes('hang'), 10_000, 'the hung record to end');
+    await send(0, 'after');
+    await waitFor(() => handled.includes('after'), 10_000, 'partition 0 to go on after the hung record');
+    await consumer.stop();
+
+    const admin = testKafka().admin();
+    await admin.connect();
+    onCleanup(() => admin.disconnect());
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    expect(committed[0]?.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset)).toEqual(['2', '3']);
+    expect(handled.filter((h) => h === 'hang')).toHaveLength(1);
+  });
+
+  it('a rebalance does not wait for a detached batch: it starts nothing more there, and the new owner takes over', async () => {
+    const topic = await createTestTopic('egress-hang-rebalance', 2);
+    const groupId = uniqueName('egress-hang-group');
+    const codec = new JsonEnvelopeCodec();
+    const request = sampleEnvelopes()['sms.outbound.requested'];
+    const seen: string[] = [];
+    let abortedHang = false;
+    const handler = (who: string) => ({
+      handle: async (event: InternalEventV2, ctx: EgressContext) => {
+        const id = event.correlationId ?? '';
+        seen.push(`${who} ${id}`);
+        if (id === 'hang' && who === 'a') {
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          abortedHang = true;
+          // Left unfinished, as a handler does when aborted before Twilio: the record is redelivered.
+          throw Object.assign(new Error('aborted'), { retriable: true });
+        }
+      },
+    });
+    const consumerOf = (who: string) => {
+      const h = handler(who);
+      const c = new EgressConsumer({
+        kafka: testKafka(),
+        topic,
+        groupId,
+        codec,
+        router: { egressHandlerFor: () => h, list: () => [{ egress: h }] },
+        dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
+        logger: silentLogger,
+        sessionTimeoutMs: 10_000,
+      });
+      onCleanup(() => c.stop());
+      return c;
+    };
+    const producer = testKafka().producer();
+    await producer.connect();
+    onCleanup(() => producer.disconnect());
+    const send = async (partition: number, correlationId: string) =>
+      producer.send({
+        topic,
+        messages: [{ partition, key: correlationId, value: await codec.encode({ ...request, correlationId }) }],
+      });
+
+    const a = consumerOf('a');
+    await a.start();
+    await waitFor(() => a.hasJoined, 30_000, 'a to join');
+    await send(0, 'hang');
+    await send(1, 'hang');
+    await waitFor(() => seen.filter((s) => s === 'a hang').length === 2, 30_000, 'both hung records to start');
+    await waitFor(() => a.stats().detachedPartitions === 2, 10_000, 'both batches to detach');
+
+    // A second member joins: the rebalance is not held back by the hung records (before: up to the hang's end).
+    const b = consumerOf('b');
+    await b.start();
+    await waitFor(() => b.hasJoined && abortedHang, 30_000, 'b to join and the hung records to be aborted');
+    await waitFor(() => a.stats().detachedPartitions === 0, 10_000, 'the detached batches to end');
+    // Whoever owns each partition now gets its record again (the ledger answers such a redelivery in egress).
+    await waitFor(
+      () => seen.filter((s) => s === 'b hang').length + seen.filter((s) => s === 'a hang').length >= 4,
+      30_000,
+      () => `the records to be redelivered (seen: ${seen.join(', ')})`,
+    );
+    await b.stop();
+    await a.stop();
   });
 });

@@ -13,6 +13,7 @@ function lane(stats: Partial<EgressConsumerStats>, ready = true, startError?: Er
     heartbeats: 0,
     paused: false,
     assignedPartitions: 0,
+    detachedPartitions: 0,
     ...stats,
   };
   const consumer = {
