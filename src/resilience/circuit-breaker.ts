@@ -23,6 +23,8 @@ export interface CircuitBreakerOptions {
  * A call let through by the breaker. Exactly one verdict counts: `success`
  * (the dependency answered), `failure` (it is down: 5xx, timeout, reset) or
  * `release` (no verdict, e.g. the caller was aborted before the call).
+ * A read permit (`acquireRead`) takes the same verdicts, but its `success`
+ * counts for nothing.
  */
 export interface CircuitPermit {
   readonly probe: boolean;
@@ -30,6 +32,8 @@ export interface CircuitPermit {
   failure(): void;
   release(): void;
 }
+
+type PermitKind = 'call' | 'probe' | 'read';
 
 interface Waiter {
   resolve: (permit: CircuitPermit) => void;
@@ -39,12 +43,19 @@ interface Waiter {
 }
 
 /**
- * Closed → (threshold consecutive failures) → open → (reset timeout) →
- * half-open, where probe calls go one at a time: `successThreshold`
- * consecutive successes close it (one by default), a failure opens it again
- * for another reset timeout. While open, callers wait in `acquire()`
- * rather than fail, so work that cannot reach the dependency is delayed, not
- * burned: nothing goes to a DLQ because the dependency is down.
+ * Closed → (threshold consecutive failures) → open → (reset timeout, on the
+ * clock: no call is needed) → half-open, where probe calls go one at a time:
+ * `successThreshold` consecutive successes close it (one by default), a
+ * failure opens it again for another reset timeout. While open, callers wait
+ * in `acquire()` rather than fail, so work that cannot reach the dependency
+ * is delayed, not burned: nothing goes to a DLQ because the dependency is down.
+ *
+ * Reads (`acquireRead`: a look-up made to reconcile, not the guarded call)
+ * wait while open like calls, but never take the probe slot, and their
+ * success never moves the circuit (a dependency that answers reads may still
+ * fail the call: only the call's own answer closes it, nor resets the count
+ * of failures). A read's failure counts like a call's: towards the threshold
+ * while closed; while half-open it opens the circuit again.
  */
 export class CircuitBreaker {
   private _state: CircuitState = 'closed';
@@ -56,6 +67,7 @@ export class CircuitBreaker {
   private timer: ClockTimer | undefined;
   private openedAt = 0;
   private readonly waiters: Waiter[] = [];
+  private readonly readWaiters: Waiter[] = [];
   private readonly clock: Clock;
 
   constructor(private readonly options: CircuitBreakerOptions) {
@@ -80,16 +92,17 @@ export class CircuitBreaker {
     return this.openedAt;
   }
 
+  /** Callers waiting for a permit (calls and reads). */
   get waiting(): number {
-    return this.waiters.length;
+    return this.waiters.length + this.readWaiters.length;
   }
 
   /** A permit now, or undefined when the circuit is open or its probe is out. */
   tryAcquire(): CircuitPermit | undefined {
-    if (this._state === 'closed') return this.permit(false);
+    if (this._state === 'closed') return this.permit('call');
     if (this._state === 'half_open' && !this.probeOut) {
       this.probeOut = true;
-      return this.permit(true);
+      return this.permit('probe');
     }
     return undefined;
   }
@@ -101,18 +114,22 @@ export class CircuitBreaker {
       const p = this.tryAcquire();
       if (p) return Promise.resolve(p);
     }
-    return new Promise<CircuitPermit>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, signal, onAbort: undefined };
-      if (signal) {
-        w.onAbort = () => {
-          const i = this.waiters.indexOf(w);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(abortError(signal));
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.waiters.push(w);
-    });
+    return this.enqueue(this.waiters, signal);
+  }
+
+  /**
+   * A permit for a read now (closed or half-open: it does not take the probe
+   * slot), or undefined while the circuit is open.
+   */
+  tryAcquireRead(): CircuitPermit | undefined {
+    return this._state === 'open' ? undefined : this.permit('read');
+  }
+
+  /** Waits while the circuit is open, then lets the read go. Rejects only when `signal` aborts. */
+  acquireRead(signal?: AbortSignal): Promise<CircuitPermit> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const p = this.tryAcquireRead();
+    return p ? Promise.resolve(p) : this.enqueue(this.readWaiters, signal);
   }
 
   /** Stops the reset timer (the breaker is being thrown away). */
@@ -121,24 +138,42 @@ export class CircuitBreaker {
     this.timer = undefined;
   }
 
-  private permit(probe: boolean): CircuitPermit {
+  private enqueue(queue: Waiter[], signal: AbortSignal | undefined): Promise<CircuitPermit> {
+    return new Promise<CircuitPermit>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        w.onAbort = () => {
+          const i = queue.indexOf(w);
+          if (i >= 0) queue.splice(i, 1);
+          reject(abortError(signal));
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      queue.push(w);
+    });
+  }
+
+  private permit(kind: PermitKind): CircuitPermit {
     const generation = this.generation;
     let settled = false;
     const settle = (verdict: 'success' | 'failure' | 'release') => {
       if (settled) return;
       settled = true;
-      this.onVerdict(verdict, probe, generation);
+      this.onVerdict(verdict, kind, generation);
     };
     return {
-      probe,
+      probe: kind === 'probe',
       success: () => settle('success'),
       failure: () => settle('failure'),
       release: () => settle('release'),
     };
   }
 
-  private onVerdict(verdict: 'success' | 'failure' | 'release', probe: boolean, generation: number): void {
-    if (probe) {
+  private onVerdict(verdict: 'success' | 'failure' | 'release', kind: PermitKind, generation: number): void {
+    // Answers to permits given before the circuit last changed say nothing about now (and a probe of a
+    // half-open period that is over no longer holds the slot).
+    if (generation !== this.generation) return;
+    if (kind === 'probe') {
       this.probeOut = false;
       if (verdict === 'success') {
         if (++this.probeSuccesses >= this.successThreshold) this.transition('closed');
@@ -147,9 +182,13 @@ export class CircuitBreaker {
       else this.wake();
       return;
     }
-    // Answers to calls made before the circuit last changed say nothing about now.
-    if (generation !== this.generation || this._state !== 'closed') return;
-    if (verdict === 'success') this.failures = 0;
+    if (verdict === 'failure' && kind === 'read' && this._state === 'half_open') {
+      this.open();
+      return;
+    }
+    if (this._state !== 'closed') return;
+    // A read that succeeds says nothing about the call: it does not reset the count.
+    if (verdict === 'success' && kind === 'call') this.failures = 0;
     else if (verdict === 'failure' && ++this.failures >= this.options.failureThreshold) this.open();
   }
 
@@ -168,19 +207,28 @@ export class CircuitBreaker {
     this.generation++;
     this.failures = 0;
     this.probeSuccesses = 0;
+    this.probeOut = false;
     this._state = next;
     if (next !== previous) this.options.onStateChange?.(next, previous);
     this.wake();
   }
 
-  // Hands permits to waiters in order: all of them when closed, one probe when half-open.
+  // Hands permits to waiters in order: all of them when closed, one probe when half-open; every read unless open.
   private wake(): void {
+    while (this.readWaiters.length > 0) {
+      const p = this.tryAcquireRead();
+      if (!p) break;
+      CircuitBreaker.hand(this.readWaiters.shift()!, p);
+    }
     while (this.waiters.length > 0) {
       const p = this.tryAcquire();
       if (!p) return;
-      const w = this.waiters.shift()!;
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-      w.resolve(p);
+      CircuitBreaker.hand(this.waiters.shift()!, p);
     }
+  }
+
+  private static hand(w: Waiter, p: CircuitPermit): void {
+    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+    w.resolve(p);
   }
 }

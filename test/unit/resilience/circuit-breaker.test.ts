@@ -151,4 +151,91 @@ describe('CircuitBreaker', () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0, resetTimeoutMs: 1 })).toThrow(RangeError);
     expect(() => new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 0 })).toThrow(RangeError);
   });
+
+  describe('reads (reconciliation lists): only a call closes the circuit', () => {
+    async function halfOpen(states: CircuitState[] = []) {
+      const cb = breaker(states);
+      await fail(cb, 3);
+      await jest.advanceTimersByTimeAsync(30_000);
+      expect(cb.state).toBe('half_open');
+      return cb;
+    }
+
+    it('a successful read while half-open neither closes the circuit nor takes the probe slot', async () => {
+      const states: CircuitState[] = [];
+      const cb = await halfOpen(states);
+      const read = cb.tryAcquireRead()!;
+      expect(read.probe).toBe(false);
+      expect(cb.tryAcquireRead()).toBeDefined(); // reads do not go one at a time
+      read.success();
+      expect(cb.state).toBe('half_open');
+      const probe = cb.tryAcquire()!;
+      expect(probe.probe).toBe(true);
+      probe.success();
+      expect(states).toEqual(['open', 'half_open', 'closed']);
+    });
+
+    it('a read taken while the probe is out goes at once, and its success does not close the circuit', async () => {
+      const cb = await halfOpen();
+      const probe = cb.tryAcquire()!;
+      const read = await cb.acquireRead();
+      read.success();
+      expect(cb.state).toBe('half_open');
+      probe.failure();
+      expect(cb.state).toBe('open');
+    });
+
+    it('a failed read re-opens a half-open circuit, and the probe answer that comes after it counts for nothing', async () => {
+      const states: CircuitState[] = [];
+      const cb = await halfOpen(states);
+      const probe = cb.tryAcquire()!;
+      cb.tryAcquireRead()!.failure();
+      expect(cb.state).toBe('open');
+      probe.success(); // answers a half-open period that is over
+      expect(cb.state).toBe('open');
+      await jest.advanceTimersByTimeAsync(30_000);
+      // The stale probe does not hold the new period's slot.
+      expect(cb.tryAcquire()?.probe).toBe(true);
+      expect(states).toEqual(['open', 'half_open', 'open', 'half_open']);
+    });
+
+    it('while closed, failed reads count towards the threshold and successful ones do not reset the count', async () => {
+      const cb = breaker();
+      (await cb.acquire()).failure();
+      (await cb.acquireRead()).success();
+      cb.tryAcquireRead()!.failure();
+      expect(cb.consecutiveFailures).toBe(2);
+      cb.tryAcquireRead()!.release();
+      expect(cb.state).toBe('closed');
+      cb.tryAcquireRead()!.failure();
+      expect(cb.state).toBe('open');
+    });
+
+    it('reads wait while the circuit is open and all go when it half-opens; an aborted one is rejected', async () => {
+      const cb = breaker();
+      await fail(cb, 3);
+      expect(cb.tryAcquireRead()).toBeUndefined();
+      const ac = new AbortController();
+      const reads = [cb.acquireRead(), cb.acquireRead(), cb.acquireRead(ac.signal)];
+      const call = cb.acquire();
+      expect(cb.waiting).toBe(4);
+      ac.abort(new Error('stopping'));
+      await expect(reads[2]).rejects.toThrow('stopping');
+      expect(cb.waiting).toBe(3);
+      await jest.advanceTimersByTimeAsync(30_000);
+      expect((await Promise.all(reads.slice(0, 2))).map((p) => p.probe)).toEqual([false, false]);
+      expect((await call).probe).toBe(true);
+      expect(cb.waiting).toBe(0);
+      await expect(cb.acquireRead(ac.signal)).rejects.toThrow('stopping');
+    });
+
+    it('a late read answer from before the circuit opened counts for nothing', async () => {
+      const cb = breaker();
+      const late = cb.tryAcquireRead()!;
+      await fail(cb, 3);
+      await jest.advanceTimersByTimeAsync(30_000);
+      late.failure();
+      expect(cb.state).toBe('half_open');
+    });
+  });
 });

@@ -41,8 +41,9 @@ export function ledgerStage(deps: EgressDeps): Stage {
           await sleep(deps.clock, wait, d.context.signal);
         }
       }
+      // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
       const breaker = deps.circuits.for(d.request.tenant.accountSid);
-      const permit = await breaker.acquire(d.context.signal);
+      const permit = await breaker.acquireRead(d.context.signal);
       try {
         const found = await findSentMessage(deps.twilio, deps.ledger, {
           accountSid: d.request.tenant.accountSid,

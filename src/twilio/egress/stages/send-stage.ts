@@ -141,13 +141,18 @@ function recordSent(deps: EgressDeps, d: Delivery, m: OutboundMessage, sent: Twi
   );
 }
 
-/** Reconciles after an ambiguous attempt; a result ends the stage, undefined means "not sent: send". */
+/**
+ * Reconciles after an ambiguous attempt; a result ends the stage, undefined means "not sent: send" (with
+ * `permit`, the create's, when the caller holds one). The list goes under a read permit of its own: it never
+ * closes the circuit nor takes the half-open probe slot; when no create follows, `permit` is released unused.
+ */
 async function reconcileBeforeResend(
   deps: EgressDeps,
   d: Delivery,
   m: OutboundMessage,
-  permit: CircuitPermit,
+  permit?: CircuitPermit,
 ): Promise<StageResult | undefined> {
+  const read = await deps.circuits.for(d.request.tenant.accountSid).acquireRead(d.context.signal);
   try {
     const found = await findSentMessage(deps.twilio, deps.ledger, {
       accountSid: d.request.tenant.accountSid,
@@ -155,13 +160,15 @@ async function reconcileBeforeResend(
       message: m,
       attemptAt: d.attemptAt ?? deps.clock.now(),
     });
+    read.success();
     d.ambiguous = false;
     if (!found) return undefined;
-    permit.success();
+    permit?.release();
     recordSent(deps, d, m, found);
     return decide(acceptedFromTwilio(d, found, true));
   } catch (err) {
-    return afterReconcileFailure(deps, d, permit, err, 'send', 'rate-limit');
+    permit?.release();
+    return afterReconcileFailure(deps, d, read, err, 'send', 'rate-limit');
   }
 }
 
@@ -197,10 +204,8 @@ async function afterFailure(
   if (d.ambiguous && m.conversationSid === undefined) {
     // The last attempt may have created the message: never fail (and later replay) one that went out.
     await waitUntilAttemptOver(deps, d);
-    const permit = await breaker.acquire(d.context.signal);
-    const r = await reconcileBeforeResend(deps, d, m, permit);
+    const r = await reconcileBeforeResend(deps, d, m);
     if (r) return r;
-    permit.release();
   }
   return decide(failed(d, 'send', 'TWILIO_FAILED', f.message, f));
 }

@@ -1,7 +1,8 @@
 import type { OutboundMessage } from '../../../../src/twilio/egress/delivery';
 import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { findSentMessage, RECONCILE_SKEW_MS } from '../../../../src/twilio/egress/reconcile';
-import { ACCOUNT, ALICE, FakeTwilio, SENDER, SERVICE } from './fakes';
+import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
+import { ACCOUNT, ALICE, FakeTwilio, harness, outcomes, request, SENDER, SERVICE, type Harness } from './fakes';
 
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
   to: ALICE,
@@ -78,5 +79,77 @@ describe('findSentMessage (reconciliation)', () => {
       attemptAt: now,
     });
     expect(found?.messagingServiceSid).toBe(SERVICE);
+  });
+});
+
+describe('reconciliation and the account circuit: only a create closes it', () => {
+  beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
+  afterEach(() => jest.useRealTimers());
+
+  /** Lets timers run (back-offs, the reset timeout) until the promise settles. */
+  async function settle<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let i = 0; i < 4_000 && !done; i++) await jest.advanceTimersByTimeAsync(25);
+    return p;
+  }
+
+  /** Opens the account circuit (three failed creates), then lets the reset timeout pass: half-open. */
+  async function halfOpen(h: Harness): Promise<string[]> {
+    const breaker = h.deps.circuits.for(ACCOUNT);
+    for (let i = 0; i < 3; i++) (await breaker.acquire()).failure();
+    expect(breaker.state).toBe('open');
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(breaker.state).toBe('half_open');
+    const seen: string[] = [];
+    h.deps.circuits.subscribe((_account, state, previous) => seen.push(`${previous}→${state}`));
+    return seen;
+  }
+
+  it('a list that succeeds while half-open does not close the circuit: the create is the probe', async () => {
+    const h = harness({ threshold: 3, maxAttempts: 1 });
+    const seen = await halfOpen(h);
+    const req = request(h.builder, { to: ALICE, body: 'after the outage' });
+    // An intent without `sent`: the ledger stage lists the recipient's messages (none) before sending.
+    await h.ledger.recordIntent({
+      key: ledgerKey(req.id, ALICE),
+      requestId: req.id,
+      recipient: ALICE,
+      accountSid: ACCOUNT,
+      attemptAt: Date.now(),
+      owner: 'this-instance',
+    });
+    h.twilio.script = [{ status: 503 }]; // reads work, creates still fail
+    await expect(settle(h.handler.handle(req, h.context()))).rejects.toMatchObject({
+      code: 'IE_EGRESS_TWILIO_UNAVAILABLE',
+    });
+    // Not failed into the DLQ as TWILIO_FAILED ("Twilio worked for other messages"): Twilio is still down.
+    expect(outcomes(h.publisher)).toEqual([]);
+    expect(h.publisher.raw).toHaveLength(0);
+    expect(h.twilio.lists.length).toBeGreaterThan(0);
+    expect(h.twilio.creates).toHaveLength(1);
+    expect(seen).toEqual(['half_open→open']);
+    h.deps.circuits.dispose();
+  });
+
+  it('a list that finds the message after an ambiguous probe neither closes the circuit nor keeps the probe slot', async () => {
+    const h = harness({ threshold: 1, maxAttempts: 3 });
+    // The create times out after Twilio created the message: an outage answer, which opens the circuit (threshold 1).
+    h.twilio.script = [{ network: 'ECONNABORTED', created: true }];
+    const seen: string[] = [];
+    h.deps.circuits.subscribe((_account, state, previous) => seen.push(`${previous}→${state}`));
+    await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'once' }), h.context()));
+    // The retry waited for half-open, took the probe, listed and found the message: accepted, nothing created again.
+    expect(h.twilio.creates).toHaveLength(1);
+    const out = outcomes(h.publisher);
+    expect(out.map((e) => e.type)).toEqual(['sms.outbound.accepted']);
+    expect(seen).toEqual(['closed→open', 'open→half_open']);
+    const breaker = h.deps.circuits.for(ACCOUNT);
+    expect(breaker.state).toBe('half_open');
+    expect(breaker.tryAcquire()?.probe).toBe(true); // the probe slot is free for the next create
+    h.deps.circuits.dispose();
   });
 });
