@@ -44,7 +44,8 @@ export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
           await sleep(deps.clock, wait, d.context.signal);
         }
       }
-      const permit = await deps.circuits.for(d.request.tenant.accountSid).acquire(d.context.signal);
+      // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
+      const permit = await deps.circuits.for(d.request.tenant.accountSid).acquireRead(d.context.signal);
       try {
         const found = await findPlacedCall(deps.calls, deps.ledger, {
           accountSid: d.request.tenant.accountSid,

@@ -69,13 +69,18 @@ export function placeCallStage(deps: VoiceEgressDeps): CallStage {
   };
 }
 
-/** Lists the callee's calls after an ambiguous attempt; a result ends the stage, undefined means "not placed: place". */
+/**
+ * Lists the callee's calls after an ambiguous attempt; a result ends the stage, undefined means "not placed: place"
+ * (with `permit`, the placement's, when the caller holds one). The list goes under a read permit of its own: it
+ * never closes the circuit nor takes the half-open probe slot; when no placement follows, `permit` is released.
+ */
 async function reconcileBeforeRetry(
   deps: VoiceEgressDeps,
   d: CallDelivery,
   c: OutboundCall,
-  permit: CircuitPermit,
+  permit?: CircuitPermit,
 ): Promise<CallStageResult | undefined> {
+  const read = await deps.circuits.for(d.request.tenant.accountSid).acquireRead(d.context.signal);
   try {
     const found = await findPlacedCall(deps.calls, deps.ledger, {
       accountSid: d.request.tenant.accountSid,
@@ -84,13 +89,15 @@ async function reconcileBeforeRetry(
       from: c.from,
       attemptAt: d.attemptAt ?? deps.clock.now(),
     });
+    read.success();
     d.ambiguous = false;
     if (!found) return undefined;
-    permit.success();
+    permit?.release();
     addPending(d, recordPlaced(deps, d, found.sid, found.status));
     return decide(callAccepted(d, { callSid: found.sid, status: found.status }, true));
   } catch (err) {
-    return afterCallReconcileFailure(deps, d, permit, err, 'place', 'rate-limit');
+    permit?.release();
+    return afterCallReconcileFailure(deps, d, read, err, 'place', 'rate-limit');
   }
 }
 
@@ -113,10 +120,8 @@ async function afterFailure(
   }
   if (d.ambiguous) {
     // The last attempt may have placed the call: never fail (and later replay) one that rang.
-    const permit = await breaker.acquire(d.context.signal);
-    const r = await reconcileBeforeRetry(deps, d, c, permit);
+    const r = await reconcileBeforeRetry(deps, d, c);
     if (r) return r;
-    permit.release();
   }
   return decide(callFailed(d, 'place', 'TWILIO_FAILED', f.message, f));
 }

@@ -261,3 +261,64 @@ describe('TwilioEgressHandler routes voice requests', () => {
     expect(sms.twilio.creates).toHaveLength(0);
   });
 });
+
+describe('VoiceEgressHandler: reconciliation lists and the account circuit', () => {
+  beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
+  afterEach(() => jest.useRealTimers());
+
+  /** Lets timers run (back-offs, the reset timeout) until the promise settles. */
+  async function settle<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let i = 0; i < 4_000 && !done; i++) await jest.advanceTimersByTimeAsync(25);
+    return p;
+  }
+
+  function transitions(h: ReturnType<typeof voiceHarness>): string[] {
+    const seen: string[] = [];
+    h.deps.circuits.subscribe((_account, state, previous) => seen.push(`${previous}→${state}`));
+    return seen;
+  }
+
+  it('a list of the callee calls that succeeds while half-open does not close the circuit: the placement is the probe', async () => {
+    const h = voiceHarness({ threshold: 3, maxAttempts: 1 });
+    const breaker = h.deps.circuits.for(ACCOUNT);
+    for (let i = 0; i < 3; i++) (await breaker.acquire()).failure();
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(breaker.state).toBe('half_open');
+    const seen = transitions(h);
+    const req = callRequest(h.builder);
+    await h.ledger.recordIntent({
+      key: ledgerKey(req.id, ALICE),
+      requestId: req.id,
+      recipient: ALICE,
+      accountSid: ACCOUNT,
+      attemptAt: Date.now(),
+      owner: 'this-instance',
+      attempts: 1,
+    });
+    h.calls.script = [{ status: 503 }]; // lists answer, placements still fail
+    await expect(settle(h.handler.handleCall(req, h.context()))).rejects.toMatchObject({
+      code: 'IE_EGRESS_TWILIO_UNAVAILABLE',
+    });
+    expect(voiceOutcomes(h.publisher)).toHaveLength(0);
+    expect(h.calls.lists.length).toBeGreaterThan(0);
+    expect(seen).toEqual(['half_open→open']);
+    h.deps.circuits.dispose();
+  });
+
+  it('a list that finds the call after an ambiguous probe neither closes the circuit nor keeps the probe slot', async () => {
+    const h = voiceHarness({ threshold: 1, maxAttempts: 3 });
+    const seen = transitions(h);
+    h.calls.script = [{ network: 'ETIMEDOUT', created: true }];
+    const decision = await settle(h.handler.handleCall(callRequest(h.builder), h.context()));
+    expect(decision).toMatchObject({ type: 'voice.call.accepted', data: { deduplicated: true } });
+    expect(h.calls.creates).toHaveLength(1);
+    expect(seen).toEqual(['closed→open', 'open→half_open']);
+    expect(h.deps.circuits.for(ACCOUNT).tryAcquire()?.probe).toBe(true);
+    h.deps.circuits.dispose();
+  });
+});
