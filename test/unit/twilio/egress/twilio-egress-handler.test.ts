@@ -460,4 +460,22 @@ describe('TwilioEgressHandler', () => {
     await expect(settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'x' }), h.context()))).rejects.toThrow();
     for (const lane of EGRESS_PRIORITIES) expect(h.handler.shouldPause(lane)).toBe(true);
   });
+
+  it('recovers by itself after an outage with no traffic: fetching resumes at half-open and the next send probes', async () => {
+    const h = harness({ threshold: 1, maxAttempts: 1 });
+    h.twilio.script = [{ status: 503 }];
+    await expect(settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'x' }), h.context()))).rejects.toThrow();
+    for (const lane of EGRESS_PRIORITIES) expect(h.handler.shouldPause(lane)).toBe(true);
+    // No request comes; the reset timeout alone half-opens the circuit, and no lane asks for a pause any more.
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(h.deps.circuits.worst()).toBe('half_open');
+    for (const lane of EGRESS_PRIORITIES) expect(h.handler.shouldPause(lane)).toBe(false);
+    await jest.advanceTimersByTimeAsync(3_600_000);
+    expect(h.deps.circuits.worst()).toBe('half_open');
+    // The first request after the quiet hour is the probe; Twilio answers, and the circuit closes.
+    await settle(h.handler.handle(request(h.builder, { to: BOB, body: 'y' }), h.context(1)));
+    expect(only(outcomes(h.publisher), 'sms.outbound.accepted').data.to).toBe(BOB);
+    expect(h.deps.circuits.worst()).toBe('closed');
+    h.deps.circuits.dispose();
+  });
 });
