@@ -215,11 +215,7 @@ export class CircuitBreaker {
 
   // Hands permits to waiters in order: all of them when closed, one probe when half-open; every read unless open.
   private wake(): void {
-    while (this.readWaiters.length > 0) {
-      const p = this.tryAcquireRead();
-      if (!p) break;
-      CircuitBreaker.hand(this.readWaiters.shift()!, p);
-    }
+    if (this._state !== 'open') for (const w of this.readWaiters.splice(0)) CircuitBreaker.hand(w, this.permit('read'));
     while (this.waiters.length > 0) {
       const p = this.tryAcquire();
       if (!p) return;

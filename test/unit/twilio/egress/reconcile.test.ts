@@ -152,4 +152,27 @@ describe('reconciliation and the account circuit: only a create closes it', () =
     expect(breaker.tryAcquire()?.probe).toBe(true); // the probe slot is free for the next create
     h.deps.circuits.dispose();
   });
+
+  it('a list that fails with an outage answer counts against the circuit, and the create permit it held is let go', async () => {
+    const h = harness({ threshold: 2, maxAttempts: 3 });
+    const seen: string[] = [];
+    h.deps.circuits.subscribe((_account, state, previous) => seen.push(`${previous}→${state}`));
+    h.twilio.script = [{ network: 'ECONNRESET', created: false }]; // failure 1, ambiguous
+    h.twilio.listFailures = [{ status: 503 }]; // the reconciliation before the resend: failure 2, open
+    await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'x' }), h.context()));
+    // Half-open, the retry took the probe, reconciled (nothing), created: closed by the create.
+    expect(seen).toEqual(['closed→open', 'open→half_open', 'half_open→closed']);
+    expect(h.twilio.creates).toHaveLength(2);
+    expect(outcomes(h.publisher).map((e) => e.type)).toEqual(['sms.outbound.accepted']);
+    h.deps.circuits.dispose();
+  });
+
+  it('the last reconciliation after the attempts ran out finds the message; its success does not reset the count', async () => {
+    const h = harness({ threshold: 5, maxAttempts: 1 });
+    h.twilio.script = [{ network: 'ECONNABORTED', created: true }];
+    await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'x' }), h.context()));
+    expect(outcomes(h.publisher).map((e) => e.type)).toEqual(['sms.outbound.accepted']);
+    expect(h.deps.circuits.for(ACCOUNT).consecutiveFailures).toBe(1);
+    h.deps.circuits.dispose();
+  });
 });

@@ -321,4 +321,25 @@ describe('VoiceEgressHandler: reconciliation lists and the account circuit', () 
     expect(h.deps.circuits.for(ACCOUNT).tryAcquire()?.probe).toBe(true);
     h.deps.circuits.dispose();
   });
+
+  it('a list that fails with an outage answer counts against the circuit, and the placement permit it held is let go', async () => {
+    const h = voiceHarness({ threshold: 2, maxAttempts: 3 });
+    const seen = transitions(h);
+    h.calls.script = [{ network: 'ECONNRESET', created: false }];
+    h.calls.listScript = [{ status: 503 }];
+    const decision = await settle(h.handler.handleCall(callRequest(h.builder), h.context()));
+    expect(decision).toMatchObject({ type: 'voice.call.accepted', data: { deduplicated: false } });
+    expect(seen).toEqual(['closed→open', 'open→half_open', 'half_open→closed']);
+    expect(h.calls.creates).toHaveLength(2);
+    h.deps.circuits.dispose();
+  });
+
+  it('the last reconciliation after the attempts ran out finds the call; its success does not reset the count', async () => {
+    const h = voiceHarness({ threshold: 5, maxAttempts: 1 });
+    h.calls.script = [{ network: 'ETIMEDOUT', created: true }];
+    const decision = await settle(h.handler.handleCall(callRequest(h.builder), h.context()));
+    expect(decision).toMatchObject({ type: 'voice.call.accepted', data: { deduplicated: true } });
+    expect(h.deps.circuits.for(ACCOUNT).consecutiveFailures).toBe(1);
+    h.deps.circuits.dispose();
+  });
 });
