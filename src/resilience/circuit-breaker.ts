@@ -52,10 +52,11 @@ interface Waiter {
  *
  * Reads (`acquireRead`: a look-up made to reconcile, not the guarded call)
  * wait while open like calls, but never take the probe slot, and their
- * success never moves the circuit (a dependency that answers reads may still
- * fail the call: only the call's own answer closes it, nor resets the count
- * of failures). A read's failure counts like a call's: towards the threshold
- * while closed; while half-open it opens the circuit again.
+ * success counts for nothing: it neither closes the circuit nor resets the
+ * count of failures (a dependency that answers reads may still fail the
+ * call, whose own answer alone closes it). A read's failure counts like a
+ * call's: towards the threshold while closed; while half-open it opens the
+ * circuit again.
  */
 export class CircuitBreaker {
   private _state: CircuitState = 'closed';
