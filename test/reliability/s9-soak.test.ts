@@ -185,7 +185,9 @@ describe('reliability 9: soak', () => {
     const heapGrowth = growth('heapMb');
     const achievedIn = Math.round(inboundOk / (MINUTES * 60));
     const achievedOut = Math.round(sim.inspect.stats().outbound / (MINUTES * 60));
+    const sentTwice = sim.inspect.duplicateCount();
     const pass =
+      sentTwice === 0 &&
       rssGrowth <= 0.2 &&
       heapGrowth <= 0.2 &&
       finalLag <= EGRESS_RATE * 5 &&
@@ -197,7 +199,7 @@ describe('reliability 9: soak', () => {
       load: `${MINUTES} min offered at ${INBOUND_RATE} webhooks/s + ${EGRESS_RATE} egress/s; achieved ${achievedIn} + ${achievedOut}/s`,
       faults: 'none (steady load)',
       lost: `${Math.max(0, inboundOk - inboundOnKafka)} acknowledged webhooks missing on Kafka`,
-      duplicated: `${sim.inspect.duplicateCount()} SMS sent twice`,
+      duplicated: `${sentTwice} SMS sent twice`,
       crashes: service.crashes,
       recovery: `lag ${finalLag} records 30 s after the load`,
       result: pass ? 'pass' : 'fail',
@@ -208,11 +210,16 @@ describe('reliability 9: soak', () => {
         inboundAcknowledged: inboundOk,
         inboundNotAcknowledgedOrShed: inboundFailed,
         egressWritten,
+        duplicatesSample: sim.inspect
+          .duplicates()
+          .slice(0, 3)
+          .map((d) => ({ to: `…${d.to.slice(-4)}`, body: d.body.slice(0, 60), count: d.count })),
         samples,
       },
       svg: soakSvg(samples),
     });
     expect(service.crashes).toBe(0);
+    expect(sentTwice).toBe(0);
     expect(rssGrowth).toBeLessThanOrEqual(0.2);
     expect(heapGrowth).toBeLessThanOrEqual(0.2);
     expect(finalLag).toBeLessThanOrEqual(EGRESS_RATE * 5);
