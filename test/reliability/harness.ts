@@ -198,13 +198,32 @@ export class ServiceProcess {
   }
 
   /** Memory figures from /metrics (process_resident_memory_bytes, nodejs_heap_size_used_bytes). */
-  async memory(): Promise<{ rss: number; heap: number }> {
+  async memory(): Promise<{
+    rss: number;
+    heap: number;
+    heapTotal: number;
+    external: number;
+    spaces: Record<string, number>;
+  }> {
     const text = await fetch(`${this.base}/metrics`).then((r) => r.text());
+    const lines = text.split('\n');
     const value = (name: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      const line = lines.find((l) => l.startsWith(`${name} `));
       return line ? Number(line.split(' ')[1]) : NaN;
     };
-    return { rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes') };
+    // Committed size of each V8 heap space (what the heap holds from the system, used or not).
+    const spaces: Record<string, number> = {};
+    for (const l of lines) {
+      const m = /^nodejs_heap_space_size_total_bytes\{space="([a-z_]+)"\} (\d+)/.exec(l);
+      if (m) spaces[m[1]!] = Number(m[2]);
+    }
+    return {
+      rss: value('process_resident_memory_bytes'),
+      heap: value('nodejs_heap_size_used_bytes'),
+      heapTotal: value('nodejs_heap_size_total_bytes'),
+      external: value('nodejs_external_memory_bytes'),
+      spaces,
+    };
   }
 
   /**

@@ -135,15 +135,24 @@ const mutation = fc.record({
 });
 
 /** The lowest RSS and heap of five samples a second apart. */
-async function settledMemory(service: ServiceProcess): Promise<{ rss: number; heap: number }> {
+async function settledMemory(
+  service: ServiceProcess,
+): Promise<{ rss: number; heap: number; heapTotal: number; external: number; spaces: Record<string, number> }> {
   // A full GC first: without it the heap figure also counts garbage no major GC has reached yet.
   await service.collectGarbage();
-  const samples: { rss: number; heap: number }[] = [];
+  const samples: Awaited<ReturnType<ServiceProcess['memory']>>[] = [];
   for (let i = 0; i < 5; i++) {
     samples.push(await service.memory());
     await sleep(1_000);
   }
-  return { rss: Math.min(...samples.map((x) => x.rss)), heap: Math.min(...samples.map((x) => x.heap)) };
+  const last = samples[samples.length - 1]!;
+  return {
+    rss: Math.min(...samples.map((x) => x.rss)),
+    heap: Math.min(...samples.map((x) => x.heap)),
+    heapTotal: last.heapTotal,
+    external: last.external,
+    spaces: last.spaces,
+  };
 }
 
 /**
@@ -198,7 +207,7 @@ describe('reliability 6: fuzzing', () => {
     const unsignedSids = new Set<string>();
     const status = new Map<number, number>();
     const fivexx: string[] = [];
-    let warm = { rss: 0, heap: 0 };
+    let warm: Awaited<ReturnType<typeof settledMemory>> = { rss: 0, heap: 0, heapTotal: 0, external: 0, spaces: {} };
     const send = async ([r, m]: (typeof inputs)[number], i: number) => {
       const route = list[r]!;
       // Only a well-signed form can legitimately publish; anything else must not reach Kafka. The two kinds use

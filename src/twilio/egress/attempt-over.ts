@@ -16,6 +16,45 @@ export function untilAttemptOver(deps: EgressDeps, d: Delivery): number {
   return Math.max(0, d.lastAttemptAt + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now());
 }
 
+/**
+ * This process's calls to Twilio that Twilio may still execute, by ledger key: the start of the last call that got
+ * no answer (it timed out, was reset or was aborted) or is still under way. A record redelivered to this process
+ * (after a lost partition, a detached batch told to stop, a drain) finds its own `intent` in the ledger, and its
+ * earlier delivery's wait is gone with it: the ledger stage reads the start here and waits until that call must be
+ * over before it reconciles. Another process's intent is waited out from the ledger entry instead.
+ */
+export class OpenAttempts {
+  private readonly starts = new Map<string, number>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  /** A call for `key` begins at `at`. */
+  started(key: string, at: number): void {
+    if (this.starts.size >= 1_000) this.prune(at);
+    this.starts.set(key, at);
+  }
+
+  /** Twilio answered the call for `key` (created, or refused it): nothing of it can land later. */
+  answered(key: string): void {
+    this.starts.delete(key);
+  }
+
+  /** When the last unanswered call for `key` began, if Twilio may still execute it at `now`. */
+  lastStart(key: string, now: number): number | undefined {
+    const at = this.starts.get(key);
+    return at !== undefined && now < at + this.ttlMs ? at : undefined;
+  }
+
+  get size(): number {
+    return this.starts.size;
+  }
+
+  /** Forgets calls that must be over (a record never redelivered here leaves its entry behind). */
+  private prune(now: number): void {
+    for (const [key, at] of this.starts) if (now >= at + this.ttlMs) this.starts.delete(key);
+  }
+}
+
 /** Waits (heartbeating first, abortable) until the last attempt must be over. */
 export async function waitUntilAttemptOver(deps: EgressDeps, d: Delivery): Promise<void> {
   const wait = untilAttemptOver(deps, d);

@@ -11,6 +11,7 @@ import {
 } from './create-shared-egress-parts';
 import type { ConsentCheck, EgressDeps } from './egress-deps';
 import { loadTemplates } from './load-templates';
+import { IN_FLIGHT_GRACE_MS, OpenAttempts } from './attempt-over';
 import type { SendLedger } from './send-ledger';
 import { SmsOutboundValidator, type TemplateRenderer } from './sms-outbound-validator';
 import { TwilioEgressHandler, type EgressExtension } from './twilio-egress-handler';
@@ -92,6 +93,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
     dlq: shared.dlq,
     instanceId: shared.instanceId,
     twilioTimeoutMs: t.timeoutMs,
+    openAttempts: new OpenAttempts(t.timeoutMs + IN_FLIGHT_GRACE_MS),
     conversationReply: ctx.conversationReply,
     consentReady: ctx.consentReady,
   };

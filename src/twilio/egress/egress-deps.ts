@@ -5,6 +5,7 @@ import type { Logger, Metrics } from '../../observability';
 import type { Clock, RateLimiter, RetryPolicy } from '../../resilience';
 import type { ConversationReply, ConversationReplyResult } from '../conversations/send-conversation-reply';
 import type { AccountCircuits } from './account-circuits';
+import type { OpenAttempts } from './attempt-over';
 import type { OutboundMessage, OutboundRequest, SendFailure } from './delivery';
 import type { DlqWriter } from '../../egress/dlq-writer';
 import type { SendLedger } from './send-ledger';
@@ -52,6 +53,8 @@ export interface EgressDeps {
   instanceId: string;
   /** Per-attempt timeout of a Twilio call: how long an earlier owner's send may still be in flight. */
   twilioTimeoutMs: number;
+  /** This process's unanswered calls to Twilio (a redelivery to this process waits them out before reconciling). */
+  openAttempts: OpenAttempts;
   /** Posts a reply into a Conversation (requests carrying conversationSid); absent when Conversations is off. */
   conversationReply?: ((reply: ConversationReply) => Promise<ConversationReplyResult>) | undefined;
   /** Resolves once the opt-out list has caught up with the consent topic (awaited before any record). */

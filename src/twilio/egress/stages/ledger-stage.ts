@@ -34,12 +34,14 @@ export function ledgerStage(deps: EgressDeps): Stage {
       // The request no longer validates (configuration changed): it was never sendable as it is now; validate rejects it.
       if (!validation.ok) return NEXT;
       d.message = validation.message;
-      if (entry.owner !== deps.instanceId) {
-        const wait = entry.updatedAt + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now();
-        if (wait > 0) {
-          await d.context.heartbeat();
-          await sleep(deps.clock, wait, d.context.signal);
-        }
+      // Another process's attempt is waited out from its intent; this process's own (a redelivery after an aborted
+      // delivery) from the start of its last unanswered call, which only this process knows.
+      const now = deps.clock.now();
+      const since = entry.owner !== deps.instanceId ? entry.updatedAt : deps.openAttempts.lastStart(d.ledgerKey, now);
+      const wait = since === undefined ? 0 : since + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - now;
+      if (wait > 0) {
+        await d.context.heartbeat();
+        await sleep(deps.clock, wait, d.context.signal);
       }
       // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
       const breaker = deps.circuits.for(d.request.tenant.accountSid);

@@ -40,8 +40,10 @@ export function sendStage(deps: EgressDeps): Stage {
       d.attempts++;
       const started = deps.clock.now();
       d.lastAttemptAt = started;
+      deps.openAttempts.started(d.ledgerKey, started);
       try {
         const sent = await callTwilio(deps, d, m);
+        deps.openAttempts.answered(d.ledgerKey);
         deps.metrics?.sendLatency.observe((deps.clock.now() - started) / 1000);
         permit.success();
         if ('rejected' in sent) return decide(sent.rejected);
@@ -55,6 +57,7 @@ export function sendStage(deps: EgressDeps): Stage {
         recordTwilioError(deps.metrics, f);
         d.lastFailure = f;
         if (f.ambiguous) d.ambiguous = true;
+        else deps.openAttempts.answered(d.ledgerKey);
         return afterFailure(deps, d, m, f, err);
       }
     },

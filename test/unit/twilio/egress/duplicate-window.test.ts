@@ -82,3 +82,34 @@ describe('duplicate window after an ambiguous failure in the same process', () =
     expect(await lateCreate('ECONNABORTED', boundary + 10)).toBe(2);
   });
 });
+
+/**
+ * A record redelivered to the same process after its attempt was aborted (the partition was lost, a detached
+ * batch was told to stop, the drain deadline passed): the new delivery finds this process's own intent. The
+ * aborted attempt's create may still be executed by Twilio, so the new delivery must not reconcile before that
+ * attempt must be over, as for another owner's intent.
+ */
+async function redeliveredAfterAbort(lagMs: number): Promise<number> {
+  const h = harness({ twilioTimeoutMs: TIMEOUT });
+  const req = request(h.builder, { to: ALICE, body: 'exactly once?' });
+  h.twilio.script = [{ network: 'ECONNRESET', created: false, createdAfterMs: lagMs }];
+  const first = new AbortController();
+  const aborted = h.handler.handle(req, { ...h.context(), signal: first.signal }).catch((e: unknown) => e);
+  // The reset comes at once; the retry waits for the attempt to be over, and the record is aborted meanwhile.
+  await jest.advanceTimersByTimeAsync(100);
+  first.abort(new Error('partition lost'));
+  expect(await aborted).toBeInstanceOf(Error);
+  expect(h.twilio.creates).toHaveLength(1);
+  const again = h.handler.handle(req, h.context());
+  await jest.advanceTimersByTimeAsync(lagMs + TIMEOUT + IN_FLIGHT_GRACE_MS + 5_000);
+  await again;
+  return h.twilio.messages.filter((m) => m.to === ALICE).length;
+}
+
+describe('duplicate window after an aborted attempt redelivered to the same process', () => {
+  it('catches a late create of the aborted attempt that lands within timeout + grace of it', async () => {
+    for (const lag of [200, 1_000, TIMEOUT, TIMEOUT + IN_FLIGHT_GRACE_MS - 200]) {
+      expect({ lag, messages: await redeliveredAfterAbort(lag) }).toEqual({ lag, messages: 1 });
+    }
+  });
+});

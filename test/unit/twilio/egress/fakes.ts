@@ -1,6 +1,7 @@
 import { SmsEnvelopeBuilder, type EventOf } from '../../../../src/envelope';
 import { AccountCircuits } from '../../../../src/twilio/egress/account-circuits';
 import type { SendFailure } from '../../../../src/twilio/egress/delivery';
+import { IN_FLIGHT_GRACE_MS, OpenAttempts } from '../../../../src/twilio/egress/attempt-over';
 import { DlqWriter } from '../../../../src/egress/dlq-writer';
 import type { EgressDeps } from '../../../../src/twilio/egress/egress-deps';
 import { classifySendError } from '../../../../src/twilio/egress/classify-send-error';
@@ -204,6 +205,7 @@ export function harness(
     dlq: new DlqWriter(publisher, 'sms.egress.dlq'),
     instanceId: 'this-instance',
     twilioTimeoutMs: 2_000,
+    openAttempts: new OpenAttempts(((overrides.twilioTimeoutMs as number | undefined) ?? 2_000) + IN_FLIGHT_GRACE_MS),
     ...overrides,
   };
   const handler = new TwilioEgressHandler(deps);
