@@ -139,6 +139,9 @@ export class ServiceProcess {
         LOG_LEVEL: 'info',
         HTTP_HOST: '127.0.0.1',
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        // The allocator settings docs/runbook.md ("Memory") recommends for every deployment.
+        MALLOC_ARENA_MAX: '2',
+        GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072',
         ...this.env,
         HTTP_PORT: String(this.port),
       },

@@ -191,9 +191,6 @@ describe('reliability 6: fuzzing', () => {
         TWILIO_AUTH_TOKEN: TOKEN,
         TWILIO_WEBHOOK_BASE_URL: base,
         API_TOKENS: `fuzz:admin:${API_TOKEN}`,
-        // As docs/runbook.md recommends: fewer glibc malloc arenas, so RSS follows the heap instead of keeping
-        // each thread's arena at its peak.
-        MALLOC_ARENA_MAX: '2',
       },
       port,
     );
