@@ -61,7 +61,10 @@ export function tracesUrl(env: Env): string | undefined {
  * default). The configuration check refuses other values (`grpc`) at start-up.
  */
 export function otlpProtocolFrom(env: Env): OtlpProtocol {
-  const named = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim().toLowerCase();
+  // An empty value is unset (as the config schema reads it), so it does not hide the general variable.
+  const named = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL || '')
+    .trim()
+    .toLowerCase();
   return named === 'http/json' ? 'http/json' : 'http/protobuf';
 }
 

@@ -45,6 +45,14 @@ describe('tracing switches (standard OTel variables)', () => {
       }),
     ).toBe('http/json');
   });
+
+  it('reads an empty or blank traces variable as unset, so the general one still applies (as the config schema does)', () => {
+    for (const blank of ['', '  ']) {
+      expect(
+        otlpProtocolFrom({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: blank, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+      ).toBe('http/json');
+    }
+  });
 });
 
 describe('startTracing', () => {
