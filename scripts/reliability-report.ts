@@ -154,10 +154,16 @@ lines.push(
   '  timed out together and opened the circuit although 80 % of creates succeeded. A batch still running after 1 s is',
   '  now detached (its partition paused until it ends, docs/egress.md), so a hung create holds back only its own',
   '  partition; the row counts stalls of 1 s or more with the circuit closed.',
-  '- **9. Soak: "110020 SMS sent twice" on aea3668, not explained.** The row printed the simulator\'s duplicate count',
-  '  but did not check it; that run predates the fix for ambiguous creates (docs/egress.md: a retry reconciled before',
-  '  a timed-out create landed late), the likeliest cause on a starved CPU, but it was not confirmed. A 1-minute soak',
-  '  on later code sent none twice; the row now fails on any duplicate and names up to three in its details.',
+  '- **9. Soak: no SMS sent twice, but memory grows with every message sent (open).** (1) The row of aea3668 read',
+  '  "110020 SMS sent twice" and "achieved 62/s": the simulator keeps a bounded number of messages, and the scenario',
+  '  counted sends from what it kept, so the egress rate read low once it was full; the duplicate count (exact) was',
+  '  printed but not checked, and that run predates the fix for late creates of ambiguous attempts. Now the rate is',
+  '  read from every create, a duplicate fails the row, and the run on 232d777 sent 120,020 requests at 200/s with',
+  '  none twice and a lag of 0 throughout. (2) It fails on memory: RSS rose 166 -> 656 MB over the 10 minutes (+27 %',
+  '  in the last third against the second). The send ledger keeps every entry in memory for its 7-day retention',
+  '  (src/twilio/egress/kafka-send-ledger.ts), about 1.4 KB of heap each (measured on LedgerTable with forced',
+  '  GC): 200 messages/s for a day would be 24 GB. Memory must be bounded: keep recent entries only, and reconcile a',
+  '  request older than that window whose entry may have been forgotten (docs/runbook.md, "Memory").',
 );
 lines.push('');
 lines.push('## Details');

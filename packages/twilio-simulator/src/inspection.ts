@@ -19,6 +19,8 @@ export interface SimulatorStats {
   /** Messages dropped from memory beyond maxStoredMessages. */
   evicted: number;
   outbound: number;
+  /** Outbound API messages ever accepted (exact, evicted messages included). */
+  outboundCreated: number;
   inbound: number;
   byStatus: Partial<Record<MessageStatus, number>>;
   /** Extra sends of an already-sent (to, body), summed (exact, evicted messages included). */
@@ -139,6 +141,7 @@ export class SimulatorInspector {
       messages: this.s.store.size,
       evicted: this.s.store.evicted,
       outbound,
+      outboundCreated: this.s.store.outboundCreated,
       inbound: this.s.store.size - outbound,
       byStatus,
       duplicates: this.s.store.duplicateCount(),

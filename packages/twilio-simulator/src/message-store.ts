@@ -42,6 +42,7 @@ export class MessageStore {
   private readonly sendCounts = new Map<string, number>();
   private seq = 0;
   private evictedCount = 0;
+  private outboundCount = 0;
 
   /**
    * @param touch brings a message up to date before anyone reads it (lazy
@@ -60,10 +61,16 @@ export class MessageStore {
     this.bySid.set(m.sid, m);
     this.ordered.push(m);
     if (m.direction === 'outbound-api') {
+      this.outboundCount++;
       const k = sendKey(m.to, m.body);
       this.sendCounts.set(k, (this.sendCounts.get(k) ?? 0) + 1);
     }
     if (this.ordered.length - this.head > this.maxMessages) this.evictOldest();
+  }
+
+  /** Outbound API messages ever added, evicted ones included. */
+  get outboundCreated(): number {
+    return this.outboundCount;
   }
 
   /** Messages dropped to respect maxMessages. */
@@ -173,6 +180,7 @@ export class MessageStore {
     this.sendCounts.clear();
     this.seq = 0;
     this.evictedCount = 0;
+    this.outboundCount = 0;
   }
 }
 

@@ -23,6 +23,7 @@ describe('inspection', () => {
     expect(stats).toMatchObject({
       messages: 5,
       outbound: 4,
+      outboundCreated: 4,
       inbound: 1,
       duplicates: 2,
       requests: 5,

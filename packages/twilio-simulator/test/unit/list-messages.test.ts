@@ -114,6 +114,8 @@ describe('listMessages', () => {
     msg(store, 4);
     expect(store.size).toBe(3);
     expect(store.evicted).toBe(2);
+    // Outbound messages ever added, evicted ones included (msg() adds outbound ones).
+    expect(store.outboundCreated).toBe(5);
     expect(bodies(listMessages(store, A, PATH, '', 50))).toEqual(['m4', 'm3', 'm2']);
     expect(store.timesSent('+15550000001', 'm0')).toBe(1);
   });
