@@ -50,7 +50,8 @@ export const BULK_SPEC: ApiRouteSpec = {
   scope: 'send',
   tag: 'sms',
   summary: 'Send one text to many recipients',
-  description: 'One request, one outcome per recipient and an sms.outbound.summary; ?wait waits for the summary.',
+  description:
+    'One request, one outcome per recipient and an sms.outbound.summary; ?wait waits for the summary. Recipients are numbers: spellings of one number (+15017122661, +1 501-712-2661) are one recipient, texted once.',
   body: SendBulkBody,
   query: WaitQuery,
   headers: IdempotencyHeaders,

@@ -55,11 +55,20 @@ export interface SendFailure {
  */
 export interface Delivery {
   request: OutboundRequest;
-  /** The recipient as written in the request (the ledger key uses it unchanged). */
+  /**
+   * The recipient: its E.164 number when it parses (every spelling of one number is one recipient, texted once),
+   * else as written (it is rejected by validate). A Conversations reply's `to` as written. The ledger key uses it.
+   */
   recipient: string;
   /** '' for a single-recipient request; the recipient for a bulk one (outcome ids differ per recipient). */
   discriminator: string;
   ledgerKey: string;
+  /**
+   * The keys of this recipient's spellings in the request that differ from `recipient` (`+1 501-712-2661`): ledger
+   * entries written before recipients were normalised were keyed by the spelling, and must still answer a
+   * redelivered request. The ledger stage reads them besides `ledgerKey`; nothing is written under them.
+   */
+  writtenKeys: string[];
   context: EgressContext;
   /** Filled by validate. */
   message?: OutboundMessage;

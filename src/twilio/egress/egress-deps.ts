@@ -18,6 +18,11 @@ export type ValidationResult =
 /** Turns a request and one of its recipients into the message to send, or a rejection with a stable code. */
 export interface OutboundValidator {
   validate(request: OutboundRequest, recipient: string): ValidationResult;
+  /**
+   * The recipient as ledger keys and outcome ids know it: the E.164 number validate would send to, or the
+   * recipient as written when it is not one (validate rejects it) or the request replies into a Conversation.
+   */
+  recipientKey(request: OutboundRequest, recipient: string): string;
 }
 
 /** Whether the recipient opted out of this sender (a number, a messaging service) or of the whole account. */

@@ -83,6 +83,12 @@ export class SmsOutboundValidator implements OutboundValidator {
     return { ok: true, message };
   }
 
+  recipientKey(request: OutboundRequest, recipient: string): string {
+    if (request.data.conversationSid !== undefined) return recipient;
+    const phone = this.o.phones.normalize(recipient);
+    return phone.ok ? phone.e164 : recipient;
+  }
+
   // A Conversations reply has no sender or segments of its own: only its content is checked.
   private conversationContent(body: string, mediaUrls: string[]): SmsValidationResult {
     const media = mediaUrls.map((url) => ({ url }));

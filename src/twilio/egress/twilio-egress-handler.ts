@@ -117,15 +117,15 @@ export class TwilioEgressHandler implements EgressHandler {
   private async handleRequest(request: OutboundRequest, context: EgressContext): Promise<void> {
     const d = request.data;
     if (d.recipients === undefined) {
-      const recipient = d.to ?? d.conversationSid;
-      if (recipient === undefined) {
-        await this.pipeline.run(this.delivery(request, '', '', context, 'NO_RECIPIENT'));
+      const written = d.to ?? d.conversationSid;
+      if (written === undefined) {
+        await this.pipeline.run(this.delivery(request, { recipient: '', spellings: [] }, '', context, 'NO_RECIPIENT'));
         return;
       }
-      await this.pipeline.run(this.delivery(request, recipient, '', context));
+      await this.pipeline.run(this.delivery(request, this.recipientOf(request, written), '', context));
       return;
     }
-    const recipients = [...new Set(d.to !== undefined ? [d.to, ...d.recipients] : d.recipients)];
+    const recipients = this.distinctRecipients(request, d.to !== undefined ? [d.to, ...d.recipients] : d.recipients);
     const decisions: Decision[] = new Array<Decision>(recipients.length);
     let next = 0;
     let failure: { err: unknown } | undefined;
@@ -134,7 +134,7 @@ export class TwilioEgressHandler implements EgressHandler {
         const i = next++;
         const r = recipients[i]!;
         try {
-          decisions[i] = await this.pipeline.run(this.delivery(request, r, r, context));
+          decisions[i] = await this.pipeline.run(this.delivery(request, r, r.recipient, context));
         } catch (err) {
           failure ??= { err };
         }
@@ -162,18 +162,45 @@ export class TwilioEgressHandler implements EgressHandler {
     );
   }
 
+  /** One recipient of a request: its key (E.164 when it parses) and how the request spelled it. */
+  private recipientOf(request: OutboundRequest, written: string): Recipient {
+    return { recipient: this.deps.validator.recipientKey(request, written), spellings: [written] };
+  }
+
+  /**
+   * A bulk request's recipients, one per number in the order first named: spellings of one number (`+15017122661`,
+   * `+1 501-712-2661`, a national one) are one recipient, texted once with one outcome, like an exact repeat.
+   */
+  private distinctRecipients(request: OutboundRequest, written: readonly string[]): Recipient[] {
+    const byKey = new Map<string, Recipient>();
+    for (const w of written) {
+      const r = this.recipientOf(request, w);
+      const known = byKey.get(r.recipient);
+      if (!known) byKey.set(r.recipient, r);
+      else if (!known.spellings.includes(w)) known.spellings.push(w);
+    }
+    if (byKey.size < written.length) {
+      this.deps.logger.info(
+        { requestId: request.id, named: written.length, distinct: byKey.size },
+        'bulk request names some numbers more than once: each number is texted once',
+      );
+    }
+    return [...byKey.values()];
+  }
+
   private delivery(
     request: OutboundRequest,
-    recipient: string,
+    r: Recipient,
     discriminator: string,
     context: EgressContext,
     rejectWith?: 'NO_RECIPIENT',
   ): Delivery {
     const d: Delivery = {
       request,
-      recipient,
+      recipient: r.recipient,
       discriminator,
-      ledgerKey: ledgerKey(request.id, recipient),
+      ledgerKey: ledgerKey(request.id, r.recipient),
+      writtenKeys: r.spellings.filter((w) => w !== r.recipient).map((w) => ledgerKey(request.id, w)),
       context,
       intentWritten: false,
       attempts: 0,
@@ -188,4 +215,11 @@ export class TwilioEgressHandler implements EgressHandler {
     }
     return d;
   }
+}
+
+interface Recipient {
+  /** What the ledger key and the outcome id use (see OutboundValidator.recipientKey). */
+  recipient: string;
+  /** How the request wrote it (several spellings of one number in a bulk request). */
+  spellings: string[];
 }

@@ -51,7 +51,11 @@ describe('egress from sms.egress to Twilio (simulator) and sms.outcomes', () => 
         { to: customer(6), body: 'tomorrow', sendAt: new Date(Date.now() + 86_400_000).toISOString() },
         MG,
       ),
-      bulk: env.request({ recipients: [customer(7), customer(8), 'oops'], body: 'to everyone' }),
+      // customer(7) twice, in two spellings: one number, texted once.
+      bulk: env.request({
+        recipients: [customer(7), `+1 415-${customer(7).slice(5, 8)}-${customer(7).slice(8)}`, customer(8), 'oops'],
+        body: 'to everyone',
+      }),
     };
     for (const r of Object.values(requests)) await env.producer.publish(r);
     const server = env.service();

@@ -22,22 +22,31 @@ export function ledgerStage(deps: EgressDeps): Stage {
   return {
     name: 'ledger',
     async run(d: Delivery) {
-      const entry = deps.ledger.get(d.ledgerKey);
+      // The recipient's key, then the keys of its spellings (entries written before recipients were normalised).
+      const entries = [d.ledgerKey, ...d.writtenKeys].flatMap((k) => deps.ledger.get(k) ?? []);
+      const entry = entries[0];
       if (!entry) return NEXT;
-      if (entry.state === 'sent' && entry.messageSid !== undefined) {
-        return decide(acceptedFromLedger(d, { ...entry, messageSid: entry.messageSid }));
+      for (const e of entries) {
+        if (e.state === 'sent' && e.messageSid !== undefined) {
+          return decide(acceptedFromLedger(d, { ...e, messageSid: e.messageSid }));
+        }
       }
       d.recovered = entry;
-      d.attemptAt = Math.min(d.attemptAt ?? entry.attemptAt, entry.attemptAt);
-      d.attempts = Math.max(d.attempts, entry.attempts ?? 0);
+      d.attemptAt = Math.min(d.attemptAt ?? entry.attemptAt, ...entries.map((e) => e.attemptAt));
+      d.attempts = Math.max(d.attempts, ...entries.map((e) => e.attempts ?? 0));
       const validation = deps.validator.validate(d.request, d.recipient);
       // The request no longer validates (configuration changed): it was never sendable as it is now; validate rejects it.
       if (!validation.ok) return NEXT;
       d.message = validation.message;
       // Another process's attempt is waited out from its intent; this process's own (a redelivery after an aborted
-      // delivery) from the start of its last unanswered call, which only this process knows.
+      // delivery) from the start of its last unanswered call, which only this process knows. Every intent found
+      // is waited out: the latest bound counts.
       const now = deps.clock.now();
-      const since = entry.owner !== deps.instanceId ? entry.updatedAt : deps.openAttempts.lastStart(d.ledgerKey, now);
+      let since: number | undefined;
+      for (const e of entries) {
+        const s = e.owner !== deps.instanceId ? e.updatedAt : deps.openAttempts.lastStart(d.ledgerKey, now);
+        if (s !== undefined && (since === undefined || s > since)) since = s;
+      }
       const wait = since === undefined ? 0 : since + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - now;
       if (wait > 0) {
         await d.context.heartbeat();

@@ -4,6 +4,9 @@ import { EGRESS_ERROR_CODES } from '../../../../src/egress/egress-errors';
 import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/stages/ledger-stage';
 import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
 import { STAGE_NAMES } from '../../../../src/twilio/egress/stage';
+import { SmsOutboundValidator } from '../../../../src/twilio/egress/sms-outbound-validator';
+import { PhoneNormalizer } from '../../../../src/sms/phone';
+import { SmsValidator } from '../../../../src/sms/validate';
 import { ACCOUNT, ALICE, BOB, harness, outcomes, request, SENDER, SERVICE } from './fakes';
 
 beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
@@ -431,6 +434,7 @@ describe('TwilioEgressHandler', () => {
         validate: () => {
           throw new TypeError('boom');
         },
+        recipientKey: (_request, recipient) => recipient,
       },
     });
     await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'x' }), h.context()));
@@ -477,5 +481,130 @@ describe('TwilioEgressHandler', () => {
     expect(only(outcomes(h.publisher), 'sms.outbound.accepted').data.to).toBe(BOB);
     expect(h.deps.circuits.worst()).toBe('closed');
     h.deps.circuits.dispose();
+  });
+});
+
+describe('one number in several spellings', () => {
+  const ALICE_FORMATTED = '+1 415-555-0123';
+  const ALICE_NATIONAL = '(415) 555-0123';
+
+  /** A harness whose validator reads national numbers as US ones (SMS_DEFAULT_COUNTRY=US). */
+  function usHarness() {
+    const h = harness();
+    const validator = new SmsOutboundValidator({
+      phones: new PhoneNormalizer({ defaultCountry: 'US' }),
+      sms: new SmsValidator({ maxSegments: 10 }),
+      defaultFrom: SENDER,
+    });
+    return harness({ validator, twilio: h.twilio, ledger: h.ledger });
+  }
+
+  const legacy = (requestId: string, recipient: string, state: 'intent' | 'sent', messageSid?: string) => ({
+    key: ledgerKey(requestId, recipient),
+    requestId,
+    recipient,
+    accountSid: ACCOUNT,
+    attemptAt: Date.now(),
+    owner: 'an-older-build',
+    ...(state === 'sent' ? { messageSid: messageSid!, status: 'queued', attempts: 1 } : {}),
+  });
+
+  it('texts a number a bulk request names in two spellings once, with one outcome and a summary of distinct numbers', async () => {
+    const h = harness();
+    const req = request(h.builder, { recipients: [ALICE, ALICE_FORMATTED, BOB], body: 'news' });
+    await settle(h.handler.handle(req, h.context()));
+    expect(h.twilio.creates.map((c) => c.to).sort()).toEqual([ALICE, BOB]);
+    const out = outcomes(h.publisher);
+    const accepted = out.filter((e) => e.type === 'sms.outbound.accepted');
+    expect(accepted.map((e) => e.id).sort()).toEqual(
+      [ALICE, BOB].map((n) => deterministicEventId('sms.outbound.accepted', req.id, n)).sort(),
+    );
+    expect(only(out, 'sms.outbound.summary').data).toEqual({
+      requestId: req.id,
+      total: 2,
+      accepted: 2,
+      rejected: 0,
+      failed: 0,
+    });
+    expect(new Set(h.ledger.writes.map((w) => w.key))).toEqual(
+      new Set([ledgerKey(req.id, ALICE), ledgerKey(req.id, BOB)]),
+    );
+    expect(h.ledger.writes.every((w) => w.recipient === ALICE || w.recipient === BOB)).toBe(true);
+  });
+
+  it('reads national numbers with the default country: `to` and a recipient that are one number are texted once', async () => {
+    const h = usHarness();
+    const req = request(h.builder, { to: ALICE_NATIONAL, recipients: ['415.555.0123', ALICE, BOB], body: 'news' });
+    await settle(h.handler.handle(req, h.context()));
+    expect(h.twilio.creates.map((c) => c.to).sort()).toEqual([ALICE, BOB]);
+    expect(only(outcomes(h.publisher), 'sms.outbound.summary').data).toMatchObject({ total: 2, accepted: 2 });
+    // Redelivered: answered from the ledger, nobody texted again.
+    await settle(h.handler.handle(req, h.context()));
+    expect(h.twilio.creates).toHaveLength(2);
+  });
+
+  it('keys a single recipient’s ledger entry by its E.164 number', async () => {
+    const h = harness();
+    const req = request(h.builder, { to: ALICE_FORMATTED, body: 'x' });
+    await settle(h.handler.handle(req, h.context()));
+    expect(h.ledger.writes.map((w) => [w.key, w.recipient])).toEqual([
+      [ledgerKey(req.id, ALICE), ALICE],
+      [ledgerKey(req.id, ALICE), ALICE],
+    ]);
+    expect(only(outcomes(h.publisher), 'sms.outbound.accepted').data.to).toBe(ALICE);
+  });
+
+  it('keeps unparseable recipients as written: each is rejected as before', async () => {
+    const h = harness();
+    const req = request(h.builder, { recipients: ['not a number', 'not a number', 'nope', ALICE], body: 'x' });
+    await settle(h.handler.handle(req, h.context()));
+    const rejected = outcomes(h.publisher).filter((e) => e.type === 'sms.outbound.rejected');
+    expect(rejected.map((e) => e.id).sort()).toEqual(
+      ['not a number', 'nope'].map((r) => deterministicEventId('sms.outbound.rejected', req.id, r)).sort(),
+    );
+    expect(only(outcomes(h.publisher), 'sms.outbound.summary').data).toMatchObject({ total: 3, rejected: 2 });
+  });
+
+  describe('ledger entries written before recipients were normalised (keyed by the spelling)', () => {
+    it('finds a single recipient’s `sent` entry under its spelling: deduplicated, no second SMS', async () => {
+      const h = harness();
+      const req = request(h.builder, { to: ALICE_FORMATTED, body: 'x' });
+      const sent = await h.twilio.create({ accountSid: ACCOUNT, to: ALICE, from: SENDER, body: 'x' });
+      await h.ledger.recordSent(legacy(req.id, ALICE_FORMATTED, 'sent', sent.sid) as never);
+      await settle(h.handler.handle(req, h.context()));
+      expect(h.twilio.creates).toHaveLength(1);
+      expect(only(outcomes(h.publisher), 'sms.outbound.accepted').data).toMatchObject({
+        messageSid: sent.sid,
+        deduplicated: true,
+      });
+    });
+
+    it('finds every spelling’s entry of a bulk request: one `sent` answers the number', async () => {
+      const h = usHarness();
+      const req = request(h.builder, { recipients: [ALICE_NATIONAL, ALICE_FORMATTED, BOB], body: 'x' });
+      const sent = await h.twilio.create({ accountSid: ACCOUNT, to: ALICE, from: SENDER, body: 'x' });
+      await h.ledger.recordIntent(legacy(req.id, ALICE_NATIONAL, 'intent'));
+      await h.ledger.recordSent(legacy(req.id, ALICE_FORMATTED, 'sent', sent.sid) as never);
+      await settle(h.handler.handle(req, h.context()));
+      expect(h.twilio.creates.map((c) => c.to)).toEqual([ALICE, BOB]);
+      const alice = outcomes(h.publisher).find((e) => e.type === 'sms.outbound.accepted' && e.data.to === ALICE);
+      expect(alice).toMatchObject({ data: { messageSid: sent.sid, deduplicated: true } });
+    });
+
+    it('waits out and reconciles a crashed owner’s intent under the spelling before anything is sent', async () => {
+      const h = harness();
+      const req = request(h.builder, { to: ALICE_FORMATTED, body: 'crash' });
+      await h.ledger.recordIntent(legacy(req.id, ALICE_FORMATTED, 'intent'));
+      const created = await h.twilio.create({ accountSid: ACCOUNT, to: ALICE, from: SENDER, body: 'crash' });
+      const started = Date.now();
+      await settle(h.handler.handle(req, h.context()));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000 + IN_FLIGHT_GRACE_MS);
+      expect(h.twilio.creates).toHaveLength(1);
+      expect(only(outcomes(h.publisher), 'sms.outbound.accepted').data).toMatchObject({
+        messageSid: created.sid,
+        deduplicated: true,
+      });
+      expect(h.ledger.get(ledgerKey(req.id, ALICE))).toMatchObject({ state: 'sent', messageSid: created.sid });
+    });
   });
 });
