@@ -7,6 +7,7 @@ import type { Logger, Metrics } from '../../observability';
 import { RateLimiter, type Clock, type RetryPolicy } from '../../resilience';
 import { PhoneNormalizer, type CountryCode } from '../../sms/phone';
 import type { AccountCircuits } from '../egress/account-circuits';
+import { IN_FLIGHT_GRACE_MS, OpenAttempts } from '../egress/attempt-over';
 import type { SendFailure } from '../egress/delivery';
 import type { SendLedger } from '../egress/send-ledger';
 import { CallValidator, type RouteTwiml } from './call-validator';
@@ -81,6 +82,7 @@ export function createVoiceEgress(ctx: VoiceEgressContext): { handler: VoiceEgre
     dlq: ctx.dlq,
     instanceId: ctx.instanceId,
     twilioTimeoutMs: config.twilio.timeoutMs,
+    openAttempts: new OpenAttempts(config.twilio.timeoutMs + IN_FLIGHT_GRACE_MS),
   });
   return { handler, calls };
 }

@@ -4,6 +4,7 @@ import type { DlqWriter } from '../../egress/dlq-writer';
 import type { Logger, Metrics } from '../../observability';
 import type { Clock, RateLimiter, RetryPolicy } from '../../resilience';
 import type { AccountCircuits } from '../egress/account-circuits';
+import type { OpenAttempts } from '../egress/attempt-over';
 import type { SendFailure } from '../egress/delivery';
 import type { SendLedger } from '../egress/send-ledger';
 import type { CallValidator } from './call-validator';
@@ -36,5 +37,8 @@ export interface VoiceEgressDeps {
   doNotCall: DoNotCallCheck;
   dlq: DlqWriter;
   instanceId: string;
+  /** Per-attempt timeout of a Twilio call: how long a placement may still be in flight. */
   twilioTimeoutMs: number;
+  /** This process's unanswered placements (a redelivery to this process and a retry wait them out before listing). */
+  openAttempts: OpenAttempts;
 }

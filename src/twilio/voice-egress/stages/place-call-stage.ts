@@ -10,7 +10,7 @@ import { decide, retryFrom, type CallStage, type CallStageResult } from '../call
 import { findPlacedCall } from '../reconcile-call';
 import type { VoiceEgressDeps } from '../voice-egress-deps';
 import { afterCallReconcileFailure } from './call-reconcile-failure';
-import { recordPlaced } from './call-ledger-stage';
+import { recordPlaced, untilCallOver, waitUntilCallOver } from './call-ledger-stage';
 
 /**
  * One attempt to place the call (the intent is already durable). After Twilio
@@ -37,6 +37,7 @@ export function placeCallStage(deps: VoiceEgressDeps): CallStage {
       }
       d.attempts++;
       const started = deps.clock.now();
+      deps.openAttempts.started(d.ledgerKey, started);
       try {
         const placed = await deps.calls.create({
           accountSid: d.request.tenant.accountSid,
@@ -51,6 +52,7 @@ export function placeCallStage(deps: VoiceEgressDeps): CallStage {
           timeoutSecs: c.timeoutSecs,
           timeLimitSecs: c.timeLimitSecs,
         });
+        deps.openAttempts.answered(d.ledgerKey);
         deps.metrics?.voicePlaceLatency.observe((deps.clock.now() - started) / 1000);
         permit.success();
         addPending(d, recordPlaced(deps, d, placed.sid, placed.status));
@@ -63,6 +65,7 @@ export function placeCallStage(deps: VoiceEgressDeps): CallStage {
         recordTwilioError(deps.metrics, f);
         d.lastFailure = f;
         if (f.ambiguous) d.ambiguous = true;
+        else deps.openAttempts.answered(d.ledgerKey);
         return afterFailure(deps, d, c, f, err);
       }
     },
@@ -110,9 +113,14 @@ async function afterFailure(
 ): Promise<CallStageResult> {
   if (f.configuration) return decide(callFailed(d, 'place', failureCode(f), f.message, f));
   if (!f.retriable) return decide(callRejected(d, 'TWILIO_REJECTED', f.message, f.twilioErrorCode));
-  if (deps.retry.shouldRetry(f, d.attempts)) return retryFrom('rate-limit', deps.retry.delayMs(d.attempts, f));
+  if (deps.retry.shouldRetry(f, d.attempts)) {
+    // After an ambiguous failure the next attempt lists the callee's calls first: not before this one must be over.
+    const backOff = deps.retry.delayMs(d.attempts, f);
+    return retryFrom('rate-limit', d.ambiguous ? Math.max(backOff, untilCallOver(deps, d)) : backOff);
+  }
   const breaker = deps.circuits.for(d.request.tenant.accountSid);
   if (breaker.state !== 'closed') {
+    // The record is retried from the start, whose ledger stage waits out this process's open placement too.
     throw new EgressError('IE_EGRESS_TWILIO_UNAVAILABLE', `Twilio unavailable after ${d.attempts} call attempts`, {
       cause,
       retryAfterMs: f.retryAfterMs,
@@ -120,6 +128,7 @@ async function afterFailure(
   }
   if (d.ambiguous) {
     // The last attempt may have placed the call: never fail (and later replay) one that rang.
+    await waitUntilCallOver(deps, d);
     const r = await reconcileBeforeRetry(deps, d, c);
     if (r) return r;
   }

@@ -5,6 +5,7 @@ import { createMetrics, silentLogger } from '../../../../src/observability';
 import { RateLimiter, RetryPolicy, systemClock, TEST_RETRY } from '../../../../src/resilience';
 import { PhoneNormalizer } from '../../../../src/sms/phone';
 import { AccountCircuits } from '../../../../src/twilio/egress/account-circuits';
+import { IN_FLIGHT_GRACE_MS, OpenAttempts } from '../../../../src/twilio/egress/attempt-over';
 import { classifySendError } from '../../../../src/twilio/egress/classify-send-error';
 import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { CallValidator } from '../../../../src/twilio/voice-egress/call-validator';
@@ -23,8 +24,11 @@ export const CALLER = '+14155550100';
 export const ALICE = '+14155550123';
 export const TWIML = '<Response><Say>Your table is ready.</Say></Response>';
 
+/** `createdAfterMs`: Twilio executes the request that long after the failure our side saw (a late create). */
 export type Behaviour =
-  'ok' | { status: number; code?: number; message?: string } | { network: string; created: boolean };
+  | 'ok'
+  | { status: number; code?: number; message?: string }
+  | { network: string; created: boolean; createdAfterMs?: number };
 
 /**
  * A fake Calls API: keeps placed calls, lists them newest first with the
@@ -59,6 +63,12 @@ export class FakeCalls implements TwilioCallsPort {
     };
     if (b !== 'ok' && 'network' in b) {
       if (b.created) this.calls.push(c);
+      else if (b.createdAfterMs !== undefined) {
+        setTimeout(() => {
+          c.dateCreated = new Date(this.now());
+          this.calls.push(c);
+        }, b.createdAfterMs);
+      }
       throw Object.assign(new Error(`network ${b.network}`), { code: b.network });
     }
     this.calls.push(c);
@@ -150,6 +160,7 @@ export function voiceHarness(overrides: { maxAttempts?: number; threshold?: numb
     dlq: new DlqWriter(publisher, 'sms.egress.dlq'),
     instanceId: 'this-instance',
     twilioTimeoutMs: 200,
+    openAttempts: new OpenAttempts(200 + IN_FLIGHT_GRACE_MS),
   };
   const handler = new VoiceEgressHandler(deps);
   const abort = new AbortController();

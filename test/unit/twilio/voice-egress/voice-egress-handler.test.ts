@@ -1,5 +1,6 @@
 import { TwilioEgressHandler } from '../../../../src/twilio/egress/twilio-egress-handler';
 import { harness } from '../egress/fakes';
+import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/attempt-over';
 import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
 import { CALL_STAGE_NAMES } from '../../../../src/twilio/voice-egress/call-pipeline';
 import { ACCOUNT, ALICE, CALLER, callRequest, endRequest, TWIML, voiceHarness, voiceOutcomes } from './fakes';
@@ -341,5 +342,65 @@ describe('VoiceEgressHandler: reconciliation lists and the account circuit', () 
     expect(decision).toMatchObject({ type: 'voice.call.accepted', data: { deduplicated: true } });
     expect(h.deps.circuits.for(ACCOUNT).consecutiveFailures).toBe(1);
     h.deps.circuits.dispose();
+  });
+});
+
+/**
+ * After an ambiguous placement (a reset, a timeout) Twilio may still place the call. The retry in the same process
+ * lists the callee's calls only once that attempt must be over. A call request redelivered to the same process after
+ * its delivery was aborted (the partition was lost, a detached
+ * batch was told to stop, the drain deadline passed) finds this process's own intent. The aborted attempt's
+ * placement may still be executed by Twilio: the new delivery must not list the callee's calls before that attempt
+ * must be over (its start + TWILIO_TIMEOUT_SECS + grace), as for another owner's intent. SMS egress:
+ * test/unit/twilio/egress/duplicate-window.test.ts.
+ */
+describe('VoiceEgressHandler: a late placement of its own ambiguous attempt', () => {
+  beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
+  afterEach(() => jest.useRealTimers());
+
+  const TIMEOUT = 200; // the harness's twilioTimeoutMs
+
+  async function redeliveredAfterAbort(lagMs: number): Promise<number> {
+    const h = voiceHarness();
+    const req = callRequest(h.builder);
+    h.calls.script = [{ network: 'ECONNRESET', created: false, createdAfterMs: lagMs }];
+    const first = new AbortController();
+    const aborted = h.handler.handleCall(req, { ...h.context(), signal: first.signal }).catch((e: unknown) => e);
+    // The reset comes at once; the record is aborted before its retry.
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.calls.creates).toHaveLength(1);
+    first.abort(new Error('partition lost'));
+    expect(await aborted).toBeInstanceOf(Error);
+    const again = h.handler.handleCall(req, h.context());
+    await jest.advanceTimersByTimeAsync(lagMs + TIMEOUT + IN_FLIGHT_GRACE_MS + 5_000);
+    await again;
+    return h.calls.calls.filter((c) => c.to === ALICE).length;
+  }
+
+  async function lateCreate(network: string, lagMs: number): Promise<number> {
+    const h = voiceHarness();
+    h.calls.script = [{ network, created: false, createdAfterMs: lagMs }];
+    const done = h.handler.handleCall(callRequest(h.builder), h.context());
+    await jest.advanceTimersByTimeAsync(lagMs + TIMEOUT + IN_FLIGHT_GRACE_MS + 5_000);
+    await done;
+    return h.calls.calls.filter((c) => c.to === ALICE).length;
+  }
+
+  it('the retry after a reset or timeout in the same process waits until that attempt must be over before it lists', async () => {
+    for (const network of ['ECONNRESET', 'ETIMEDOUT']) {
+      for (const lag of [0, 50, TIMEOUT, TIMEOUT + IN_FLIGHT_GRACE_MS - 50]) {
+        expect({ network, lag, calls: await lateCreate(network, lag) }).toEqual({ network, lag, calls: 1 });
+      }
+    }
+  });
+
+  it('places twice only when Twilio executes the attempt later than that: the documented window', async () => {
+    expect(await lateCreate('ETIMEDOUT', TIMEOUT + IN_FLIGHT_GRACE_MS + 50)).toBe(2);
+  });
+
+  it('catches a late placement of the aborted attempt that lands within timeout + grace of it', async () => {
+    for (const lag of [50, TIMEOUT, TIMEOUT + IN_FLIGHT_GRACE_MS - 50]) {
+      expect({ lag, calls: await redeliveredAfterAbort(lag) }).toEqual({ lag, calls: 1 });
+    }
   });
 });
