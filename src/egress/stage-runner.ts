@@ -1,5 +1,5 @@
 import { IngressEgressError } from '../errors';
-import { inSpan, type Logger } from '../observability';
+import { inSpan, type Logger, type SpanOptions } from '../observability';
 import { readRetriable, sleep, type Clock } from '../resilience';
 
 /**
@@ -14,6 +14,12 @@ export type StageResult<Name extends string, Decision> =
 
 export interface RunnerStage<Name extends string, Subject, Decision> {
   readonly name: Name;
+  /**
+   * True when nothing the stage runs starts a span (no publish, no HTTP call): its span is then not made the
+   * active one, which saves a context per run. Leave it unset when in doubt: a span started under a leaf stage
+   * would get the stage's parent as its own.
+   */
+  readonly leaf?: boolean;
   run(subject: Subject): Promise<StageResult<Name, Decision>>;
 }
 
@@ -47,9 +53,17 @@ export interface StageRunnerOptions<Name extends string, Subject, Decision> {
  */
 export class StageRunner<Name extends string, Subject extends StageSubject<Decision>, Decision> {
   private readonly index = new Map<Name, number>();
+  /** Each stage's span name and options, made once rather than per request. */
+  private readonly spans: { name: string; options: SpanOptions }[];
+  private readonly outcomeSpan: string;
 
   constructor(private readonly o: StageRunnerOptions<Name, Subject, Decision>) {
     o.stages.forEach((s, i) => this.index.set(s.name, i));
+    this.spans = o.stages.map((s) => ({
+      name: `${o.label} stage ${s.name}`,
+      options: { attributes: { 'egress.stage': s.name }, ...(s.leaf === true ? { active: false } : {}) },
+    }));
+    this.outcomeSpan = `${o.label} stage ${o.outcome.name}`;
   }
 
   get stageNames(): Name[] {
@@ -63,14 +77,12 @@ export class StageRunner<Name extends string, Subject extends StageSubject<Decis
       while (i < this.o.stages.length && d.decision === undefined) {
         const stage = this.o.stages[i]!;
         current = stage.name;
-        const r = await inSpan(
-          `${this.o.label} stage ${stage.name}`,
-          { attributes: { 'egress.stage': stage.name } },
-          (span) =>
-            stage.run(d).then((result) => {
-              span.setAttribute('egress.stage.result', result.kind);
-              return result;
-            }),
+        const traced = this.spans[i]!;
+        const r = await inSpan(traced.name, traced.options, (span) =>
+          stage.run(d).then((result) => {
+            span.setAttribute('egress.stage.result', result.kind);
+            return result;
+          }),
         );
         if (r.kind === 'next') i++;
         else if (r.kind === 'decide') d.decision = r.decision;
@@ -97,7 +109,7 @@ export class StageRunner<Name extends string, Subject extends StageSubject<Decis
     }
     const decision = d.decision;
     await inSpan(
-      `${this.o.label} stage ${this.o.outcome.name}`,
+      this.outcomeSpan,
       { attributes: { 'egress.stage': this.o.outcome.name, 'egress.outcome': outcomeType(decision) } },
       () => this.o.outcome.run(d),
     );

@@ -19,5 +19,6 @@ export {
   TRACESTATE_HEADER,
   withTraceContext,
   type Span,
+  type SpanOptions,
   type TraceContext,
 } from './tracing';

@@ -33,32 +33,57 @@ const tracer = trace.getTracer(TRACER_NAME);
 
 export interface SpanOptions {
   kind?: SpanKind;
+  /**
+   * Set on the span once it is known to be recording (never on a no-op span, and not given to the sampler: the
+   * samplers this service is run with read no attributes).
+   */
   attributes?: Attributes;
   /** The parent; default the active context. */
   parent?: Context;
+  /**
+   * False: `fn` runs in the caller's context, not in one where this span is the active one (what it starts gets the
+   * caller's span as parent and its log lines the caller's ids). For work that starts no span of its own; saves a
+   * context and an AsyncLocalStorage run per call. Default true.
+   */
+  active?: boolean;
+}
+
+/** The start options of each kind, made once (the SDK only reads them). */
+const KIND_OPTIONS: Record<SpanKind, { kind: SpanKind }> = {
+  [SpanKind.INTERNAL]: { kind: SpanKind.INTERNAL },
+  [SpanKind.SERVER]: { kind: SpanKind.SERVER },
+  [SpanKind.CLIENT]: { kind: SpanKind.CLIENT },
+  [SpanKind.PRODUCER]: { kind: SpanKind.PRODUCER },
+  [SpanKind.CONSUMER]: { kind: SpanKind.CONSUMER },
+};
+
+function begin(name: string, options: SpanOptions, parent: Context): Span {
+  const span = tracer.startSpan(name, KIND_OPTIONS[options.kind ?? SpanKind.INTERNAL], parent);
+  // After the start: the SDK copies and checks start attributes three times, setAttributes once; a no-op span
+  // (tracing off or not sampled) gets none.
+  if (options.attributes !== undefined && span.isRecording()) span.setAttributes(options.attributes);
+  return span;
 }
 
 /**
- * Runs `fn` inside a new active span and ends it when `fn` settles. A thrown
- * error marks the span as failed with its code or name (never its message,
- * which may quote a number) and is rethrown.
+ * Runs `fn` inside a new span (the active one, unless `options.active` is false) and ends it when `fn` settles. A
+ * thrown error marks the span as failed with its code or name (never its message, which may quote a number) and
+ * is rethrown.
  */
 export function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
-    options.parent ?? context.active(),
-    async (span) => {
-      try {
-        return await fn(span);
-      } catch (err) {
-        failSpan(span, err);
-        throw err;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const parent = options.parent ?? context.active();
+  const span = begin(name, options, parent);
+  const run = async (): Promise<T> => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
+  return options.active === false ? run() : context.with(trace.setSpan(parent, span), run);
 }
 
 /**
@@ -79,11 +104,7 @@ export function inServerSpan<T>(method: string, route: string, status: () => num
 
 /** Starts a span that the caller ends (one whose end is not a promise's settling in this scope). */
 export function startSpan(name: string, options: SpanOptions = {}): Span {
-  return tracer.startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
-    options.parent ?? context.active(),
-  );
+  return begin(name, options, options.parent ?? context.active());
 }
 
 /** Marks a span failed: `error.type` is the error's code (IE_*, a Node code) or its class name. */
@@ -132,10 +153,17 @@ export function withTraceContext<T>(kept: TraceContext | undefined, fn: () => T)
   return context.with(kept ?? ROOT_CONTEXT, fn);
 }
 
-/** Writes `traceparent` (and `tracestate`) for the span's context into record headers. */
+/**
+ * Writes `traceparent` (and `tracestate`) for the span's context into record headers, in W3C Trace Context's
+ * format, straight from the span's context: no context object and no pass through the global propagator (whose
+ * baggage half has nothing to write, as the service sets no baggage).
+ */
 export function injectTraceHeaders(span: Span, headers: Record<string, string | Buffer | undefined>): void {
   if (!span.isRecording()) return;
-  propagation.inject(trace.setSpan(context.active(), span), headers);
+  const c = span.spanContext();
+  headers[TRACEPARENT_HEADER] = `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  const state = c.traceState?.serialize();
+  if (state) headers[TRACESTATE_HEADER] = state;
 }
 
 /** The trace context a record's producer wrote in its headers (the root context when it wrote none). */

@@ -1,3 +1,5 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { StageRunner, type RunnerStage, type StageSubject } from '../../../src/egress';
 import { IngressEgressError } from '../../../src/errors';
 import { silentLogger } from '../../../src/observability';
@@ -71,5 +73,31 @@ describe('StageRunner', () => {
     const r = runner([stage('a', () => Promise.reject(down))]);
     await expect(r.run(s)).rejects.toBe(down);
     expect(s.walked).toEqual(['a']);
+  });
+
+  it('makes a stage’s span the active one unless the stage is a leaf', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    provider.register();
+    try {
+      const seen: Record<string, string | undefined> = {};
+      const active = () => trace.getActiveSpan()?.spanContext().spanId;
+      const r = runner([
+        { name: 'a', leaf: true, run: async () => ((seen.a = active()), { kind: 'next' }) },
+        { name: 'b', run: async () => ((seen.b = active()), { kind: 'decide', decision: 'done' }) },
+      ]);
+      await expect(r.run(subject())).resolves.toBe('done');
+      const spans = exporter.getFinishedSpans();
+      const idOf = (name: string) => spans.find((s) => s.name === name)!.spanContext().spanId;
+      expect(spans.map((s) => s.name)).toEqual(['test stage a', 'test stage b', 'test stage outcome']);
+      expect(seen.a).toBeUndefined();
+      expect(seen.b).toBe(idOf('test stage b'));
+      expect(spans[0]!.attributes).toEqual({ 'egress.stage': 'a', 'egress.stage.result': 'next' });
+    } finally {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    }
   });
 });

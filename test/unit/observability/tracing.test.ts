@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { context, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import {
   extractTraceContext,
@@ -72,5 +72,54 @@ describe('tracing helpers', () => {
       'messaging.kafka.offset': 7,
     });
     expect(String(a['messaging.kafka.message.key'])).not.toContain('4155550123');
+  });
+
+  it('makes a span the active one by default, and not with active: false (what fn starts gets the caller’s span)', async () => {
+    await inSpan('outer', {}, async () => {
+      await inSpan('active', {}, async () => startSpan('under active').end());
+      await inSpan('leaf', { active: false, attributes: { a: 1 } }, async (leaf) => {
+        expect(trace.getActiveSpan()).not.toBe(leaf);
+        startSpan('under leaf').end();
+      });
+    });
+    const spans = exporter.getFinishedSpans();
+    const id = (name: string) => spans.find((s) => s.name === name)!.spanContext().spanId;
+    const parent = (name: string) => spans.find((s) => s.name === name)!.parentSpanContext?.spanId;
+    expect(parent('under active')).toBe(id('active'));
+    expect(parent('under leaf')).toBe(id('outer'));
+    expect(parent('leaf')).toBe(id('outer'));
+    expect(spans.find((s) => s.name === 'leaf')!.attributes).toEqual({ a: 1 });
+  });
+
+  it('gives a span that does not record (its trace not sampled) no attributes, and writes no headers for it', async () => {
+    const unsampled = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+    });
+    const headers: Record<string, string | Buffer | undefined> = {};
+    const r = await inSpan('not sampled', { parent: unsampled, attributes: { a: 1 } }, async (span) => {
+      expect(span.isRecording()).toBe(false);
+      injectTraceHeaders(span, headers);
+      return 'ran';
+    });
+    expect(r).toBe('ran');
+    expect(headers).toEqual({});
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('writes the tracestate a trace carries next to traceparent', () => {
+    const parent = extractTraceContext({
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      tracestate: 'vendor=abc',
+    });
+    const span = startSpan('send x', { kind: SpanKind.PRODUCER, parent });
+    const headers: Record<string, string | Buffer | undefined> = {};
+    injectTraceHeaders(span, headers);
+    span.end();
+    expect(headers).toEqual({
+      traceparent: `00-0af7651916cd43dd8448eb211c80319c-${span.spanContext().spanId}-01`,
+      tracestate: 'vendor=abc',
+    });
   });
 });

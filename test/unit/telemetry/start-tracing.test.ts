@@ -1,4 +1,11 @@
-import { otlpProtocolFrom, startTracing, tracesExporterFrom, tracesUrl } from '../../../src/telemetry/start-tracing';
+import {
+  BATCH_DEFAULTS,
+  batchSettingsFrom,
+  otlpProtocolFrom,
+  startTracing,
+  tracesExporterFrom,
+  tracesUrl,
+} from '../../../src/telemetry/start-tracing';
 
 describe('tracing switches (standard OTel variables)', () => {
   it('stays off unless an exporter or an endpoint is named, and OTEL_SDK_DISABLED wins', () => {
@@ -52,6 +59,23 @@ describe('tracing switches (standard OTel variables)', () => {
         otlpProtocolFrom({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: blank, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
       ).toBe('http/json');
     }
+  });
+});
+
+describe('batch processor sizes', () => {
+  it('gives larger batches and queue only where OTEL_BSP_* leaves them unset, never a batch over a named queue', () => {
+    expect(batchSettingsFrom({})).toEqual({ maxQueueSize: 8192, maxExportBatchSize: 2048 });
+    expect(BATCH_DEFAULTS).toEqual({ maxQueueSize: 8192, maxExportBatchSize: 2048 });
+    expect(batchSettingsFrom({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' })).toEqual({ maxQueueSize: 8192 });
+    expect(batchSettingsFrom({ OTEL_BSP_MAX_QUEUE_SIZE: '1000' })).toEqual({ maxExportBatchSize: 1000 });
+    expect(batchSettingsFrom({ OTEL_BSP_MAX_QUEUE_SIZE: '100000' })).toEqual({ maxExportBatchSize: 2048 });
+    // A value the SDK will ignore (not a number) leaves our batch size as it is.
+    expect(batchSettingsFrom({ OTEL_BSP_MAX_QUEUE_SIZE: 'lots' })).toEqual({ maxExportBatchSize: 2048 });
+    expect(batchSettingsFrom({ OTEL_BSP_MAX_QUEUE_SIZE: ' ', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '' })).toEqual({
+      maxQueueSize: 8192,
+      maxExportBatchSize: 2048,
+    });
+    expect(batchSettingsFrom({ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '5' })).toEqual({});
   });
 });
 

@@ -10,6 +10,7 @@ import { NEXT, type Stage } from '../stage';
 export function circuitBreakerStage(deps: EgressDeps): Stage {
   return {
     name: 'circuit-breaker',
+    leaf: true, // starts no span: its span is not made the active one
     async run(d: Delivery) {
       const breaker = deps.circuits.for(d.request.tenant.accountSid);
       d.permit = breaker.tryAcquire() ?? (await waitForPermit(d, breaker));

@@ -13,6 +13,7 @@ import { decide, NEXT, type Stage } from '../stage';
 export function consentStage(deps: EgressDeps): Stage {
   return {
     name: 'consent',
+    leaf: true, // starts no span: its span is not made the active one
     async run(d: Delivery) {
       const m = d.message!;
       if (m.conversationSid !== undefined) return NEXT;

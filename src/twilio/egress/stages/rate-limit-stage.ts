@@ -10,6 +10,7 @@ import { NEXT, type Stage } from '../stage';
 export function rateLimitStage(deps: EgressDeps): Stage {
   return {
     name: 'rate-limit',
+    leaf: true, // starts no span: its span is not made the active one
     async run(d: Delivery) {
       const m = d.message!;
       await deps.limiter.acquire(

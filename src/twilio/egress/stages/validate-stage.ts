@@ -7,6 +7,7 @@ import { decide, NEXT, type Stage } from '../stage';
 export function validateStage(deps: EgressDeps): Stage {
   return {
     name: 'validate',
+    leaf: true, // starts no span: its span is not made the active one
     async run(d: Delivery) {
       if (d.message) return NEXT;
       const r = deps.validator.validate(d.request, d.recipient);
