@@ -32,7 +32,16 @@ import {
   useBenchBroker,
   type RunResult,
 } from './egress';
-import { fmtMs, freeLocalPort, peakRssMb, percentile, startOtlpSink, stopChild, tracingEnv } from './harness';
+import {
+  fmtMs,
+  freeLocalPort,
+  peakRssMb,
+  percentile,
+  runContext,
+  startOtlpSink,
+  stopChild,
+  tracingEnv,
+} from './harness';
 import { runLevel, serviceEnv, startChild, untilReady, type LevelResult } from './ingress';
 import { registerBenchmark, type BenchmarkReport } from './registry';
 import { fmtInt, table } from './report';
@@ -82,6 +91,8 @@ async function startIngress(
 // ---------------------------------------------------------------- tracing cost
 
 async function tracing(): Promise<BenchmarkReport> {
+  const conditions = runContext();
+  const loads: number[] = [];
   const broker = await startBenchBroker();
   useBenchBroker(broker);
   const sink = await startOtlpSink();
@@ -114,6 +125,7 @@ async function tracing(): Promise<BenchmarkReport> {
           pool,
         );
         pool += used;
+        loads.push(os.loadavg()[0]!);
         if (result.non2xx + result.errors > 0) throw new Error(`ingress ${mode}: ${result.non2xx} non-2xx`);
         ingress[mode].push(result.rps);
         console.log(`ingress tracing ${mode}: ${fmtInt(result.rps)} webhooks/s`);
@@ -136,6 +148,7 @@ async function tracing(): Promise<BenchmarkReport> {
           1,
         );
         if (mode === 'on') egressExports += sink.stats().requests - before;
+        loads.push(os.loadavg()[0]!);
         egress[mode].push(r);
         console.log(`egress tracing ${mode}: ${fmtInt(r.perSecond)} requests/s`);
       }
@@ -151,6 +164,7 @@ async function tracing(): Promise<BenchmarkReport> {
   const egressOn = egress.on.map((r) => r.perSecond);
   const egressRatio = median(egressOn) / median(egressOff);
   const cpu = (rs: RunResult[]) => median(rs.map((r) => r.cpuMsPerRequest ?? NaN));
+  const cpuRatio = cpu(egress.on) / cpu(egress.off);
   const verdict = (ratio: number) =>
     `cost ${((1 - ratio) * 100).toFixed(1)} % (target ≤ ${TRACING_MAX_COST * 100} %: ${1 - ratio <= TRACING_MAX_COST ? 'met' : 'NOT met'})`;
   const targetMet = 1 - ingressRatio <= TRACING_MAX_COST && 1 - egressRatio <= TRACING_MAX_COST;
@@ -159,7 +173,8 @@ async function tracing(): Promise<BenchmarkReport> {
     broker: { kind: broker.kind, label: broker.label },
     lines: [
       'The same service with tracing off and on (`OTEL_EXPORTER_OTLP_ENDPOINT` set, `OTEL_TRACES_SAMPLER=always_on`: every',
-      'trace sampled and exported by the batch processor over OTLP/HTTP, protobuf, to a sink in the bench process that reads each',
+      'trace sampled and exported by the batch processor (its service defaults: batches of 2,048 spans from a queue of 8,192)',
+      'over OTLP/HTTP, protobuf, to a sink in the bench process that reads each',
       "export, answers 200 and discards it), in alternating rounds of the same run. Ingress: the ingress benchmark's signed",
       `webhooks, flat out, 50 connections, ${TRACING_SECONDS} s per round, one service process per mode started side by side.`,
       `Egress: the egress benchmark's drain of ${fmtInt(TRACING_REQUESTS)} requests, zero Twilio latency, a fresh service per round.`,
@@ -186,8 +201,11 @@ async function tracing(): Promise<BenchmarkReport> {
       '',
       `- Ingress with tracing: **${ingressRatio.toFixed(3)}** of the throughput without, ${verdict(ingressRatio)}.`,
       `- Egress with tracing: **${egressRatio.toFixed(3)}** of the throughput without, ${verdict(egressRatio)}; service CPU ` +
-        `${cpu(egress.off).toFixed(2)} ms/request off, ${cpu(egress.on).toFixed(2)} ms/request on (medians).`,
-      '- Rounds scatter with the load of the shared machine; the medians of the alternating rounds are compared.',
+        `${cpu(egress.off).toFixed(2)} ms/request off, ${cpu(egress.on).toFixed(2)} ms/request on (medians), ` +
+        `${cpuRatio.toFixed(2)} × the CPU: the figure the machine's load moves least.`,
+      `- Rounds scatter with the load of the shared machine (${conditions}; 1-minute load average ` +
+        `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} after the rounds); the medians of the ` +
+        'alternating rounds are compared.',
     ],
   };
 }
