@@ -64,6 +64,7 @@ describe('EgressConsumer with one record that hangs', () => {
       dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
       logger: silentLogger,
       sessionTimeoutMs: 10_000,
+      detachAfterMs: 1_000,
     });
     onCleanup(() => consumer.stop());
     const producer = testKafka().producer();
@@ -127,6 +128,7 @@ describe('EgressConsumer with one record that hangs', () => {
         dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
         logger: silentLogger,
         sessionTimeoutMs: 10_000,
+        detachAfterMs: 1_000,
       });
       onCleanup(() => c.stop());
       return c;
