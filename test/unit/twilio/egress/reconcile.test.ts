@@ -3,6 +3,7 @@ import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { findSentMessage, RECONCILE_SKEW_MS } from '../../../../src/twilio/egress/reconcile';
 import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
 import { ACCOUNT, ALICE, FakeTwilio, harness, outcomes, request, SENDER, SERVICE, type Harness } from './fakes';
+import { settle as settleTimers } from '../../../helpers/settle';
 
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
   to: ALICE,
@@ -87,15 +88,7 @@ describe('reconciliation and the account circuit: only a create closes it', () =
   afterEach(() => jest.useRealTimers());
 
   /** Lets timers run (back-offs, the reset timeout) until the promise settles. */
-  async function settle<T>(p: Promise<T>): Promise<T> {
-    let done = false;
-    p.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    for (let i = 0; i < 4_000 && !done; i++) await jest.advanceTimersByTimeAsync(25);
-    return p;
-  }
+  const settle = <T>(p: Promise<T>): Promise<T> => settleTimers(p, 4_000);
 
   /** Opens the account circuit (three failed creates), then lets the reset timeout pass: half-open. */
   async function halfOpen(h: Harness): Promise<string[]> {

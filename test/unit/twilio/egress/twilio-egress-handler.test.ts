@@ -8,20 +8,10 @@ import { SmsOutboundValidator } from '../../../../src/twilio/egress/sms-outbound
 import { PhoneNormalizer } from '../../../../src/sms/phone';
 import { SmsValidator } from '../../../../src/sms/validate';
 import { ACCOUNT, ALICE, BOB, harness, outcomes, request, SENDER, SERVICE } from './fakes';
+import { settle } from '../../../helpers/settle';
 
 beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
 afterEach(() => jest.useRealTimers());
-
-/** Lets timers run (retry back-offs, waits) until the promise settles. */
-async function settle<T>(p: Promise<T>): Promise<T> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 2_000 && !done; i++) await jest.advanceTimersByTimeAsync(25);
-  return p;
-}
 
 function only<T extends InternalEventV2['type']>(events: InternalEventV2[], type: T) {
   const found = events.filter((e) => e.type === type);

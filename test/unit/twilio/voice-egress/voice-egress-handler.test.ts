@@ -4,6 +4,7 @@ import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/attempt-over';
 import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
 import { CALL_STAGE_NAMES } from '../../../../src/twilio/voice-egress/call-pipeline';
 import { ACCOUNT, ALICE, CALLER, callRequest, endRequest, TWIML, voiceHarness, voiceOutcomes } from './fakes';
+import { settle as settleTimers } from '../../../helpers/settle';
 
 async function metric(h: ReturnType<typeof voiceHarness>, name: string): Promise<string> {
   return (await h.metrics.registry.getSingleMetricAsString(name))
@@ -268,15 +269,7 @@ describe('VoiceEgressHandler: reconciliation lists and the account circuit', () 
   afterEach(() => jest.useRealTimers());
 
   /** Lets timers run (back-offs, the reset timeout) until the promise settles. */
-  async function settle<T>(p: Promise<T>): Promise<T> {
-    let done = false;
-    p.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    for (let i = 0; i < 4_000 && !done; i++) await jest.advanceTimersByTimeAsync(25);
-    return p;
-  }
+  const settle = <T>(p: Promise<T>): Promise<T> => settleTimers(p, 4_000);
 
   function transitions(h: ReturnType<typeof voiceHarness>): string[] {
     const seen: string[] = [];

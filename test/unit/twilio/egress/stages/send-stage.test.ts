@@ -1,19 +1,10 @@
 import { createMetrics } from '../../../../../src/observability';
 import type { CreateMessageParams, TwilioMessage } from '../../../../../src/twilio/egress/twilio-messages-port';
 import { ALICE, BOB, FakeTwilio, harness, request } from '../fakes';
+import { settle } from '../../../../helpers/settle';
 
 beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
 afterEach(() => jest.useRealTimers());
-
-async function settle<T>(p: Promise<T>): Promise<T> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 2_000 && !done; i++) await jest.advanceTimersByTimeAsync(25);
-  return p;
-}
 
 /** Twilio answers with the number of segments it billed (here: what the test says). */
 class BillingTwilio extends FakeTwilio {
