@@ -1,5 +1,5 @@
 import { JsonEnvelopeCodec, type InternalEventV2 } from '../../../src/envelope';
-import type { EgressContext } from '../../../src/connector';
+import type { EgressContext, EgressHandler } from '../../../src/connector';
 import { DlqWriter } from '../../../src/egress/dlq-writer';
 import { EgressConsumer } from '../../../src/egress/egress-consumer';
 import { silentLogger } from '../../../src/observability';
@@ -36,12 +36,41 @@ describe('EgressConsumer against the broker', () => {
   });
 });
 
+/** An egress consumer in `groupId` on `topic` handing every record to `handler`, batches detached after 1 s. */
+function detachingConsumer(topic: string, groupId: string, handler: EgressHandler): EgressConsumer {
+  const consumer = new EgressConsumer({
+    kafka: testKafka(),
+    topic,
+    groupId,
+    codec: new JsonEnvelopeCodec(),
+    router: { egressHandlerFor: () => handler, list: () => [{ egress: handler }] },
+    dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
+    logger: silentLogger,
+    sessionTimeoutMs: 10_000,
+    detachAfterMs: 1_000,
+  });
+  onCleanup(() => consumer.stop());
+  return consumer;
+}
+
+/** Writes an egress request with this correlation id (also its key) to one partition of `topic`. */
+async function requestSender(topic: string): Promise<(partition: number, correlationId: string) => Promise<unknown>> {
+  const codec = new JsonEnvelopeCodec();
+  const request = sampleEnvelopes()['sms.outbound.requested'];
+  const producer = testKafka().producer();
+  await producer.connect();
+  onCleanup(() => producer.disconnect());
+  return async (partition, correlationId) =>
+    producer.send({
+      topic,
+      messages: [{ partition, key: correlationId, value: await codec.encode({ ...request, correlationId }) }],
+    });
+}
+
 describe('EgressConsumer with one record that hangs', () => {
   it('keeps handling the other partitions while one partition waits on a hung record, then commits both', async () => {
     const topic = await createTestTopic('egress-hang', 2);
     const groupId = uniqueName('egress-hang-group');
-    const codec = new JsonEnvelopeCodec();
-    const request = sampleEnvelopes()['sms.outbound.requested'];
     const handled: string[] = [];
     let release: () => void = () => undefined;
     const hung = new Promise<void>((resolve) => (release = resolve));
@@ -55,26 +84,8 @@ describe('EgressConsumer with one record that hangs', () => {
         handled.push(event.correlationId ?? '');
       },
     };
-    const consumer = new EgressConsumer({
-      kafka: testKafka(),
-      topic,
-      groupId,
-      codec,
-      router: { egressHandlerFor: () => handler, list: () => [{ egress: handler }] },
-      dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
-      logger: silentLogger,
-      sessionTimeoutMs: 10_000,
-      detachAfterMs: 1_000,
-    });
-    onCleanup(() => consumer.stop());
-    const producer = testKafka().producer();
-    await producer.connect();
-    onCleanup(() => producer.disconnect());
-    const send = async (partition: number, correlationId: string) =>
-      producer.send({
-        topic,
-        messages: [{ partition, key: correlationId, value: await codec.encode({ ...request, correlationId }) }],
-      });
+    const consumer = detachingConsumer(topic, groupId, handler);
+    const send = await requestSender(topic);
 
     await consumer.start();
     await send(0, 'hang');
@@ -101,8 +112,6 @@ describe('EgressConsumer with one record that hangs', () => {
   it('a rebalance does not wait for a detached batch: it starts nothing more there, and the new owner takes over', async () => {
     const topic = await createTestTopic('egress-hang-rebalance', 2);
     const groupId = uniqueName('egress-hang-group');
-    const codec = new JsonEnvelopeCodec();
-    const request = sampleEnvelopes()['sms.outbound.requested'];
     const seen: string[] = [];
     let abortedHang = false;
     const handler = (who: string) => ({
@@ -117,30 +126,8 @@ describe('EgressConsumer with one record that hangs', () => {
         }
       },
     });
-    const consumerOf = (who: string) => {
-      const h = handler(who);
-      const c = new EgressConsumer({
-        kafka: testKafka(),
-        topic,
-        groupId,
-        codec,
-        router: { egressHandlerFor: () => h, list: () => [{ egress: h }] },
-        dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
-        logger: silentLogger,
-        sessionTimeoutMs: 10_000,
-        detachAfterMs: 1_000,
-      });
-      onCleanup(() => c.stop());
-      return c;
-    };
-    const producer = testKafka().producer();
-    await producer.connect();
-    onCleanup(() => producer.disconnect());
-    const send = async (partition: number, correlationId: string) =>
-      producer.send({
-        topic,
-        messages: [{ partition, key: correlationId, value: await codec.encode({ ...request, correlationId }) }],
-      });
+    const consumerOf = (who: string) => detachingConsumer(topic, groupId, handler(who));
+    const send = await requestSender(topic);
 
     const a = consumerOf('a');
     await a.start();
