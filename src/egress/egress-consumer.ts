@@ -504,6 +504,8 @@ export class EgressConsumer {
     setMaxListeners(0, lost.signal);
     const signal = AbortSignal.any([this.abort.signal, lost.signal]);
     setMaxListeners(0, signal);
+    /** Set once the batch is left to finish in the background (see detach). */
+    let detached = false;
     const heartbeat = async () => {
       try {
         await p.heartbeat();
@@ -513,7 +515,6 @@ export class EgressConsumer {
         stale = true;
         const type = (err as { type?: unknown }).type;
         // A detached batch does not hold the rejoin back: whatever the failure, it starts nothing more.
-        const detached = this.detached.get(partition)?.lost === lost;
         if (
           detached ||
           type === 'UNKNOWN_MEMBER_ID' ||
@@ -534,7 +535,6 @@ export class EgressConsumer {
     // replaced its commits still land), as before batches could detach.
     const consumer = this.consumer;
     const joins = this.counters.joins;
-    let detached = false;
     const owned = () => !detached || (this.counters.joins === joins && this.consumer === consumer);
     let lastCommit = this.o.clock.now();
     const beat = setInterval(() => void heartbeat(), Math.max(500, Math.floor(this.o.sessionTimeoutMs / 10)));
