@@ -1,19 +1,44 @@
-import { sleep } from '../../resilience';
+import type { EgressContext } from '../../connector';
+import { sleep, type Clock } from '../../resilience';
 import type { Delivery } from './delivery';
 import type { EgressDeps } from './egress-deps';
 
 /** Slack on top of the Twilio timeout before an attempt that was sent is assumed over at Twilio. */
 export const IN_FLIGHT_GRACE_MS = 1_000;
 
+/** What waiting out an earlier call to Twilio needs (SMS and voice egress deps both have it). */
+export interface AttemptTiming {
+  clock: Clock;
+  /** Per-attempt timeout of a Twilio call (TWILIO_TIMEOUT_SECS). */
+  twilioTimeoutMs: number;
+}
+
 /**
- * Milliseconds until this delivery's last call to Twilio must be over: its start + `TWILIO_TIMEOUT_SECS` + grace,
- * the rule the ledger stage applies to another owner's attempt. A timeout or reset ends the wait on our side
- * only: the request was sent, and Twilio may still create the message after that. A reconciliation that lists
- * the recipient's messages before then can miss it, and the resend that follows texts a second time.
+ * Milliseconds until a call to Twilio that began at `start` must be over: start + `TWILIO_TIMEOUT_SECS` + grace
+ * (0 when it is, or when there is no such call). A timeout or reset ends the wait on our side only: the request
+ * was sent, and Twilio may still execute it after that. A reconciliation that lists the recipient's messages (or
+ * the callee's calls) before then can miss it, and the resend that follows texts (or rings) a second time.
  */
+export function msUntilOver(deps: AttemptTiming, start: number | undefined): number {
+  if (start === undefined) return 0;
+  return Math.max(0, start + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now());
+}
+
+/** Waits (heartbeating first, abortable by the record's signal) until a call that began at `start` must be over. */
+export async function waitUntilOver(
+  deps: AttemptTiming,
+  context: EgressContext,
+  start: number | undefined,
+): Promise<void> {
+  const wait = msUntilOver(deps, start);
+  if (wait <= 0) return;
+  await context.heartbeat();
+  await sleep(deps.clock, wait, context.signal);
+}
+
+/** Milliseconds until this delivery's last call to Twilio must be over (see msUntilOver). */
 export function untilAttemptOver(deps: EgressDeps, d: Delivery): number {
-  if (d.lastAttemptAt === undefined) return 0;
-  return Math.max(0, d.lastAttemptAt + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now());
+  return msUntilOver(deps, d.lastAttemptAt);
 }
 
 /**
@@ -56,9 +81,6 @@ export class OpenAttempts {
 }
 
 /** Waits (heartbeating first, abortable) until the last attempt must be over. */
-export async function waitUntilAttemptOver(deps: EgressDeps, d: Delivery): Promise<void> {
-  const wait = untilAttemptOver(deps, d);
-  if (wait <= 0) return;
-  await d.context.heartbeat();
-  await sleep(deps.clock, wait, d.context.signal);
+export function waitUntilAttemptOver(deps: EgressDeps, d: Delivery): Promise<void> {
+  return waitUntilOver(deps, d.context, d.lastAttemptAt);
 }

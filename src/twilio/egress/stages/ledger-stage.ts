@@ -1,11 +1,10 @@
-import { sleep } from '../../../resilience';
 import { acceptedFromLedger, acceptedFromTwilio } from '../decisions';
 import { addPending, type Delivery } from '../delivery';
 import type { EgressDeps } from '../egress-deps';
 import { findSentMessage } from '../reconcile';
 import { decide, NEXT, type Stage } from '../stage';
 import { afterReconcileFailure } from './reconcile-failure';
-import { IN_FLIGHT_GRACE_MS } from '../attempt-over';
+import { waitUntilOver } from '../attempt-over';
 
 export { IN_FLIGHT_GRACE_MS } from '../attempt-over';
 
@@ -47,11 +46,7 @@ export function ledgerStage(deps: EgressDeps): Stage {
         const s = e.owner !== deps.instanceId ? e.updatedAt : deps.openAttempts.lastStart(d.ledgerKey, now);
         if (s !== undefined && (since === undefined || s > since)) since = s;
       }
-      const wait = since === undefined ? 0 : since + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - now;
-      if (wait > 0) {
-        await d.context.heartbeat();
-        await sleep(deps.clock, wait, d.context.signal);
-      }
+      await waitUntilOver(deps, d.context, since);
       // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
       const breaker = deps.circuits.for(d.request.tenant.accountSid);
       const permit = await breaker.acquireRead(d.context.signal);

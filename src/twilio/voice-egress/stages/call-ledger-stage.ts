@@ -1,5 +1,4 @@
-import { sleep } from '../../../resilience';
-import { IN_FLIGHT_GRACE_MS } from '../../egress/attempt-over';
+import { msUntilOver, waitUntilOver } from '../../egress/attempt-over';
 import { callAccepted } from '../call-decisions';
 import { addPending, type CallDelivery } from '../call-delivery';
 import { decide, NEXT, type CallStage } from '../call-pipeline';
@@ -39,15 +38,8 @@ export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
       d.call = validation.call;
       // Another process's attempt is waited out from its intent; this process's own (a redelivery after an aborted
       // delivery) from the start of its last unanswered placement, which only this process knows.
-      if (entry.owner !== deps.instanceId) {
-        const wait = entry.updatedAt + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - deps.clock.now();
-        if (wait > 0) {
-          await d.context.heartbeat();
-          await sleep(deps.clock, wait, d.context.signal);
-        }
-      } else {
-        await waitUntilCallOver(deps, d);
-      }
+      if (entry.owner !== deps.instanceId) await waitUntilOver(deps, d.context, entry.updatedAt);
+      else await waitUntilCallOver(deps, d);
       // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
       const permit = await deps.circuits.for(d.request.tenant.accountSid).acquireRead(d.context.signal);
       try {
@@ -81,17 +73,12 @@ export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
  * our side only; Twilio may still place the call, and a list of the callee's calls before then can miss it.
  */
 export function untilCallOver(deps: VoiceEgressDeps, d: CallDelivery): number {
-  const now = deps.clock.now();
-  const at = deps.openAttempts.lastStart(d.ledgerKey, now);
-  return at === undefined ? 0 : Math.max(0, at + deps.twilioTimeoutMs + IN_FLIGHT_GRACE_MS - now);
+  return msUntilOver(deps, deps.openAttempts.lastStart(d.ledgerKey, deps.clock.now()));
 }
 
 /** Waits (heartbeating first, abortable) until the last unanswered placement must be over. */
-export async function waitUntilCallOver(deps: VoiceEgressDeps, d: CallDelivery): Promise<void> {
-  const wait = untilCallOver(deps, d);
-  if (wait <= 0) return;
-  await d.context.heartbeat();
-  await sleep(deps.clock, wait, d.context.signal);
+export function waitUntilCallOver(deps: VoiceEgressDeps, d: CallDelivery): Promise<void> {
+  return waitUntilOver(deps, d.context, deps.openAttempts.lastStart(d.ledgerKey, deps.clock.now()));
 }
 
 /** The ledger's `sent` record of a placed call (the CallSid in the entry's SID field). */
