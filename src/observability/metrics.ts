@@ -92,6 +92,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['bucket'] as const,
       registers: r,
     }),
+    rateLimitShare: new Gauge({
+      name: 'twilio_rate_limit_share',
+      help: 'Fraction (0..1) of the account and sender rate limits this instance takes: its share of the egress topic partitions (1 before its first assignment). Summed over the instances of a group it is 1.',
+      registers: r,
+    }),
     circuitState: new Gauge({
       name: 'twilio_circuit_breaker_state',
       help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',

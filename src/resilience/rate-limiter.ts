@@ -22,6 +22,11 @@ export interface RateLimiterOptions {
   clock?: Clock;
   /** Called each time a caller had to wait, with the bucket that held it (metrics). */
   onHit?: (bucket: RateLimitBucket) => void;
+  /**
+   * Called with this instance's share of the shared limits: once at construction (1) and on every change
+   * (`twilio_rate_limit_share`).
+   */
+  onShare?: (share: number) => void;
   /** Idle buckets are dropped once a map holds more than this many (per-recipient maps grow with the audience). */
   maxIdleBuckets?: number;
 }
@@ -64,6 +69,7 @@ export class RateLimiter {
   constructor(private readonly options: RateLimiterOptions) {
     this.clock = options.clock ?? systemClock;
     this.maxIdle = options.maxIdleBuckets ?? 10_000;
+    options.onShare?.(this.share);
   }
 
   /** This instance's fraction (0..1] of the shared limits. */
@@ -75,6 +81,7 @@ export class RateLimiter {
     const s = Math.min(1, Math.max(share, 1e-6));
     if (s === this.share) return;
     this.share = s;
+    this.options.onShare?.(s);
     for (const b of this.accounts.values()) b.configure(...this.scaled(this.options.account));
     for (const b of this.senders.values()) b.configure(...this.scaled(this.options.sender));
     for (const b of this.bulk.values()) b.configure(...this.scaled(this.bulkLimit()));

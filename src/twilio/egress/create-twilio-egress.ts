@@ -70,6 +70,7 @@ export function createTwilioEgress(ctx: TwilioEgressContext): TwilioEgress {
       clock,
       bulkShare: config.egress.bulkRateShare,
       onHit: (bucket) => metrics?.rateLimitHits.inc({ bucket }),
+      onShare: (share) => metrics?.rateLimitShare.set(share),
     }),
     circuits: shared.circuits,
     retry: shared.retry,

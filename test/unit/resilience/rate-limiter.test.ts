@@ -93,6 +93,25 @@ describe('RateLimiter', () => {
     expect(steady).toBeLessThanOrEqual(51);
   });
 
+  it('reports its share (twilio_rate_limit_share): 1 at the start, then each change, clamped to (0, 1]', () => {
+    const shares: number[] = [];
+    const rl = new RateLimiter({
+      account: { ratePerSec: 10, burst: 30 },
+      sender: { ratePerSec: 5, burst: 5 },
+      recipient: { ratePerSec: 1, burst: 3 },
+      clock: systemClock,
+      onShare: (s) => shares.push(s),
+    });
+    expect(shares).toEqual([1]);
+    rl.setShare(4 / 12);
+    rl.setShare(4 / 12);
+    rl.setShare(6 / 12);
+    rl.setShare(3);
+    rl.setShare(0);
+    expect(shares).toEqual([1, 4 / 12, 0.5, 1, 1e-6]);
+    expect(rl.currentShare).toBe(1e-6);
+  });
+
   it('reports waiters and forgets idle recipient buckets', async () => {
     const rl = new RateLimiter({
       account: { ratePerSec: 1000, burst: 1000 },

@@ -1,4 +1,4 @@
-import { silentLogger } from '../../../../src/observability';
+import { createMetrics, silentLogger } from '../../../../src/observability';
 import { createSharedEgressParts } from '../../../../src/twilio/egress/create-shared-egress-parts';
 import { createTwilioEgress } from '../../../../src/twilio/egress/create-twilio-egress';
 import { TwilioMessagesAdapter } from '../../../../src/twilio/egress/twilio-messages-adapter';
@@ -38,5 +38,14 @@ describe('createTwilioEgress', () => {
     const e = createTwilioEgress({ ...base, ledger });
     expect(e.ledger).toBe(ledger);
     expect(e.handler.deps.circuits.for(TEST_ACCOUNT_SID).state).toBe('closed');
+  });
+
+  it('shows the limiter share of the account rate as twilio_rate_limit_share', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const e = createTwilioEgress({ ...base, metrics, ledger: new MemorySendLedger(() => Date.now()) });
+    const share = async () => (await metrics.registry.getSingleMetric('twilio_rate_limit_share')!.get()).values;
+    expect(await share()).toEqual([expect.objectContaining({ value: 1 })]);
+    await e.handler.partitionsAssigned({ assigned: 3, total: 12 });
+    expect(await share()).toEqual([expect.objectContaining({ value: 0.25, labels: {} })]);
   });
 });
