@@ -29,9 +29,11 @@ if [ "$mode" = long ] || [ ! -f dist/scripts/reliability-report.js ]; then npm r
 ( while sleep 10; do cut -d' ' -f1 /proc/loadavg; done ) >build/reliability/loadavg.txt 2>/dev/null &
 sampler=$!
 trap 'kill $sampler 2>/dev/null' EXIT
+# The path patterns come right after a flag that takes no value: jest's list options (--selectProjects,
+# --testPathIgnorePatterns) would take them as theirs.
 RELIABILITY_MODE=$mode KAFKAJS_NO_PARTITIONER_WARNING=1 npx jest --selectProjects reliability --runInBand --ci \
-  --testSequencer ./test/reliability/sequencer.js $([ "$mode" = short ] && echo --testPathIgnorePatterns s9-soak) \
-  ${only[@]+"${only[@]}"}
+  ${only[@]+"${only[@]}"} \
+  --testSequencer ./test/reliability/sequencer.js $([ "$mode" = short ] && echo --testPathIgnorePatterns s9-soak)
 rc=$?
 load=$(sort -n build/reliability/loadavg.txt 2>/dev/null | awk '{a[NR]=$1} END {if (NR) printf "median %s, max %s (1-min)", a[int((NR+1)/2)], a[NR]}')
 history=()
