@@ -111,6 +111,8 @@ export interface AppConfig {
     concurrency: number;
     maxAttempts: number;
     sessionTimeoutMs: number;
+    /** Most send-ledger entries kept in memory (EGRESS_LEDGER_MAX_ENTRIES). */
+    ledgerMaxEntries: number;
     /** EGRESS_BULK_RATE_SHARE: the fraction of the account rate bulk-priority sends may take. */
     bulkRateShare: number;
     /** Each sender's token bucket (TWILIO_PER_SENDER_RATE/_BURST, default the account's). */
@@ -350,6 +352,7 @@ function toAppConfig(env: Env): AppConfig {
       concurrency: env.EGRESS_CONCURRENCY,
       maxAttempts: env.EGRESS_MAX_ATTEMPTS,
       sessionTimeoutMs: Math.round(env.EGRESS_SESSION_TIMEOUT_SECS * 1000),
+      ledgerMaxEntries: env.EGRESS_LEDGER_MAX_ENTRIES,
       bulkRateShare: env.EGRESS_BULK_RATE_SHARE,
       perSender: {
         rate: env.TWILIO_PER_SENDER_RATE ?? env.TWILIO_RATE_LIMIT_PER_SEC,

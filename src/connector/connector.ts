@@ -40,6 +40,8 @@ export interface EgressContext {
   topic: string;
   partition: number;
   offset: string;
+  /** The record's Kafka timestamp (ms since epoch), when the consumer knows it. */
+  timestamp?: number | undefined;
   /** Keeps the consumer's group session alive during long work. */
   heartbeat(): Promise<void>;
   /** Aborted when the consumer is stopping or loses the partition. */

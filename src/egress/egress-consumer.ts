@@ -542,7 +542,8 @@ export class EgressConsumer {
     const run = runPerKey(batch.messages, {
       slots: this.slots,
       stop,
-      run: (m) => this.tracedRecord({ topic, partition, offset: m.offset, heartbeat, signal }, m),
+      run: (m) =>
+        this.tracedRecord({ topic, partition, offset: m.offset, timestamp: recordTime(m), heartbeat, signal }, m),
       finished: (m) => {
         const next = tracker.complete(m.offset);
         if (next === undefined || !owned()) return;
@@ -705,4 +706,10 @@ export class EgressConsumer {
     });
     return !r.stopped;
   }
+}
+
+/** A record's Kafka timestamp in ms, or undefined when it has none (-1) or it does not parse. */
+function recordTime(m: KafkaMessage): number | undefined {
+  const t = Number(m.timestamp);
+  return Number.isFinite(t) && t >= 0 ? t : undefined;
 }

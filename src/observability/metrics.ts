@@ -222,6 +222,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Times the service restarted the egress consumer after kafkajs stopped it for good (e.g. no broker reachable).',
       registers: r,
     }),
+    ledgerEntries: new Gauge({
+      name: 'egress_ledger_entries',
+      help: 'Send-ledger entries held in memory (at most EGRESS_LEDGER_MAX_ENTRIES).',
+      registers: r,
+    }),
+    ledgerWindow: new Gauge({
+      name: 'egress_ledger_window_seconds',
+      help: 'How far back the send ledger remembers every entry; older requests are checked against Twilio before sending.',
+      registers: r,
+    }),
+    ledgerForgottenChecks: new Counter({
+      name: 'egress_ledger_forgotten_checks_total',
+      help: 'Requests older than the send ledger remembers, checked against Twilio (a list) before sending, by channel.',
+      labelNames: ['channel'] as const,
+      registers: r,
+    }),
     dlqRecords: new Counter({
       name: 'kafka_dlq_records_total',
       help: 'Records written to the egress DLQ, by reason code.',

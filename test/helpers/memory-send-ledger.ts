@@ -6,11 +6,20 @@ import type { LedgerEntry, SendLedger } from '../../src/twilio/egress/send-ledge
  * tools. It forgets everything on restart, so production uses KafkaSendLedger.
  */
 export class MemorySendLedger implements SendLedger {
-  readonly table = new LedgerTable();
+  readonly table: LedgerTable;
   /** Every write in order (tests inspect it). */
   readonly writes: LedgerEntry[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    maxEntries?: number,
+  ) {
+    this.table = new LedgerTable(maxEntries);
+  }
+
+  forgottenBefore(): number {
+    return this.table.forgottenUpTo;
+  }
 
   get(key: string): LedgerEntry | undefined {
     return this.table.get(key);

@@ -14,6 +14,12 @@ const BUSINESS = '+15557659000';
 const MINUTES = Number(process.env.RELIABILITY_SOAK_MINUTES ?? 10);
 const INBOUND_RATE = 500;
 const EGRESS_RATE = 200;
+/**
+ * The send ledger's bound (EGRESS_LEDGER_MAX_ENTRIES), small enough that the soak reaches it in its first third (at
+ * 200/s in 2.5 minutes): past it the ledger's memory stops growing, which is what "flat" means for a bounded cache.
+ * Its window (150 s at this rate) stays above the 60 s of clock skew allowed, so requests do not pay a reconciliation.
+ */
+const LEDGER_MAX_ENTRIES = 30_000;
 
 interface Sample {
   atS: number;
@@ -22,6 +28,8 @@ interface Sample {
   lag: number;
   inboundPerS: number;
   egressPerS: number;
+  ledgerEntries: number;
+  ledgerForgottenChecks: number;
 }
 
 /** Three stacked line charts (RSS, heap, consumer lag) over time, as a self-contained SVG. */
@@ -88,6 +96,7 @@ describe('reliability 9: soak', () => {
         TWILIO_WEBHOOK_VALIDATION: 'true',
         TWILIO_WEBHOOK_BASE_URL: base,
         TWILIO_AUTH_TOKEN: TOKEN,
+        EGRESS_LEDGER_MAX_ENTRIES: String(LEDGER_MAX_ENTRIES),
       },
       port,
     );
@@ -152,10 +161,12 @@ describe('reliability 9: soak', () => {
     while (Date.now() < end + 30_000) {
       await sleep(10_000);
       const text = await service.metricsText().catch(() => '');
-      const lag = text
-        .split('\n')
+      const lines = text.split('\n');
+      const lag = lines
         .filter((l) => l.startsWith('kafka_consumer_lag{') && l.includes(topics.egress))
         .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+      const gauge = (name: string) =>
+        lines.filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
       const mem = await service.memory();
       // Every create, evicted ones included (the simulator keeps a bounded number of messages).
       const sent = sim.inspect.stats().outboundCreated;
@@ -166,6 +177,8 @@ describe('reliability 9: soak', () => {
         lag,
         inboundPerS: Math.round((inboundOk - lastIn) / 10),
         egressPerS: Math.round((sent - lastOut) / 10),
+        ledgerEntries: gauge('egress_ledger_entries '),
+        ledgerForgottenChecks: gauge('egress_ledger_forgotten_checks_total{'),
       });
       lastIn = inboundOk;
       lastOut = sent;
@@ -197,7 +210,7 @@ describe('reliability 9: soak', () => {
     writeRow({
       id: '9-soak',
       scenario: '9. Soak',
-      load: `${MINUTES} min offered at ${INBOUND_RATE} webhooks/s + ${EGRESS_RATE} egress/s; achieved ${achievedIn} + ${achievedOut}/s`,
+      load: `${MINUTES} min offered at ${INBOUND_RATE} webhooks/s + ${EGRESS_RATE} egress/s; achieved ${achievedIn} + ${achievedOut}/s; EGRESS_LEDGER_MAX_ENTRIES=${LEDGER_MAX_ENTRIES}`,
       faults: 'none (steady load)',
       lost: `${Math.max(0, inboundOk - inboundOnKafka)} acknowledged webhooks missing on Kafka`,
       duplicated: `${sentTwice} SMS sent twice`,
@@ -208,6 +221,8 @@ describe('reliability 9: soak', () => {
       details: {
         rssGrowthLastThirdPct: Math.round(rssGrowth * 1000) / 10,
         heapGrowthLastThirdPct: Math.round(heapGrowth * 1000) / 10,
+        ledgerFullAtS: samples.find((x) => x.ledgerEntries >= LEDGER_MAX_ENTRIES)?.atS ?? null,
+        ledgerForgottenChecks: samples.at(-1)?.ledgerForgottenChecks ?? null,
         inboundAcknowledged: inboundOk,
         inboundNotAcknowledgedOrShed: inboundFailed,
         egressWritten,

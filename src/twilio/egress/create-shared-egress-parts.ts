@@ -91,6 +91,11 @@ export function createSharedEgressParts(ctx: SharedEgressContext): SharedEgressP
       logger: logger.child({ part: 'send-ledger' }),
       clock,
       sessionTimeoutMs: Math.min(config.egress.sessionTimeoutMs, 10_000),
+      maxEntries: config.egress.ledgerMaxEntries,
+      onStats: (entries, forgottenBefore) => {
+        metrics?.ledgerEntries.set(entries);
+        metrics?.ledgerWindow.set(Math.max(0, (clock.now() - forgottenBefore) / 1000));
+      },
     });
   const circuits = new AccountCircuits({
     failureThreshold: t.circuit.failureThreshold,

@@ -30,6 +30,13 @@ export interface KafkaSendLedgerOptions {
   clock?: Clock;
   /** Entries not written for this long are forgotten in memory. Default 7 days (match the topic's retention). */
   retentionMs?: number;
+  /**
+   * Most entries kept in memory (EGRESS_LEDGER_MAX_ENTRIES); past it the entry written longest ago is forgotten.
+   * Default unbounded.
+   */
+  maxEntries?: number;
+  /** Called after the kept entries change (metrics): how many, and `forgottenBefore()`. */
+  onStats?: (entries: number, forgottenBefore: number) => void;
   /** How long restore() waits to catch up before failing (retriable). Default 60 s. */
   restoreTimeoutMs?: number;
   sessionTimeoutMs?: number;
@@ -69,10 +76,12 @@ const recordSchema = z.object({
  *
  * Compaction keeps the latest record per key; entries are also forgotten in
  * memory after `retentionMs` (use a topic with cleanup.policy=compact,delete
- * and the same retention so restarts do not read them back).
+ * and the same retention so restarts do not read them back), and past
+ * `maxEntries` the oldest are. `forgottenBefore()` tells the stages how far
+ * back an absent entry still proves a request new.
  */
 export class KafkaSendLedger implements SendLedger {
-  private readonly table = new LedgerTable();
+  private readonly table: LedgerTable;
   private readonly clock: Clock;
   private readonly retentionMs: number;
   private consumer: Consumer | undefined;
@@ -92,6 +101,7 @@ export class KafkaSendLedger implements SendLedger {
   constructor(private readonly o: KafkaSendLedgerOptions) {
     this.clock = o.clock ?? systemClock;
     this.retentionMs = o.retentionMs ?? 7 * 24 * 3600_000;
+    this.table = new LedgerTable(o.maxEntries);
   }
 
   get state(): LifecycleState {
@@ -120,6 +130,11 @@ export class KafkaSendLedger implements SendLedger {
 
   byMessageSid(messageSid: string): LedgerEntry | undefined {
     return this.table.byMessageSid(messageSid);
+  }
+
+  /** The later of the last entry the table forgot and the retention (what Kafka deleted was never read). */
+  forgottenBefore(): number {
+    return Math.max(this.table.forgottenUpTo, this.clock.now() - this.retentionMs);
   }
 
   recordIntent(entry: Omit<LedgerEntry, 'state' | 'updatedAt'>): Promise<void> {
@@ -197,7 +212,10 @@ export class KafkaSendLedger implements SendLedger {
       eachBatch: (p) => this.apply(p),
     });
     this.running.catch((err: unknown) => this.o.logger.error({ err }, 'send ledger reader failed to start'));
-    this.pruneTimer = setInterval(() => this.table.prune(this.clock.now() - this.retentionMs), 3600_000);
+    this.pruneTimer = setInterval(() => {
+      this.table.prune(this.clock.now() - this.retentionMs);
+      this.reportStats();
+    }, 3600_000);
     this.pruneTimer.unref();
     this.restore().then(
       () => this.o.logger.info({ topic: this.o.topic, entries: this.table.size }, 'send ledger restored'),
@@ -221,9 +239,16 @@ export class KafkaSendLedger implements SendLedger {
         this.o.logger.warn({ partition: p.batch.partition, offset: m.offset }, 'unreadable send ledger record skipped');
       } else if (parsed.updatedAt >= cutoff) {
         this.table.apply(parsed);
+      } else {
+        this.table.forgot(parsed.updatedAt);
       }
     }
+    this.reportStats();
     this.advance(p.batch.partition, p.batch.lastOffset());
+  }
+
+  private reportStats(): void {
+    this.o.onStats?.(this.table.size, this.forgottenBefore());
   }
 
   private advance(partition: number, lastOffset: string): void {
@@ -245,6 +270,7 @@ export class KafkaSendLedger implements SendLedger {
       throw new EgressError('IE_EGRESS_LEDGER_UNAVAILABLE', 'the send ledger could not be written', { cause: err });
     }
     this.table.apply(entry);
+    this.reportStats();
   }
 }
 

@@ -34,6 +34,12 @@ export interface SendLedger {
   byRequest(requestId: string): LedgerEntry[];
   /** The entry that claimed this MessageSid, if any (reconciliation must not claim a message twice). */
   byMessageSid(messageSid: string): LedgerEntry | undefined;
+  /**
+   * Entries last written at or before this time (ms since epoch) may have been forgotten: the ledger keeps a
+   * bounded number in memory and none past its retention. An absent entry proves a request new only when the
+   * request is younger than this (see `mayBeForgotten`).
+   */
+  forgottenBefore(): number;
   /** Resolves once the intent is durable. */
   recordIntent(entry: Omit<LedgerEntry, 'state' | 'updatedAt'>): Promise<void>;
   /** Resolves once the sent record is durable. */
@@ -48,4 +54,27 @@ export interface SendLedger {
 
 export function ledgerKey(requestId: string, recipient: string): string {
   return `${requestId}|${recipient}`;
+}
+
+/**
+ * How far the clocks that stamp a request (its producer's `ingestedAt`, the Kafka record timestamp) may be behind
+ * the clock that stamped the ledger entries: a request this close to the ledger's horizon is treated as older.
+ */
+export const FORGOTTEN_SKEW_MS = 60_000;
+
+/**
+ * Whether an absent ledger entry leaves the request's fate unknown: the request (as old as the earlier of its
+ * `ingestedAt` and its Kafka record timestamp) may have been handled before the ledger's horizon, so its entry may
+ * be among the forgotten ones. Such a request is reconciled against Twilio before it is sent.
+ */
+export function mayBeForgotten(ledger: SendLedger, requestTime: number): boolean {
+  const horizon = ledger.forgottenBefore();
+  return horizon !== Number.NEGATIVE_INFINITY && requestTime <= horizon + FORGOTTEN_SKEW_MS;
+}
+
+/** The earlier of a request's `ingestedAt` and its Kafka record timestamp (ms); a time that does not parse is ignored. */
+export function requestTime(ingestedAt: string, recordTimestamp: number | undefined): number {
+  const t = Date.parse(ingestedAt);
+  const times = [t, recordTimestamp ?? Number.NaN].filter((x) => Number.isFinite(x));
+  return times.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...times);
 }

@@ -12,7 +12,7 @@ const known = new Set(
 function metricsIn(exprs: string[]): Set<string> {
   const names = new Set<string>();
   for (const e of exprs) {
-    for (const m of e.matchAll(/(?<!["\w])((?:twilio|kafka|sms|voice)_[a-z0-9_]+)/g))
+    for (const m of e.matchAll(/(?<!["\w])((?:twilio|kafka|sms|voice|egress)_[a-z0-9_]+)/g))
       names.add(m[1]!.replace(/_(bucket|sum|count)$/, ''));
   }
   return names;

@@ -5,6 +5,7 @@ import { decide, NEXT, type CallStage } from '../call-pipeline';
 import { findPlacedCall } from '../reconcile-call';
 import type { VoiceEgressDeps } from '../voice-egress-deps';
 import { afterCallReconcileFailure } from './call-reconcile-failure';
+import { FORGOTTEN_SKEW_MS, mayBeForgotten, requestTime } from '../../egress/send-ledger';
 
 /**
  * First stage: was this request handled before? A `sent` entry (the call was
@@ -13,14 +14,28 @@ import { afterCallReconcileFailure } from './call-reconcile-failure';
  * without `sent` means an earlier attempt may have placed the call: wait until
  * that attempt must be over, then list the callee's calls before anything
  * else (a do-not-call entry added since must not turn a placed call into a
- * rejection).
+ * rejection). No entry proves the request new only when it is younger than
+ * what the ledger may have forgotten; an older one is listed the same way.
  */
 export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
   return {
     name: 'ledger',
     async run(d: CallDelivery) {
       const entry = deps.ledger.get(d.ledgerKey);
-      if (!entry) return NEXT;
+      if (!entry) {
+        const sentBy = requestTime(d.request.ingestedAt, d.context.timestamp);
+        if (!mayBeForgotten(deps.ledger, sentBy)) return NEXT;
+        // Its entry may be among the forgotten ones: list the callee's calls from the request's time on.
+        deps.metrics?.ledgerForgottenChecks.inc({ channel: 'voice' });
+        d.attemptAt = sentBy - FORGOTTEN_SKEW_MS;
+        return reconcile(
+          deps,
+          d,
+          d.attemptAt,
+          () => Promise.resolve(),
+          'a request older than the send ledger remembers',
+        );
+      }
       if (entry.state === 'sent' && entry.messageSid !== undefined) {
         return decide(
           callAccepted(
@@ -30,41 +45,57 @@ export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
           ),
         );
       }
-      d.attemptAt = Math.min(d.attemptAt ?? entry.attemptAt, entry.attemptAt);
+      const attemptAt = Math.min(d.attemptAt ?? entry.attemptAt, entry.attemptAt);
+      d.attemptAt = attemptAt;
       d.attempts = Math.max(d.attempts, entry.attempts ?? 0);
-      const validation = deps.validator.validate(d.request);
-      // No longer valid (configuration changed): it was never placeable as it is now; validate rejects it.
-      if (!validation.ok) return NEXT;
-      d.call = validation.call;
       // Another process's attempt is waited out from its intent; this process's own (a redelivery after an aborted
       // delivery) from the start of its last unanswered placement, which only this process knows.
-      if (entry.owner !== deps.instanceId) await waitUntilOver(deps, d.context, entry.updatedAt);
-      else await waitUntilCallOver(deps, d);
-      // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
-      const permit = await deps.circuits.for(d.request.tenant.accountSid).acquireRead(d.context.signal);
-      try {
-        const found = await findPlacedCall(deps.calls, deps.ledger, {
-          accountSid: d.request.tenant.accountSid,
-          ledgerKey: d.ledgerKey,
-          to: validation.call.to,
-          from: validation.call.from,
-          attemptAt: d.attemptAt,
-        });
-        permit.success();
-        d.reconcileAttempts = 0;
-        if (!found) {
-          deps.logger.info({ requestId: d.request.id }, 'reconciled an unfinished call: not placed, placing');
-          return NEXT;
-        }
-        deps.logger.info({ requestId: d.request.id, callSid: found.sid }, 'reconciled an unfinished call: placed');
-        d.intentWritten = true;
-        addPending(d, recordPlaced(deps, d, found.sid, found.status));
-        return decide(callAccepted(d, { callSid: found.sid, status: found.status }, true));
-      } catch (err) {
-        return afterCallReconcileFailure(deps, d, permit, err, 'ledger', 'ledger');
-      }
+      const waitOut = () =>
+        entry.owner !== deps.instanceId ? waitUntilOver(deps, d.context, entry.updatedAt) : waitUntilCallOver(deps, d);
+      return reconcile(deps, d, attemptAt, waitOut, 'an unfinished call');
     },
   };
+}
+
+/**
+ * Lists the callee's calls placed since `attemptAt` once `waitOut` resolves (an earlier placement must be over): a
+ * found call ends the delivery as accepted (and is recorded as placed), none lets the next stages place it.
+ */
+async function reconcile(
+  deps: VoiceEgressDeps,
+  d: CallDelivery,
+  attemptAt: number,
+  waitOut: () => Promise<void>,
+  what: string,
+) {
+  const validation = deps.validator.validate(d.request);
+  // No longer valid (configuration changed): it was never placeable as it is now; validate rejects it.
+  if (!validation.ok) return NEXT;
+  d.call = validation.call;
+  await waitOut();
+  // A read: it waits while the circuit is open, but its success never closes the circuit (only a create does).
+  const permit = await deps.circuits.for(d.request.tenant.accountSid).acquireRead(d.context.signal);
+  try {
+    const found = await findPlacedCall(deps.calls, deps.ledger, {
+      accountSid: d.request.tenant.accountSid,
+      ledgerKey: d.ledgerKey,
+      to: validation.call.to,
+      from: validation.call.from,
+      attemptAt,
+    });
+    permit.success();
+    d.reconcileAttempts = 0;
+    if (!found) {
+      deps.logger.info({ requestId: d.request.id }, `reconciled ${what}: not placed, placing`);
+      return NEXT;
+    }
+    deps.logger.info({ requestId: d.request.id, callSid: found.sid }, `reconciled ${what}: placed`);
+    d.intentWritten = true;
+    addPending(d, recordPlaced(deps, d, found.sid, found.status));
+    return decide(callAccepted(d, { callSid: found.sid, status: found.status }, true));
+  } catch (err) {
+    return afterCallReconcileFailure(deps, d, permit, err, 'ledger', 'ledger');
+  }
 }
 
 /**

@@ -2,7 +2,9 @@ import { deterministicEventId, EGRESS_PRIORITIES, type InternalEventV2 } from '.
 import { DLQ_HEADERS } from '../../../../src/egress/dlq-record';
 import { EGRESS_ERROR_CODES } from '../../../../src/egress/egress-errors';
 import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/stages/ledger-stage';
-import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
+import { FORGOTTEN_SKEW_MS, ledgerKey } from '../../../../src/twilio/egress/send-ledger';
+import { createMetrics } from '../../../../src/observability';
+import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 import { STAGE_NAMES } from '../../../../src/twilio/egress/stage';
 import { SmsOutboundValidator } from '../../../../src/twilio/egress/sms-outbound-validator';
 import { PhoneNormalizer } from '../../../../src/sms/phone';
@@ -596,5 +598,77 @@ describe('one number in several spellings', () => {
       });
       expect(h.ledger.get(ledgerKey(req.id, ALICE))).toMatchObject({ state: 'sent', messageSid: created.sid });
     });
+  });
+});
+
+describe('a send ledger that forgot its oldest entries (EGRESS_LEDGER_MAX_ENTRIES)', () => {
+  /** A harness whose ledger keeps one entry: the second request's entry pushes the first one's out. */
+  function forgetfulHarness() {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const h = harness({ ledger: new MemorySendLedger(() => Date.now(), 1), metrics });
+    const checks = async () =>
+      (await metrics.registry.getSingleMetric('egress_ledger_forgotten_checks_total')!.get()).values
+        .filter((v) => v.labels.channel === 'sms')
+        .reduce((n, v) => n + v.value, 0);
+    return { h, checks };
+  }
+
+  it('asks Twilio before resending a redelivered request whose entry it forgot: the SMS goes out once', async () => {
+    const { h, checks } = forgetfulHarness();
+    const first = request(h.builder, { to: ALICE, body: 'your order shipped' });
+    await settle(h.handler.handle(first, h.context(0)));
+    // A minute later: the ledger forgets from the oldest minute it holds.
+    jest.setSystemTime(Date.now() + 60_000);
+    await settle(h.handler.handle(request(h.builder, { to: BOB, body: 'other' }), h.context(1)));
+    expect(h.ledger.get(ledgerKey(first.id, ALICE))).toBeUndefined();
+    jest.setSystemTime(Date.now() + 3_600_000);
+    await settle(h.handler.handle(first, h.context(0)));
+    expect(h.twilio.creates).toHaveLength(2);
+    expect(h.twilio.lists.length).toBeGreaterThan(0);
+    const accepted = outcomes(h.publisher).filter(
+      (e) => e.type === 'sms.outbound.accepted' && e.data.requestId === first.id,
+    );
+    expect(accepted.map((e) => e.type === 'sms.outbound.accepted' && e.data.deduplicated)).toEqual([false, true]);
+    expect(accepted[0]!.id).toBe(accepted[1]!.id);
+    expect(h.ledger.get(ledgerKey(first.id, ALICE))?.state).toBe('sent');
+    expect(await checks()).toBe(1);
+  });
+
+  it('sends an old request Twilio never saw, once, after asking', async () => {
+    const { h, checks } = forgetfulHarness();
+    const old = request(h.builder, { to: ALICE, body: 'never sent' });
+    jest.setSystemTime(Date.now() + 1_000);
+    await settle(h.handler.handle(request(h.builder, { to: BOB, body: 'a' }), h.context(1)));
+    await settle(h.handler.handle(request(h.builder, { to: BOB, body: 'b' }), h.context(2)));
+    await settle(h.handler.handle(old, h.context(0)));
+    expect(h.twilio.lists.map((l) => l.to)).toEqual([ALICE, ALICE]);
+    expect(h.twilio.creates.map((c) => c.body)).toEqual(['a', 'b', 'never sent']);
+    expect(outcomes(h.publisher).filter((e) => e.type === 'sms.outbound.accepted')).toHaveLength(3);
+    expect(await checks()).toBe(1);
+  });
+
+  it('sends a request younger than anything it forgot without asking Twilio', async () => {
+    const { h, checks } = forgetfulHarness();
+    await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'a' }), h.context(0)));
+    await settle(h.handler.handle(request(h.builder, { to: BOB, body: 'b' }), h.context(1)));
+    jest.setSystemTime(Date.now() + FORGOTTEN_SKEW_MS + 1_000);
+    await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'c' }), h.context(2)));
+    expect(h.twilio.creates).toHaveLength(3);
+    expect(h.twilio.lists).toHaveLength(0);
+    expect(await checks()).toBe(0);
+  });
+
+  it('dates a request by the earlier of its ingestedAt and its Kafka record timestamp', async () => {
+    const { h } = forgetfulHarness();
+    await settle(h.handler.handle(request(h.builder, { to: ALICE, body: 'a' }), h.context(0)));
+    await settle(h.handler.handle(request(h.builder, { to: BOB, body: 'b' }), h.context(1)));
+    jest.setSystemTime(Date.now() + FORGOTTEN_SKEW_MS + 1_000);
+    // Written to Kafka before the forgotten entries, its envelope stamped later (a producer with a fast clock).
+    const recordTime = Date.now() - FORGOTTEN_SKEW_MS - 2_000;
+    await settle(
+      h.handler.handle(request(h.builder, { to: ALICE, body: 'c' }), { ...h.context(2), timestamp: recordTime }),
+    );
+    expect(h.twilio.lists).toHaveLength(2);
+    expect(h.twilio.creates).toHaveLength(3);
   });
 });

@@ -118,10 +118,12 @@ function restError(b: { status: number; code?: number; message?: string }): Erro
   return Object.assign(new Error(b.message ?? `HTTP ${b.status}`), { status: b.status, code: b.code });
 }
 
-export function voiceHarness(overrides: { maxAttempts?: number; threshold?: number; cps?: number } = {}) {
+export function voiceHarness(
+  overrides: { maxAttempts?: number; threshold?: number; cps?: number; ledgerMaxEntries?: number } = {},
+) {
   const now = () => Date.now();
   const calls = new FakeCalls(now);
-  const ledger = new MemorySendLedger(now);
+  const ledger = new MemorySendLedger(now, overrides.ledgerMaxEntries);
   const publisher = new MemoryPublisher();
   void publisher.start();
   const doNotCall = new Set<string>();

@@ -1,7 +1,7 @@
 import { TwilioEgressHandler } from '../../../../src/twilio/egress/twilio-egress-handler';
 import { harness } from '../egress/fakes';
 import { IN_FLIGHT_GRACE_MS } from '../../../../src/twilio/egress/attempt-over';
-import { ledgerKey } from '../../../../src/twilio/egress/send-ledger';
+import { FORGOTTEN_SKEW_MS, ledgerKey } from '../../../../src/twilio/egress/send-ledger';
 import { CALL_STAGE_NAMES } from '../../../../src/twilio/voice-egress/call-pipeline';
 import { ACCOUNT, ALICE, CALLER, callRequest, endRequest, TWIML, voiceHarness, voiceOutcomes } from './fakes';
 import { settle as settleTimers } from '../../../helpers/settle';
@@ -395,5 +395,40 @@ describe('VoiceEgressHandler: a late placement of its own ambiguous attempt', ()
     for (const lag of [50, TIMEOUT, TIMEOUT + IN_FLIGHT_GRACE_MS - 50]) {
       expect({ lag, calls: await redeliveredAfterAbort(lag) }).toEqual({ lag, calls: 1 });
     }
+  });
+});
+
+describe('VoiceEgressHandler: a send ledger that forgot its oldest entries (EGRESS_LEDGER_MAX_ENTRIES)', () => {
+  beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2024, 4, 1, 12) }));
+  afterEach(() => jest.useRealTimers());
+  const BOB = '+14155550199';
+
+  it('a redelivered request whose entry was forgotten lists the callee calls first: nobody is rung twice', async () => {
+    const h = voiceHarness({ ledgerMaxEntries: 1 });
+    const first = callRequest(h.builder);
+    await settleTimers(h.handler.handleCall(first, h.context(0)));
+    // A minute later: the ledger forgets from the oldest minute it holds.
+    jest.setSystemTime(Date.now() + 60_000);
+    await settleTimers(h.handler.handleCall(callRequest(h.builder, { to: BOB }), h.context(1)));
+    expect(h.ledger.get(ledgerKey(first.id, ALICE))).toBeUndefined();
+    jest.setSystemTime(Date.now() + 3_600_000);
+    const again = await settleTimers(h.handler.handleCall(first, h.context(0)));
+    expect(h.calls.creates).toHaveLength(2);
+    expect(h.calls.lists.length).toBeGreaterThan(0);
+    expect(again).toMatchObject({
+      type: 'voice.call.accepted',
+      data: { deduplicated: true, callSid: h.calls.calls.find((c) => c.to === ALICE)!.sid },
+    });
+    expect(await metric(h, 'egress_ledger_forgotten_checks_total')).toContain('channel="voice"} 1');
+  });
+
+  it('a request younger than anything forgotten is placed without a list', async () => {
+    const h = voiceHarness({ ledgerMaxEntries: 1 });
+    await settleTimers(h.handler.handleCall(callRequest(h.builder), h.context(0)));
+    await settleTimers(h.handler.handleCall(callRequest(h.builder, { to: BOB }), h.context(1)));
+    jest.setSystemTime(Date.now() + FORGOTTEN_SKEW_MS + 1_000);
+    await settleTimers(h.handler.handleCall(callRequest(h.builder), h.context(2)));
+    expect(h.calls.creates).toHaveLength(3);
+    expect(h.calls.lists).toHaveLength(0);
   });
 });
