@@ -104,7 +104,7 @@ export const ENV_DESCRIPTIONS: Record<keyof Env, string> = {
   EGRESS_BULK_RATE_SHARE:
     'Share (0.01–1) of the account rate limit (TWILIO_RATE_LIMIT_PER_SEC) that bulk-priority messages may use; the rest stays free for urgent and normal ones.',
   EGRESS_SESSION_TIMEOUT_SECS:
-    'Session timeout of the egress consumer group: how long a silent instance keeps its partitions.',
+    'Session timeout of the egress consumer group: how long a silent instance keeps its partitions. The broker must allow it (group.min/max.session.timeout.ms, 6–1800 s by default); a value it refuses is logged as one error naming this variable, and egress stays not ready.',
   EGRESS_LEDGER_MAX_ENTRIES:
     'Send-ledger entries (one per request and recipient, about 500 bytes each) kept in memory; past it the oldest are forgotten, and a request older than what the ledger remembers is checked against Twilio before it is sent.',
   SMS_DEFAULT_COUNTRY: 'Country assumed for recipient numbers written without +country code (ISO 3166 alpha-2).',

@@ -335,8 +335,15 @@ export class EgressConsumer {
     this.loseDetached('the consumer stopped');
     const episode = (this.outage ??= { since: this.o.clock.now(), restarts: 0 });
     episode.restarts++;
-    if (episode.restarts === 1) this.o.logger.error({ err }, 'egress consumer stopped by kafkajs; restarting it');
-    else this.o.logger.debug({ err, restarts: episode.restarts }, 'egress consumer restart failed; trying again');
+    if (episode.restarts === 1 && isSessionTimeoutRefused(err)) {
+      // The one failure a restart cannot cure: the broker refuses the group session timeout itself.
+      this.o.logger.error(
+        { err, sessionTimeoutSecs: this.o.sessionTimeoutMs / 1000 },
+        'EGRESS_SESSION_TIMEOUT_SECS is outside the range the broker allows (group.min.session.timeout.ms to group.max.session.timeout.ms, 6 to 1800 s by default): egress cannot join its group and is not ready until it is changed',
+      );
+    } else if (episode.restarts === 1) {
+      this.o.logger.error({ err }, 'egress consumer stopped by kafkajs; restarting it');
+    } else this.o.logger.debug({ err, restarts: episode.restarts }, 'egress consumer restart failed; trying again');
     const delay = this.o.retry.delayMs(Math.min(episode.restarts, 8), err);
     this.restarting = (async () => {
       await consumer.disconnect().catch(() => undefined);
@@ -712,4 +719,13 @@ export class EgressConsumer {
 function recordTime(m: KafkaMessage): number | undefined {
   const t = Number(m.timestamp);
   return Number.isFinite(t) && t >= 0 ? t : undefined;
+}
+
+/** The broker refused the consumer's session timeout (Kafka error INVALID_SESSION_TIMEOUT, code 26). */
+function isSessionTimeoutRefused(err: unknown): boolean {
+  type KafkaJsError = { type?: unknown; code?: unknown; cause?: unknown; originalError?: unknown } | undefined;
+  const refused = (e: KafkaJsError) => e?.type === 'INVALID_SESSION_TIMEOUT' || e?.code === 26;
+  const e = err as KafkaJsError;
+  // kafkajs wraps a failure it retried in `originalError`.
+  return refused(e) || refused(e?.originalError as KafkaJsError) || refused(e?.cause as KafkaJsError);
 }

@@ -2,7 +2,7 @@ import { JsonEnvelopeCodec, type InternalEventV2 } from '../../../src/envelope';
 import type { EgressContext, EgressHandler } from '../../../src/connector';
 import { DlqWriter } from '../../../src/egress/dlq-writer';
 import { EgressConsumer } from '../../../src/egress/egress-consumer';
-import { silentLogger } from '../../../src/observability';
+import { createLogger, silentLogger } from '../../../src/observability';
 import { onCleanup } from '../../helpers/cleanup';
 import { eventsWithin, recordingKafka } from '../../helpers/consumer-events';
 import { createTestTopic, isMockBroker, testKafka, uniqueName } from '../../helpers/kafka';
@@ -33,6 +33,32 @@ describe('EgressConsumer against the broker', () => {
 
     expect(events.at(-1)).toBe('DISCONNECT');
     expect(await eventsWithin(events)).toEqual([]);
+  });
+
+  it('names EGRESS_SESSION_TIMEOUT_SECS in one error line, and is not ready, when the broker refuses the session timeout', async () => {
+    const lines: { level: number; msg: string; sessionTimeoutSecs?: number }[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
+    });
+    const consumer = new EgressConsumer({
+      kafka: testKafka(),
+      topic: await createTestTopic('egress'),
+      groupId: uniqueName('egress-group'),
+      codec: new JsonEnvelopeCodec(),
+      router: { egressHandlerFor: () => undefined, list: () => [] },
+      dlq: new DlqWriter(new MemoryPublisher(), uniqueName('egress-dlq')),
+      logger,
+      // Below the broker's group.min.session.timeout.ms (6 s by default).
+      sessionTimeoutMs: 2_000,
+    });
+    onCleanup(() => consumer.stop());
+    await consumer.start();
+    const named = () => lines.filter((l) => l.msg.startsWith('EGRESS_SESSION_TIMEOUT_SECS is outside the range'));
+    await waitFor(() => named().length > 0, 20_000, 'the session timeout error');
+    expect(named()[0]).toMatchObject({ level: 50, sessionTimeoutSecs: 2 });
+    expect(consumer.isReady()).toBe(false);
+    expect(consumer.hasJoined).toBe(false);
   });
 });
 
