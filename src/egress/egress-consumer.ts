@@ -620,14 +620,15 @@ export class EgressConsumer {
       {
         kind: SpanKind.CONSUMER,
         parent: extractTraceContext(m.headers),
-        attributes: kafkaAttributes({
-          topic: ctx.topic,
-          operation: 'process',
-          partition: ctx.partition,
-          offset: m.offset,
-          key: m.key,
-          ...(m.headers?.ce_id !== undefined ? { messageId: m.headers.ce_id.toString() } : {}),
-        }),
+        attributes: () =>
+          kafkaAttributes({
+            topic: ctx.topic,
+            operation: 'process',
+            partition: ctx.partition,
+            offset: m.offset,
+            key: m.key,
+            ...(m.headers?.ce_id !== undefined ? { messageId: m.headers.ce_id.toString() } : {}),
+          }),
       },
       () => this.processRecord(ctx, m),
     );

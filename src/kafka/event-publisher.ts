@@ -370,12 +370,13 @@ export class EventPublisher implements EventPublisherPort {
     // A producer span from here to Kafka's ack; its context travels in the record's traceparent/tracestate.
     const span = startSpan(`send ${topic}`, {
       kind: SpanKind.PRODUCER,
-      attributes: kafkaAttributes({
-        topic,
-        operation: 'send',
-        key: message.key ?? null,
-        ...(typeof message.headers?.ce_id === 'string' ? { messageId: message.headers.ce_id } : {}),
-      }),
+      attributes: () =>
+        kafkaAttributes({
+          topic,
+          operation: 'send',
+          key: message.key ?? null,
+          ...(typeof message.headers?.ce_id === 'string' ? { messageId: message.headers.ce_id } : {}),
+        }),
     });
     let sent: Promise<PublishedRecord>;
     if (span.isRecording()) {

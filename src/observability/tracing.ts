@@ -35,9 +35,10 @@ export interface SpanOptions {
   kind?: SpanKind;
   /**
    * Set on the span once it is known to be recording (never on a no-op span, and not given to the sampler: the
-   * samplers this service is run with read no attributes).
+   * samplers this service is run with read no attributes). A function is called only then: attributes that cost
+   * something to build (a redacted key) cost nothing while tracing is off.
    */
-  attributes?: Attributes;
+  attributes?: Attributes | (() => Attributes);
   /** The parent; default the active context. */
   parent?: Context;
   /**
@@ -61,7 +62,9 @@ function begin(name: string, options: SpanOptions, parent: Context): Span {
   const span = tracer.startSpan(name, KIND_OPTIONS[options.kind ?? SpanKind.INTERNAL], parent);
   // After the start: the SDK copies and checks start attributes three times, setAttributes once; a no-op span
   // (tracing off or not sampled) gets none.
-  if (options.attributes !== undefined && span.isRecording()) span.setAttributes(options.attributes);
+  if (options.attributes !== undefined && span.isRecording()) {
+    span.setAttributes(typeof options.attributes === 'function' ? options.attributes() : options.attributes);
+  }
   return span;
 }
 

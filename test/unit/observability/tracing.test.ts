@@ -108,6 +108,21 @@ describe('tracing helpers', () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
+  it('builds attributes given as a function only for a span that records (no cost while tracing is off)', async () => {
+    const unsampled = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+    });
+    const build = jest.fn(() => kafkaAttributes({ topic: 'sms.egress', operation: 'process', key: '+14155550123' }));
+    await inSpan('not sampled', { parent: unsampled, attributes: build }, async () => undefined);
+    expect(build).not.toHaveBeenCalled();
+    await inSpan('sampled', { attributes: build }, async () => undefined);
+    expect(build).toHaveBeenCalledTimes(1);
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.attributes).toMatchObject({ 'messaging.destination.name': 'sms.egress' });
+  });
+
   it('writes the tracestate a trace carries next to traceparent', () => {
     const parent = extractTraceContext({
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
