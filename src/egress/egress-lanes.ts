@@ -51,6 +51,15 @@ export class EgressLanes {
     await Promise.all(this.all().map((c) => c.stop()));
   }
 
+  /** Each lane's EgressConsumer.diagnostics(). */
+  diagnostics(): Record<EgressPriority, Record<string, unknown>> {
+    return {
+      urgent: this.lanes.urgent.diagnostics(),
+      normal: this.lanes.normal.diagnostics(),
+      bulk: this.lanes.bulk.diagnostics(),
+    };
+  }
+
   stats(): EgressLanesStats {
     const lanes = {
       urgent: this.lanes.urgent.stats(),

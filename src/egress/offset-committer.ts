@@ -1,11 +1,18 @@
 import type { Consumer } from 'kafkajs';
 import type { Logger, Metrics } from '../observability';
 import { coordinatorGone } from '../kafka/kafka-errors';
+import { raceDeadline } from '../common/deadline';
 
 export interface OffsetCommitterOptions {
   topic: string;
-  /** The consumer of the moment (a new one replaces it after a fatal crash). */
+  /**
+   * The live consumer: undefined while the one of the moment is being replaced (after a fatal crash or a lost
+   * coordinator). kafkajs resolves a commit through a consumer whose runner has stopped without sending it, so such
+   * a commit must not be made, let alone counted.
+   */
   consumer: () => Consumer | undefined;
+  /** A commit not answered within this is given up (logged), so the partition's next commits go on. Default 10 s. */
+  commitTimeoutMs?: number;
   logger: Logger;
   metrics?: Metrics | undefined;
   /** A commit failed because the group coordinator's broker is gone: a new consumer looks it up afresh. */
@@ -22,9 +29,28 @@ export interface OffsetCommitterOptions {
 export class OffsetCommitter {
   private readonly committed = new Map<number, bigint>();
   private readonly chains = new Map<number, Promise<void>>();
+  /** Commits queued or under way, per partition (diagnostics). */
+  private readonly queued = new Map<number, number>();
   private count = 0;
 
   constructor(private readonly o: OffsetCommitterOptions) {}
+
+  /**
+   * Forgets the offsets committed so far. Called at each join: the group's committed offsets are the truth from
+   * there on (what this process took as committed may never have reached the group).
+   */
+  reset(): void {
+    this.committed.clear();
+  }
+
+  /** Per partition: the offset last committed here, and commits queued or under way (for diagnostics). */
+  snapshot(): Record<number, { committed: string | undefined; queued: number }> {
+    const out: Record<number, { committed: string | undefined; queued: number }> = {};
+    for (const p of new Set([...this.committed.keys(), ...this.queued.keys()])) {
+      out[p] = { committed: this.committed.get(p)?.toString(), queued: this.queued.get(p) ?? 0 };
+    }
+    return out;
+  }
 
   /** Commits made so far. */
   get commits(): number {
@@ -34,11 +60,24 @@ export class OffsetCommitter {
   /** Commits `offset` (the next to read) for `partition`; resolves when done or given up (never rejects). */
   commit(partition: number, offset: string, highWatermark: string): Promise<void> {
     const previous = this.chains.get(partition) ?? Promise.resolve();
+    this.queued.set(partition, (this.queued.get(partition) ?? 0) + 1);
     const next = previous.then(async () => {
       const target = BigInt(offset);
       if ((this.committed.get(partition) ?? -1n) >= target) return;
+      const consumer = this.o.consumer();
+      if (!consumer) {
+        this.o.logger.debug({ partition }, 'egress offset commit skipped: the consumer is being replaced');
+        return;
+      }
       try {
-        await this.o.consumer()?.commitOffsets([{ topic: this.o.topic, partition, offset }]);
+        const sent = consumer.commitOffsets([{ topic: this.o.topic, partition, offset }]);
+        const r = await raceDeadline(sent, this.o.commitTimeoutMs ?? 10_000);
+        if (!r.done) {
+          // A late answer changes nothing here; a late success lands an older offset at worst (a redelivery).
+          sent.catch(() => undefined);
+          this.o.logger.warn({ partition }, 'egress offset commit not answered in time; left');
+          return;
+        }
         this.committed.set(partition, target);
         this.count++;
         this.setLag(partition, highWatermark);
@@ -46,6 +85,8 @@ export class OffsetCommitter {
         // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
         this.o.logger.warn({ err, partition }, 'egress offset commit failed');
         if (coordinatorGone(err)) this.o.onCoordinatorGone(err);
+      } finally {
+        this.queued.set(partition, (this.queued.get(partition) ?? 1) - 1);
       }
     });
     this.chains.set(partition, next);

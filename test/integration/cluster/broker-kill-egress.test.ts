@@ -181,6 +181,15 @@ describe('3-broker cluster: a broker is killed under egress', () => {
       30_000,
       () =>
         `the egress group to commit every handled record (commits ${consumer.stats().commits}, ${commitsAtKill} at the kill)`,
-    );
+    ).catch(async (err: unknown) => {
+      // What to look at: the group's offsets against the topic's ends, and the service's view (pauses, commits).
+      const admin = testKafka(survivors).admin();
+      await admin.connect();
+      const committed = (await admin.fetchOffsets({ groupId, topics: [env.topics.egress] }))[0]!.partitions;
+      const ends = await admin.fetchTopicOffsets(env.topics.egress);
+      await admin.disconnect();
+      console.log('uncommitted after the kill', JSON.stringify({ committed, ends, service: consumer.diagnostics() }));
+      throw err;
+    });
   });
 });

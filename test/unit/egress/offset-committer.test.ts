@@ -50,6 +50,59 @@ describe('OffsetCommitter', () => {
     expect(commits).toEqual(['4']);
   });
 
+  it('a commit without a live consumer (one being replaced) is not taken as made: the offset goes through the next one', async () => {
+    const { consumer, commits } = consumerRecording();
+    let live: Consumer | undefined = undefined;
+    const c = new OffsetCommitter({
+      topic: 't',
+      consumer: () => live,
+      logger: silentLogger,
+      onCoordinatorGone: () => undefined,
+    });
+    await c.commit(0, '5', '9');
+    expect(c.commits).toBe(0);
+    live = consumer;
+    await c.commit(0, '5', '9');
+    expect(commits).toEqual(['5']);
+  });
+
+  it('reset() forgets what it committed: after a join the group’s committed offsets are the truth', async () => {
+    const { consumer, commits } = consumerRecording();
+    const c = new OffsetCommitter({
+      topic: 't',
+      consumer: () => consumer,
+      logger: silentLogger,
+      onCoordinatorGone: () => undefined,
+    });
+    await c.commit(0, '5', '9');
+    await c.commit(0, '5', '9');
+    c.reset();
+    await c.commit(0, '5', '9');
+    expect(commits).toEqual(['5', '5']);
+  });
+
+  it('gives up a commit that does not answer within commitTimeoutMs, so the partition’s next commits go on', async () => {
+    const commits: string[] = [];
+    const consumer = {
+      commitOffsets: ([o]: { offset: string }[]) => {
+        if (o!.offset === '2') return new Promise(() => undefined);
+        commits.push(o!.offset);
+        return Promise.resolve();
+      },
+    } as unknown as Consumer;
+    const c = new OffsetCommitter({
+      topic: 't',
+      consumer: () => consumer,
+      logger: silentLogger,
+      onCoordinatorGone: () => undefined,
+      commitTimeoutMs: 50,
+    });
+    void c.commit(0, '2', '9');
+    await c.commit(0, '4', '9');
+    expect(commits).toEqual(['4']);
+    expect(c.commits).toBe(1);
+  });
+
   it('the lag follows the topic while nothing is committed (a stalled consumer), from the last commit', async () => {
     const { consumer } = consumerRecording();
     const metrics = createMetrics({ defaultMetrics: false });
