@@ -61,36 +61,40 @@ export class OffsetCommitter {
   commit(partition: number, offset: string, highWatermark: string): Promise<void> {
     const previous = this.chains.get(partition) ?? Promise.resolve();
     this.queued.set(partition, (this.queued.get(partition) ?? 0) + 1);
-    const next = previous.then(async () => {
-      const target = BigInt(offset);
-      if ((this.committed.get(partition) ?? -1n) >= target) return;
-      const consumer = this.o.consumer();
-      if (!consumer) {
-        this.o.logger.debug({ partition }, 'egress offset commit skipped: the consumer is being replaced');
-        return;
-      }
-      try {
-        const sent = consumer.commitOffsets([{ topic: this.o.topic, partition, offset }]);
-        const r = await raceDeadline(sent, this.o.commitTimeoutMs ?? 10_000);
-        if (!r.done) {
-          // A late answer changes nothing here; a late success lands an older offset at worst (a redelivery).
-          sent.catch(() => undefined);
-          this.o.logger.warn({ partition }, 'egress offset commit not answered in time; left');
-          return;
-        }
-        this.committed.set(partition, target);
-        this.count++;
-        this.setLag(partition, highWatermark);
-      } catch (err) {
-        // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
-        this.o.logger.warn({ err, partition }, 'egress offset commit failed');
-        if (coordinatorGone(err)) this.o.onCoordinatorGone(err);
-      } finally {
+    const next = previous.then(() =>
+      this.send(partition, offset, highWatermark).finally(() => {
         this.queued.set(partition, (this.queued.get(partition) ?? 1) - 1);
-      }
-    });
+      }),
+    );
     this.chains.set(partition, next);
     return next;
+  }
+
+  private async send(partition: number, offset: string, highWatermark: string): Promise<void> {
+    const target = BigInt(offset);
+    if ((this.committed.get(partition) ?? -1n) >= target) return;
+    const consumer = this.o.consumer();
+    if (!consumer) {
+      this.o.logger.debug({ partition }, 'egress offset commit skipped: the consumer is being replaced');
+      return;
+    }
+    try {
+      const sent = consumer.commitOffsets([{ topic: this.o.topic, partition, offset }]);
+      const r = await raceDeadline(sent, this.o.commitTimeoutMs ?? 10_000);
+      if (!r.done) {
+        // A late answer changes nothing here; a late success lands an older offset at worst (a redelivery).
+        sent.catch(() => undefined);
+        this.o.logger.warn({ partition }, 'egress offset commit not answered in time; left');
+        return;
+      }
+      this.committed.set(partition, target);
+      this.count++;
+      this.setLag(partition, highWatermark);
+    } catch (err) {
+      // A rebalance took the partition: its records will be redelivered, and the ledger dedupes them.
+      this.o.logger.warn({ err, partition }, 'egress offset commit failed');
+      if (coordinatorGone(err)) this.o.onCoordinatorGone(err);
+    }
   }
 
   /**

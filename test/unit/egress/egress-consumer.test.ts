@@ -48,6 +48,8 @@ function fakeConsumer() {
     },
     pause: () => {},
     resume: () => {},
+    pausedNow: (): unknown => [{ topic: 'egress', partitions: [1] }],
+    paused: () => c.pausedNow(),
   };
   return c;
 }
@@ -137,5 +139,28 @@ describe('EgressConsumer when kafkajs stops its consumer for good', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(consumers).toHaveLength(1);
     expect(consumers[0]!.disconnected).toBe(true);
+  });
+});
+
+describe('EgressConsumer.diagnostics', () => {
+  it('reports kafkajs pauses, detached batches, the assignment, commits per partition and joins', async () => {
+    const { kafka, consumers } = fakeKafka();
+    const consumer = egressConsumer(kafka, 5);
+    await consumer.start();
+    consumers[0]!.join();
+    await waitFor(() => consumer.hasJoined, 2_000, 'the join');
+    expect(consumer.diagnostics()).toEqual({
+      kafkaPaused: [{ topic: 'egress', partitions: [1] }],
+      lanePaused: false,
+      detached: [],
+      assigned: [0, 1],
+      commits: {},
+      joins: 1,
+    });
+    consumers[0]!.pausedNow = () => {
+      throw new Error('Consumer group was not initialized');
+    };
+    expect(consumer.diagnostics().kafkaPaused).toBe('Error: Consumer group was not initialized');
+    await consumer.stop();
   });
 });

@@ -21,6 +21,7 @@ function lane(stats: Partial<EgressConsumerStats>, ready = true, startError?: Er
     hasJoined: true,
     isReady: () => ready,
     stats: () => full,
+    diagnostics: () => ({ joins: full.joins }),
     start: () => {
       calls.push('start');
       return startError ? Promise.reject(startError) : Promise.resolve();
@@ -59,5 +60,16 @@ describe('EgressLanes', () => {
     const lanes = new EgressLanes({ urgent: urgent.consumer, normal: normal.consumer, bulk: bulk.consumer });
     await expect(lanes.start()).rejects.toThrow('no topic');
     for (const l of [urgent, normal, bulk]) expect(l.calls).toEqual(['start', 'stop']);
+  });
+});
+
+describe('EgressLanes.diagnostics', () => {
+  it('gives each lane’s diagnostics by lane', () => {
+    const lanes = new EgressLanes({
+      urgent: lane({ joins: 1 }).consumer,
+      normal: lane({ joins: 2 }).consumer,
+      bulk: lane({ joins: 3 }).consumer,
+    });
+    expect(lanes.diagnostics()).toEqual({ urgent: { joins: 1 }, normal: { joins: 2 }, bulk: { joins: 3 } });
   });
 });

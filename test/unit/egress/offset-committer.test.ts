@@ -76,6 +76,7 @@ describe('OffsetCommitter', () => {
     });
     await c.commit(0, '5', '9');
     await c.commit(0, '5', '9');
+    expect(c.snapshot()).toEqual({ 0: { committed: '5', queued: 0 } });
     c.reset();
     await c.commit(0, '5', '9');
     expect(commits).toEqual(['5', '5']);
