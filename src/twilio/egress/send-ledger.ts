@@ -37,7 +37,7 @@ export interface SendLedger {
   /**
    * Entries last written at or before this time (ms since epoch) may have been forgotten: the ledger keeps a
    * bounded number in memory and none past its retention. An absent entry proves a request new only when the
-   * request is younger than this (see `mayBeForgotten`).
+   * request is younger than this (see `unknownSince`).
    */
   forgottenBefore(): number;
   /** Resolves once the intent is durable. */
@@ -70,6 +70,20 @@ export const FORGOTTEN_SKEW_MS = 60_000;
 export function mayBeForgotten(ledger: SendLedger, requestTime: number): boolean {
   const horizon = ledger.forgottenBefore();
   return horizon !== Number.NEGATIVE_INFINITY && requestTime <= horizon + FORGOTTEN_SKEW_MS;
+}
+
+/**
+ * For a request with no ledger entry: undefined when the absence proves it new, else the time (ms) from which
+ * Twilio must be asked whether it was sent (its request time less the allowed clock skew), because its entry may be
+ * among the forgotten ones. Both ledger stages (SMS and voice) start with this.
+ */
+export function unknownSince(
+  ledger: SendLedger,
+  ingestedAt: string,
+  recordTimestamp: number | undefined,
+): number | undefined {
+  const sentBy = requestTime(ingestedAt, recordTimestamp);
+  return mayBeForgotten(ledger, sentBy) ? sentBy - FORGOTTEN_SKEW_MS : undefined;
 }
 
 /** The earlier of a request's `ingestedAt` and its Kafka record timestamp (ms); a time that does not parse is ignored. */

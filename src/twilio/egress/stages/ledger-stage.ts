@@ -1,11 +1,12 @@
 import { acceptedFromLedger, acceptedFromTwilio } from '../decisions';
-import { addPending, type Delivery } from '../delivery';
+import type { Delivery } from '../delivery';
 import type { EgressDeps } from '../egress-deps';
 import { findSentMessage } from '../reconcile';
 import { decide, NEXT, type Stage } from '../stage';
 import { afterReconcileFailure } from './reconcile-failure';
 import { waitUntilOver } from '../attempt-over';
-import { FORGOTTEN_SKEW_MS, mayBeForgotten, requestTime } from '../send-ledger';
+import { unknownSince } from '../send-ledger';
+import { recordSent } from './record-sent';
 
 export { IN_FLIGHT_GRACE_MS } from '../attempt-over';
 
@@ -28,11 +29,11 @@ export function ledgerStage(deps: EgressDeps): Stage {
       const entries = [d.ledgerKey, ...d.writtenKeys].flatMap((k) => deps.ledger.get(k) ?? []);
       const entry = entries[0];
       if (!entry) {
-        const sentBy = requestTime(d.request.ingestedAt, d.context.timestamp);
-        if (!mayBeForgotten(deps.ledger, sentBy)) return NEXT;
+        const askFrom = unknownSince(deps.ledger, d.request.ingestedAt, d.context.timestamp);
+        if (askFrom === undefined) return NEXT;
         // Its entry may be among the forgotten ones: ask Twilio from the request's time on.
         deps.metrics?.ledgerForgottenChecks.inc({ channel: 'sms' });
-        d.attemptAt = sentBy - FORGOTTEN_SKEW_MS;
+        d.attemptAt = askFrom;
         return reconcile(deps, d, d.attemptAt, undefined, 'a request older than the send ledger remembers');
       }
       for (const e of entries) {
@@ -85,22 +86,7 @@ async function reconcile(deps: EgressDeps, d: Delivery, attemptAt: number, since
       return NEXT;
     }
     deps.logger.info({ requestId: d.request.id, messageSid: found.sid }, `reconciled ${what}: sent`);
-    addPending(
-      d,
-      deps.ledger.recordSent({
-        key: d.ledgerKey,
-        requestId: d.request.id,
-        recipient: d.recipient,
-        accountSid: d.request.tenant.accountSid,
-        attemptAt,
-        owner: deps.instanceId,
-        messageSid: found.sid,
-        status: found.status,
-        numSegments: found.numSegments,
-        encoding: validation.message.encoding,
-        attempts: Math.max(1, d.attempts),
-      }),
-    );
+    recordSent(deps, d, validation.message, found);
     return decide(acceptedFromTwilio(d, found, true));
   } catch (err) {
     return afterReconcileFailure(deps, d, permit, err, 'ledger', 'ledger');

@@ -11,6 +11,7 @@ import { findSentMessage } from '../reconcile';
 import { decide, retryFrom, type Stage, type StageResult } from '../stage';
 import type { TwilioMessage } from '../twilio-messages-port';
 import { afterReconcileFailure } from './reconcile-failure';
+import { recordSent } from './record-sent';
 import { untilAttemptOver, waitUntilAttemptOver } from '../attempt-over';
 
 /**
@@ -121,27 +122,6 @@ async function callTwilio(deps: EgressDeps, d: Delivery, m: OutboundMessage): Pr
       smartEncoded: m.smartEncoded,
     }),
   };
-}
-
-function recordSent(deps: EgressDeps, d: Delivery, m: OutboundMessage, sent: TwilioMessage): void {
-  const segments = sent.numSegments > 0 ? sent.numSegments : m.segments;
-  deps.metrics?.messageSegments.observe({ encoding: m.encoding }, segments);
-  addPending(
-    d,
-    deps.ledger.recordSent({
-      key: d.ledgerKey,
-      requestId: d.request.id,
-      recipient: d.recipient,
-      accountSid: d.request.tenant.accountSid,
-      attemptAt: d.attemptAt ?? deps.clock.now(),
-      owner: deps.instanceId,
-      messageSid: sent.sid,
-      status: sent.status,
-      numSegments: segments,
-      encoding: m.encoding,
-      attempts: d.attempts,
-    }),
-  );
 }
 
 /**

@@ -5,7 +5,7 @@ import { decide, NEXT, type CallStage } from '../call-pipeline';
 import { findPlacedCall } from '../reconcile-call';
 import type { VoiceEgressDeps } from '../voice-egress-deps';
 import { afterCallReconcileFailure } from './call-reconcile-failure';
-import { FORGOTTEN_SKEW_MS, mayBeForgotten, requestTime } from '../../egress/send-ledger';
+import { unknownSince } from '../../egress/send-ledger';
 
 /**
  * First stage: was this request handled before? A `sent` entry (the call was
@@ -23,11 +23,11 @@ export function callLedgerStage(deps: VoiceEgressDeps): CallStage {
     async run(d: CallDelivery) {
       const entry = deps.ledger.get(d.ledgerKey);
       if (!entry) {
-        const sentBy = requestTime(d.request.ingestedAt, d.context.timestamp);
-        if (!mayBeForgotten(deps.ledger, sentBy)) return NEXT;
+        const askFrom = unknownSince(deps.ledger, d.request.ingestedAt, d.context.timestamp);
+        if (askFrom === undefined) return NEXT;
         // Its entry may be among the forgotten ones: list the callee's calls from the request's time on.
         deps.metrics?.ledgerForgottenChecks.inc({ channel: 'voice' });
-        d.attemptAt = sentBy - FORGOTTEN_SKEW_MS;
+        d.attemptAt = askFrom;
         return reconcile(
           deps,
           d,

@@ -1,4 +1,9 @@
-import { FORGOTTEN_SKEW_MS, mayBeForgotten, requestTime } from '../../../../src/twilio/egress/send-ledger';
+import {
+  FORGOTTEN_SKEW_MS,
+  mayBeForgotten,
+  requestTime,
+  unknownSince,
+} from '../../../../src/twilio/egress/send-ledger';
 import { MemorySendLedger } from '../../../helpers/memory-send-ledger';
 
 describe('requestTime', () => {
@@ -20,5 +25,17 @@ describe('mayBeForgotten', () => {
     expect(mayBeForgotten(ledger, 1_000_000 + FORGOTTEN_SKEW_MS)).toBe(true);
     expect(mayBeForgotten(ledger, 1_000_000 + FORGOTTEN_SKEW_MS + 1)).toBe(false);
     expect(mayBeForgotten(ledger, Number.NEGATIVE_INFINITY)).toBe(true);
+  });
+});
+
+describe('unknownSince', () => {
+  it('proves a request new while its time is past the horizon, else asks Twilio from its time less the skew', () => {
+    const ledger = new MemorySendLedger(() => 0, 1);
+    const at = 1_000_000;
+    expect(unknownSince(ledger, new Date(at).toISOString(), at)).toBeUndefined();
+    ledger.table.forgot(at);
+    expect(unknownSince(ledger, new Date(at).toISOString(), at + 5_000)).toBe(at - FORGOTTEN_SKEW_MS);
+    expect(unknownSince(ledger, 'not a time', at + 5_000)).toBe(at + 5_000 - FORGOTTEN_SKEW_MS);
+    expect(unknownSince(ledger, new Date(at + FORGOTTEN_SKEW_MS + 1).toISOString(), undefined)).toBeUndefined();
   });
 });
