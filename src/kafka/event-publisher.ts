@@ -306,7 +306,9 @@ export class EventPublisher implements EventPublisherPort {
       const valid = ensureValidEnvelope(event);
       const topic = topicFor(valid, this.topics);
       // A codec that needs no I/O saves the promise and the tick of an await per record.
-      if (this.codec.encodeSync) return this.enqueue(topic, this.message(valid, this.codec.encodeSync(valid)), started);
+      if (this.codec.encodeSync) {
+        return this.enqueue(topic, this.message(valid, this.codec.encodeSync(valid)), started, true);
+      }
       return this.encodeThenEnqueue(valid, topic, started);
     } catch (err) {
       return Promise.reject(err);
@@ -322,7 +324,7 @@ export class EventPublisher implements EventPublisherPort {
     } finally {
       this.encoding.delete(encoding);
     }
-    return this.enqueue(topic, this.message(valid, value), started);
+    return this.enqueue(topic, this.message(valid, value), started, true);
   }
 
   private message(valid: InternalEventV2, value: Buffer): Message {
@@ -348,7 +350,7 @@ export class EventPublisher implements EventPublisherPort {
     }
   }
 
-  private enqueue(topic: string, message: Message, started: number): Promise<PublishedRecord> {
+  private enqueue(topic: string, message: Message, started: number, ownHeaders = false): Promise<PublishedRecord> {
     // Encoding may have awaited the Schema Registry while stop() ran to its end.
     if (this.closed) {
       return Promise.reject(
@@ -380,9 +382,13 @@ export class EventPublisher implements EventPublisherPort {
     });
     let sent: Promise<PublishedRecord>;
     if (span.isRecording()) {
-      const headers: Record<string, string | Buffer | undefined> = { ...(message.headers as Record<string, string>) };
+      // The envelope's headers are this publisher's own (made per record): written in place. A raw record's are its
+      // caller's: copied first.
+      const headers: Record<string, string | Buffer | undefined> = ownHeaders
+        ? (message.headers as Record<string, string | Buffer | undefined>)
+        : { ...(message.headers as Record<string, string | Buffer | undefined>) };
       injectTraceHeaders(span, headers);
-      sent = this.batcher.add({ topic, message: { ...message, headers } }).then(
+      sent = this.batcher.add({ topic, message: ownHeaders ? message : { ...message, headers } }).then(
         (landed) => {
           setKafkaLanding(span, landed);
           span.end();

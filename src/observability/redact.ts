@@ -3,16 +3,35 @@
  * code and last digits (enough to correlate, not to identify); bodies are
  * replaced by their length; secrets disappear.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import metadata from 'libphonenumber-js/min/metadata';
 
 const E164_IN_TEXT = /\+[1-9]\d{6,14}\b/g;
+
+/**
+ * Every country calling code libphonenumber-js knows (countries' and non-geographic ones, e.g. 800). ITU codes are
+ * prefix-free, so a number's code is the one of its first 1, 2 or 3 digits that is in this set.
+ */
+const CALLING_CODES = new Set([...Object.keys(metadata.country_calling_codes), ...Object.keys(metadata.nonGeographic)]);
+
+/**
+ * The country calling code of an E.164 number's digits, or '' when it has none: the answer
+ * `parsePhoneNumberFromString` gives (the same on 400,000 random numbers), from a set lookup instead of a full
+ * parse, which cost about 10 µs a number (a span attribute redacts a record key per published record).
+ */
+function callingCode(digits: string): string {
+  for (let n = 1; n <= 3; n++) {
+    const cc = digits.slice(0, n);
+    // A national part of fewer than 2 digits does not parse.
+    if (CALLING_CODES.has(cc)) return digits.length - n >= 2 ? cc : '';
+  }
+  return '';
+}
 
 /** `+14155550123` → `+1******23`; anything unparsable keeps only its last 2 digits. */
 export function redactPhone(value: string): string {
   const digits = value.replace(/\D/g, '');
   if (digits.length < 4) return '***';
-  const parsed = value.startsWith('+') ? parsePhoneNumberFromString(value) : undefined;
-  const cc = parsed?.countryCallingCode ?? '';
+  const cc = value.startsWith('+') ? callingCode(digits) : '';
   const tail = digits.slice(-2);
   const hidden = Math.max(digits.length - cc.length - tail.length, 1);
   return `${cc ? `+${cc}` : ''}${'*'.repeat(hidden)}${tail}`;

@@ -1,3 +1,5 @@
+import { context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Kafka, Message, PartitionerArgs, ProducerBatch, ProducerConfig, RecordMetadata } from 'kafkajs';
 import { KafkaJSConnectionError } from 'kafkajs';
 import type { TopicNames } from '../../../src/config';
@@ -353,6 +355,40 @@ describe('EventPublisher (fake kafkajs)', () => {
     expect(publisher.status).toBe('idle');
     await publisher.start();
     expect(publisher.isReady()).toBe(true);
+    await publisher.stop();
+  });
+});
+
+describe('EventPublisher with tracing on', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  beforeAll(() => provider.register());
+  afterAll(async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  });
+
+  it('writes traceparent on every record: into an envelope’s own headers, onto a copy of a raw record’s', async () => {
+    const { kafka, publisher } = setup();
+    await publisher.start();
+    await publisher.publish(samples['sms.inbound.received']);
+    const callerHeaders = { reason: 'poison' };
+    await publisher.publishRaw({ topic: 'dlq', key: null, value: Buffer.from('x'), headers: callerHeaders });
+    const [envelope, raw] = sentMessages(kafka);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(['send in', 'send dlq']);
+    for (const [message, span] of [
+      [envelope!, spans[0]!],
+      [raw!, spans[1]!],
+    ] as const) {
+      const c = span.spanContext();
+      expect(message.headers?.traceparent).toBe(`00-${c.traceId}-${c.spanId}-01`);
+    }
+    expect(envelope!.headers).toMatchObject({ ce_type: 'sms.inbound.received' });
+    expect(raw!.headers).toMatchObject({ reason: 'poison' });
+    // The caller's object is not written to.
+    expect(callerHeaders).toEqual({ reason: 'poison' });
     await publisher.stop();
   });
 });
