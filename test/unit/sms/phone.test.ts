@@ -155,3 +155,20 @@ describe('phone normalisation properties', () => {
     );
   });
 });
+
+describe('PhoneNormalizer remembers its results', () => {
+  it('gives the same frozen result for the same input, and the same value once the input was forgotten', () => {
+    const phones = new PhoneNormalizer({ defaultCountry: 'US' });
+    const first = phones.normalize('(415) 555-2671');
+    expect(first).toEqual({ ok: true, e164: '+14155552671', country: 'US', type: expect.anything() });
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(phones.normalize('(415) 555-2671')).toBe(first);
+    const refused = phones.normalize('911');
+    expect(phones.normalize('911')).toBe(refused);
+    // Far more other numbers than it remembers: the first is computed again, to the same value.
+    for (let i = 0; i < 10_000; i++) phones.normalize(`+1415555${String(i).padStart(4, '0')}`);
+    const again = phones.normalize('(415) 555-2671');
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
