@@ -75,7 +75,8 @@ const missing = SCENARIOS.filter(([prefix]) => !rows.some((r) => r.id.startsWith
 const cell = (v: unknown) => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const lines: string[] = [];
 const modes = [...new Set(rows.map((r) => r.mode))].join(', ');
-const commits = [...new Set(rows.map((r) => r.commit))].join(', ');
+const commitList = [...new Set(rows.map((r) => r.commit))];
+const commits = commitList.join(', ');
 lines.push('# Reliability figures');
 lines.push('');
 lines.push(
@@ -84,10 +85,9 @@ lines.push(
   'counts and writes its row. Do not edit by hand: run the suite again. The short form (`--short`, part of',
   '`./validate_deliverable.sh`) runs the same scenarios with smaller loads and writes build/reliability/report.md.',
 );
-const commitCount = new Set(rows.map((r) => r.commit)).size;
 lines.push('');
 lines.push(
-  `- Run: ${modes || 'none'} form${commitCount > 1 ? ` (rows from ${commitCount} commits: each row gives its commit and date)` : ''}, finished ${
+  `- Run: ${modes || 'none'} form${commitList.length > 1 ? ` (rows from ${commitList.length} commits: each row gives its commit and date)` : ''}, finished ${
     rows
       .map((r) => r.at)
       .sort()
