@@ -179,15 +179,26 @@ export async function startOtlpSink(): Promise<OtlpSink> {
   };
 }
 
-/** The standard variables that turn the service's tracing on, every trace sampled, exported to `sinkUrl`. */
+/** A sampler by the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG values. */
+export interface BenchSampler {
+  name: string;
+  arg?: string;
+}
+
+/** Every trace sampled: what the tracing cost target is stated for. */
+export const SAMPLE_ALL: BenchSampler = { name: 'always_on' };
+
+/** The standard variables that turn the service's tracing on, exported to `sinkUrl`; every trace sampled by default. */
 export function tracingEnv(
   sinkUrl: string,
   protocol: 'http/protobuf' | 'http/json' = 'http/protobuf',
+  sampler: BenchSampler = SAMPLE_ALL,
 ): Record<string, string> {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
     OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
-    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_TRACES_SAMPLER: sampler.name,
+    ...(sampler.arg !== undefined ? { OTEL_TRACES_SAMPLER_ARG: sampler.arg } : {}),
     OTEL_SERVICE_NAME: 'ingress-egress-bench',
   };
 }
